@@ -1,0 +1,54 @@
+"""Configuration from the environment, read once.
+
+Every knob has a default that works on a fresh clone; production sets DATABASE_URL,
+OPENAI_API_KEY and friends.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_HOME = REPO_ROOT / ".orderflow"  # git-ignored: embedded Postgres data, logs
+DEFAULT_PG_PORT = 54329
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    database_url: str | None  # None: use the embedded Postgres
+    home: Path
+    pg_port: int
+    supabase_dir: Path
+    openai_api_key: str | None
+    openai_base_url: str | None
+    openai_model: str
+    worker_concurrency: int
+    allow_private_webhook_targets: bool
+
+    @property
+    def migrations_dir(self) -> Path:
+        return self.supabase_dir / "migrations"
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings() -> Settings:
+    env = os.environ
+    return Settings(
+        database_url=env.get("DATABASE_URL") or None,
+        home=Path(env.get("ORDERFLOW_HOME", str(DEFAULT_HOME))),
+        pg_port=int(env.get("ORDERFLOW_PG_PORT", str(DEFAULT_PG_PORT))),
+        supabase_dir=Path(env.get("ORDERFLOW_SUPABASE_DIR", str(REPO_ROOT / "supabase"))),
+        openai_api_key=env.get("OPENAI_API_KEY") or None,
+        openai_base_url=env.get("OPENAI_BASE_URL") or None,
+        openai_model=env.get("ORDERFLOW_OPENAI_MODEL", "gpt-4o-mini"),
+        worker_concurrency=int(env.get("ORDERFLOW_WORKER_CONCURRENCY", "32")),
+        allow_private_webhook_targets=_flag("ORDERFLOW_ALLOW_PRIVATE_WEBHOOKS"),
+    )
+
+
+__all__ = ["REPO_ROOT", "Settings", "load_settings"]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
 from worker.db import connection
+from worker.db.audit import print_report, run_audit
+from worker.db.erd import DEFAULT_ERD_PATH, write_erd
 from worker.db.migrate import migrate as apply_migrations
 from worker.db.migrate import reset as reset_database
 from worker.settings import load_settings
@@ -61,6 +66,28 @@ def db_reset(
     applied = reset_database(connection.database_url(settings), settings.migrations_dir, settings.supabase_dir / "seed.sql")
     console.print(f"reset: {len(applied)} migrations applied, seed loaded")
 
+
+@db_app.command("audit")
+def db_audit(
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON"),
+) -> None:
+    """Check the live schema (RLS, policies, tenant keys, indexes, FKs, secrets); exit 1 on any failure."""
+    report = run_audit(connection.database_url(load_settings()))
+    if as_json:
+        print(report.to_json())
+    else:
+        print_report(report, console)
+    if not report.passed:
+        raise typer.Exit(1)
+
+
+@db_app.command("erd")
+def db_erd(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write")] = DEFAULT_ERD_PATH,
+) -> None:
+    """Write a Mermaid ER diagram of the live public schema (default docs/erd.md)."""
+    diagram = write_erd(connection.database_url(load_settings()), output)
+    console.print(f"wrote {output}: {diagram.table_count} tables, {diagram.relation_count} relations")
 
 
 __all__ = ["db_app"]

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import typer
 
+from worker import commands
 from worker.db.commands import db_app
+from worker.retention import retention_app
+from worker.users import users_app
 
 app = typer.Typer(help="orderflow: WhatsApp and channel messages in, orders and signed webhooks out.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(retention_app, name="retention")
+app.command("worker")(commands.worker)
+app.command("ingest")(commands.ingest)
+app.command("status")(commands.status)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -25,6 +25,8 @@ class Settings:
     openai_base_url: str | None
     openai_model: str
     worker_concurrency: int
+    lease_seconds: int
+    retry_base: float  # seconds; a failed attempt waits retry_base * 2**(attempt-1)
     allow_private_webhook_targets: bool
 
     @property
@@ -47,6 +49,8 @@ def load_settings() -> Settings:
         openai_base_url=env.get("OPENAI_BASE_URL") or None,
         openai_model=env.get("ORDERFLOW_OPENAI_MODEL", "gpt-4o-mini"),
         worker_concurrency=int(env.get("ORDERFLOW_WORKER_CONCURRENCY", "32")),
+        lease_seconds=int(env.get("ORDERFLOW_LEASE_SECONDS", "60")),
+        retry_base=float(env.get("ORDERFLOW_RETRY_BASE", "2.0")),
         allow_private_webhook_targets=_flag("ORDERFLOW_ALLOW_PRIVATE_WEBHOOKS"),
     )
 

@@ -1,0 +1,154 @@
+"""Delivery date words ("mañana", "para el lunes", "pra sexta", "for Thursday") → an ISO date.
+
+Counted from the distributor's local date: "mañana" is today + 1 and a weekday is the next
+such day strictly after today (so "el lunes" said on a Monday means a week later). The
+same patterns give the parser the spans to cut out of product lines (`delivery_spans`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ai.contract import DeliveryHint
+from ai.normalize import fold
+
+_PREFIX = (
+    r"(?:(?:para|pa|pra|pro|el|este|esta|proximo|proxima|hasta|ate|na|no|nesta|neste|essa|nessa|dia|"
+    r"for|on|by|this|next|until|til|till|the|entrega|entregar|deliver|delivery)\s+)*"
+)
+_TIME_OF_DAY = (
+    r"(?:\s+(?:temprano|early|cedo|tarde|(?:en|por|pela|de|na|in|a)\s+(?:la\s+|the\s+)?"
+    r"(?:manana|tarde|noche|manha|morning|afternoon|evening|am|pm)|"
+    r"(?:a\s+las|at|as|antes\s+de\s+las|before|by)\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|h|hrs)?))*"
+)
+_RELATIVE: tuple[tuple[str, int], ...] = (
+    (r"pasado\s+manana", 2),
+    (r"depois\s+de\s+amanha", 2),
+    (r"(?:the\s+)?day\s+after\s+tomorrow", 2),
+    (r"(?<!la\s)(?<!esta\s)(?<!una\s)(?<!cada\s)manana", 1),
+    (r"amanha", 1),
+    (r"(?:tomorrow|tomorow|tommorow|tommorrow|tmrw|tmr)(?:'s|s)?", 1),
+    (r"hoy|hoje|ahorita", 0),
+    (r"(?:today|tonight)(?:'s|s)?", 0),
+)
+_WEEKDAYS: dict[str, int] = {
+    "lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5, "domingo": 6,
+    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
+}
+_PT_WEEKDAYS: dict[str, int] = {"segunda": 0, "terca": 1, "quarta": 2, "quinta": 3, "sexta": 4}
+_EN_SHORT: dict[str, int] = {
+    "mon": 0, "tue": 1, "tues": 1, "wed": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4, "sat": 5, "sun": 6,
+}
+_URGENT = (
+    r"\b(?:asap|a\.s\.a\.p|urgente?|right\s+away|rush|lo\s+(?:antes|mas\s+pronto)\s+posible|"
+    r"cuanto\s+antes|o\s+quanto\s+antes|o\s+mais\s+rapido\s+possivel|temprano)\b"
+)
+
+_RELATIVE_RE = [(re.compile(rf"\b{_PREFIX}(?:{core}){_TIME_OF_DAY}\b"), days) for core, days in _RELATIVE]
+_WEEKDAY_RE = re.compile(
+    rf"\b{_PREFIX}(?<!los\s)(?<!las\s)({'|'.join(_WEEKDAYS)})\b{_TIME_OF_DAY}"
+)
+_PT_WEEKDAY_RE = re.compile(
+    rf"\b(?:(?:pra|para|na|no|ate|nesta|proxima|dia|essa|nessa)\s+)+({'|'.join(_PT_WEEKDAYS)})"
+    rf"(?:[-\s]feira)?\b{_TIME_OF_DAY}|\b({'|'.join(_PT_WEEKDAYS)})[-\s]feira\b{_TIME_OF_DAY}"
+)
+_EN_SHORT_RE = re.compile(rf"\b(?:for|on|by|next|this|til|till|until)\s+({'|'.join(_EN_SHORT)})\b\.?")
+_NUMERIC_RE = re.compile(
+    r"\b(?:para\s+el|para\s+o|pra|el|dia|for|on|by|entrega|delivery)\s+(?:dia\s+)?"
+    r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\b"
+)
+_DAY_OF_MONTH_RE = re.compile(
+    r"\b(?:(?:para\s+)?el\s+dia|(?:para\s+o\s+|pro\s+|no\s+)?dia|(?:on|for|by)\s+the)\s+(\d{1,2})(?:st|nd|rd|th)?\b"
+)
+_URGENT_RE = re.compile(_URGENT)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Found:
+    start: int
+    end: int
+    when: date | None
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _next_weekday(today: date, weekday: int) -> date:
+    ahead = (weekday - today.weekday()) % 7
+    return today + timedelta(days=ahead or 7)
+
+
+def _calendar(today: date, day: int, month: int | None, year: int | None) -> date | None:
+    if month is None:
+        month, year = today.month, today.year
+        for _ in range(2):
+            try:
+                candidate = date(year, month, day)
+            except ValueError:
+                candidate = None
+            if candidate is not None and candidate >= today:
+                return candidate
+            month, year = (1, year + 1) if month == 12 else (month + 1, year)
+        return None
+    full_year = today.year if year is None else (year + 2000 if year < 100 else year)
+    try:
+        candidate = date(full_year, month, day)
+    except ValueError:
+        return None
+    if year is None and candidate < today:
+        candidate = candidate.replace(year=full_year + 1)
+    return candidate
+
+
+def _find(folded: str, language: str, today: date) -> list[_Found]:
+    found: list[_Found] = []
+    for pattern, days in _RELATIVE_RE:
+        found.extend(_Found(start=m.start(), end=m.end(), when=today + timedelta(days=days)) for m in pattern.finditer(folded))
+    for m in _WEEKDAY_RE.finditer(folded):
+        found.append(_Found(start=m.start(), end=m.end(), when=_next_weekday(today, _WEEKDAYS[m.group(1)])))
+    for m in _PT_WEEKDAY_RE.finditer(folded):
+        name = m.group(1) or m.group(2)
+        found.append(_Found(start=m.start(), end=m.end(), when=_next_weekday(today, _PT_WEEKDAYS[name])))
+    for m in _EN_SHORT_RE.finditer(folded):
+        found.append(_Found(start=m.start(), end=m.end(), when=_next_weekday(today, _EN_SHORT[m.group(1)])))
+    for m in _NUMERIC_RE.finditer(folded):
+        first, second = int(m.group(1)), int(m.group(2))
+        day, month = (second, first) if language == "en" else (first, second)
+        year = int(m.group(3)) if m.group(3) else None
+        if 1 <= month <= 12:
+            found.append(_Found(start=m.start(), end=m.end(), when=_calendar(today, day, month, year)))
+    for m in _DAY_OF_MONTH_RE.finditer(folded):
+        day = int(m.group(1))
+        if 1 <= day <= 31:
+            found.append(_Found(start=m.start(), end=m.end(), when=_calendar(today, day, None, None)))
+    return sorted(found, key=lambda f: (f.start, -f.end))
+
+
+def delivery_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of date and urgency words in any language, for cutting them out of product lines."""
+    folded = fold(text)
+    spans = [(f.start, f.end) for f in _find(folded, "es", date(2000, 1, 1))]
+    spans.extend((m.start(), m.end()) for m in _URGENT_RE.finditer(folded))
+    return sorted(spans)
+
+
+def resolve_delivery(text: str, language: str, now: datetime, timezone: str) -> DeliveryHint | None:
+    """The first delivery date the message gives, resolved in the distributor's timezone."""
+    folded = fold(text)
+    today = now.astimezone(_zone(timezone)).date()
+    found = _find(folded, language, today)
+    if not found:
+        return None
+    first = found[0]
+    words = text[first.start : first.end].strip(" ,.:;!?")
+    return DeliveryHint(text=words, date=first.when.isoformat() if first.when else None)
+
+
+__all__ = ["delivery_spans", "resolve_delivery"]

@@ -1,0 +1,352 @@
+"""Split a message into order lines: count, pack word and product words of each.
+
+Steps: scrub contact data and dates out of the text (offsets preserved), cut it into
+sentences, tokenise, read numbers and sizes, drop address/contact/intro clauses, split at
+commas, conjunctions, multipliers and at a new count, then read each segment's count and
+pack word. A self-correction ("... digo, 6 botellas") replaces the line before it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ai.delivery_dates import delivery_spans
+from ai.normalize import STOPWORDS, fold
+from ai.pack_units import FORMAT_WORDS, PACK_WORDS
+from ai.quantities import CODE, MEASURE, NUMBER, SEP, WORD, XQTY, Token, read_measures, read_numbers
+from ai.vocabulary import (
+    ABBREVIATIONS,
+    ADDRESS_CUES,
+    CONJUNCTIONS,
+    CONTACT_CUES,
+    CORRECTION_CUES,
+    EACH_WORDS,
+    FILLERS,
+    INTRO_CUES,
+    starts_with,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParsedLine:
+    text: str  # the customer's words for this line ("3 cajas de coca 600")
+    quantity: float | None  # the count as written, None when the line gives none
+    unit: str | None  # canonical pack word ("caja", "case"), None when none was used
+    phrase: str  # product words only ("coca 600")
+    sentence: int = 0  # index of the sentence (see split_sentences) the line came from
+    joined: bool = False  # split off the previous line at "y/and/e" without a count of its own
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sentence:
+    index: int
+    start: int
+    end: int
+    text: str  # scrubbed text of the sentence
+    terminator: str = ""  # what ended it: "?", "!", ".", ":", newline ...
+
+
+_SCRUB_PATTERNS = (
+    re.compile(r"<[A-Z_]+>"),  # redaction placeholders
+    re.compile(r"\S+@\S+"),
+    re.compile(r"https?://\S+|www\.\S+"),
+    re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=(?:[A-Za-z0-9]*[A-Za-z]){3})[A-Za-z0-9]{10,}\b"),  # RFC, CURP ...
+    re.compile(r"(?:R\$|US\$|\$|€)\s?\d[\d.,]*"),
+    re.compile(r"\b\d{1,2}:\d{2}\s*(?:am|pm|hrs|h)?\b|\b\d{1,2}\s*(?:am|pm)\b", re.IGNORECASE),
+)
+_DIGIT_RUN = re.compile(r"\+?\(?\d[\d \t().\-]{5,}\d")
+MIN_SCRUBBED_DIGITS = 7  # a run of this many digits is a phone, card or tax id, never a count
+_BOUNDARY = re.compile(r"\n+|[!?;…¡¿]+|\.{2,}|\.(?=\s|$)|:(?=\s|$)")
+_TOKEN = re.compile(
+    r"\d+(?:[.,]\d+)*(?:/\d+)?(?:x\d+)?[a-z\"]*|x\d+(?:[.,]\d+)?|#\d+|[a-z]+(?:['’][a-z]+)?|½"
+    r"|[,/+&*]|(?:(?<=\s)|^)-(?=\s)"
+)
+
+
+def _blank(chars: list[str], start: int, end: int, mark: str = " ") -> None:
+    for i in range(start, end):
+        chars[i] = " "
+    if end > start:
+        chars[start] = mark
+
+
+def scrub(text: str) -> str:
+    """Blank out placeholders, emails, phones, ids, prices, times and dates; offsets are kept."""
+    chars = list(text)
+    for pattern in _SCRUB_PATTERNS:
+        for m in pattern.finditer(text):
+            _blank(chars, m.start(), m.end(), ",")
+    for m in _DIGIT_RUN.finditer(text):
+        if sum(c.isdigit() for c in m.group(0)) >= MIN_SCRUBBED_DIGITS:
+            _blank(chars, m.start(), m.end(), ",")
+    for start, end in delivery_spans(text):
+        _blank(chars, start, end)
+    return "".join(chars)
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences of the scrubbed text: newlines, ! ? ; … : and full stops (not "Av." or "1.5")."""
+    clean = scrub(text)
+    folded = fold(clean)
+    sentences: list[Sentence] = []
+    start = 0
+    for m in _BOUNDARY.finditer(folded):
+        if m.group(0) == ".":
+            before = folded[:m.start()].split()
+            if before and before[-1].strip(",") in ABBREVIATIONS:
+                continue
+        if clean[start : m.start()].strip():
+            sentences.append(
+                Sentence(index=len(sentences), start=start, end=m.start(), text=clean[start : m.start()],
+                         terminator=m.group(0))
+            )
+        elif sentences and "?" in m.group(0):
+            last = sentences[-1]
+            sentences[-1] = Sentence(index=last.index, start=last.start, end=last.end, text=last.text,
+                                     terminator=last.terminator + m.group(0))
+        start = m.end()
+    if clean[start:].strip():
+        sentences.append(Sentence(index=len(sentences), start=start, end=len(clean), text=clean[start:]))
+    return sentences
+
+
+def tokenize(sentence: Sentence, language: str) -> list[Token]:
+    folded = fold(sentence.text)
+    tokens: list[Token] = []
+    for m in _TOKEN.finditer(folded):
+        word = m.group(0).replace("’", "'")
+        kind = SEP if word in {",", "/", "+", "&", "*", "-"} else WORD
+        if kind == WORD and "'" in word:
+            word = word.replace("'", "")
+        tokens.append(Token(text=word, start=sentence.start + m.start(), end=sentence.start + m.end(), kind=kind))
+    return read_measures(read_numbers(tokens, language))
+
+
+def _cut_noise(tokens: list[Token], original: str) -> list[Token]:
+    """Drop addresses (to the sentence end) and intros/contact/billing clauses (to the next comma)."""
+    words = [t.text for t in tokens]
+    for i in range(len(tokens)):
+        cue = starts_with(words, i, ADDRESS_CUES)
+        if cue is None and words[i] in {"av", "col", "blvd", "calz", "ave"}:
+            cue = 1 if original[tokens[i].end : tokens[i].end + 1] == "." else None
+        if cue is not None:
+            return tokens[:i]
+    out: list[Token] = []
+    skipping = False
+    cue_left = 0  # tokens of the cue itself, never a clause end ("aqui e o ...")
+    for i, token in enumerate(tokens):
+        cue = starts_with(words, i, INTRO_CUES) or starts_with(words, i, CONTACT_CUES)
+        if cue_left == 0 and cue:
+            skipping, cue_left = True, cue
+        elif cue_left == 0 and (token.kind == SEP or token.kind == WORD and token.text in CONJUNCTIONS):
+            skipping = False
+        cue_left = max(cue_left - 1, 0)
+        if not skipping:
+            out.append(token)
+    return out
+
+
+def _is_count(token: Token) -> bool:
+    return token.kind == NUMBER and token.value is not None
+
+
+def _is_content(token: Token) -> bool:
+    if token.kind in {CODE, MEASURE}:
+        return True
+    return token.kind == WORD and token.text not in FILLERS and token.text not in STOPWORDS
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Segment:
+    tokens: list[Token]
+    joined: bool
+    corrects: bool
+
+
+def _segments(tokens: list[Token]) -> Iterator[_Segment]:
+    words = [t.text for t in tokens]
+    current: list[Token] = []
+    joined = corrects = False
+    pending_correction = False
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        correction = starts_with(words, i, CORRECTION_CUES)
+        boundary_after = False
+        if correction is not None and (i == 0 or tokens[i - 1].kind == SEP or words[i] != "mejor"):
+            if current:
+                yield _Segment(tokens=current, joined=joined, corrects=corrects)
+            current, joined, corrects, pending_correction = [], False, False, True
+            i += correction
+            continue
+        if token.kind == SEP or (token.kind == WORD and token.text in CONJUNCTIONS):
+            if current:
+                yield _Segment(tokens=current, joined=joined, corrects=corrects)
+            current, corrects = [], False
+            joined = token.kind == WORD
+            i += 1
+            continue
+        if _is_count(token) and current and _starts_new_count(current, tokens, i):
+            yield _Segment(tokens=current, joined=joined, corrects=corrects)
+            current, joined, corrects = [], False, False
+        if token.kind == XQTY and any(_is_content(t) for t in current):
+            boundary_after = True
+        if not current and pending_correction:
+            corrects, pending_correction = True, False
+        current.append(token)
+        if boundary_after:
+            yield _Segment(tokens=current, joined=joined, corrects=corrects)
+            current, joined, corrects = [], False, False
+        i += 1
+    if current:
+        yield _Segment(tokens=current, joined=joined, corrects=corrects)
+
+
+def _starts_new_count(current: list[Token], tokens: list[Token], i: int) -> bool:
+    """A count after a line that already has its count and product words starts a new line."""
+    counts = [k for k, t in enumerate(current) if t.kind in {NUMBER, XQTY}]
+    if not counts or not any(_is_content(t) for t in current[counts[0] + 1 :]):
+        return False
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    return nxt is not None and nxt.kind == WORD and nxt.text not in CONJUNCTIONS
+
+
+def _strip_edges(tokens: list[Token]) -> list[Token]:
+    def noise(t: Token) -> bool:
+        return t.kind == WORD and (t.text in FILLERS or t.text in STOPWORDS)
+
+    start, end = 0, len(tokens)
+    while start < end and noise(tokens[start]):
+        start += 1
+    while end > start and noise(tokens[end - 1]):
+        end -= 1
+    return tokens[start:end]
+
+
+def _count_index(tokens: list[Token]) -> int | None:
+    for k, t in enumerate(tokens):
+        if t.kind == XQTY:
+            return k
+    for k, t in enumerate(tokens):
+        nxt = tokens[k + 1 : k + 3]
+        if _is_count(t) and nxt and (nxt[0].text in PACK_WORDS or nxt[0].kind == MEASURE and len(nxt) > 1 and nxt[1].text in PACK_WORDS):
+            return k
+    if tokens and _is_count(tokens[0]):
+        return 0
+    for k, t in enumerate(tokens[:-1]):
+        if _is_count(t) and tokens[k + 1].text in {"de", "of", "do", "da"}:
+            return k
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Read:
+    quantity: float | None
+    unit: str | None
+    phrase: list[Token]
+    each: bool  # "2 cases each": the count is for every product named around it
+
+
+def _read_segment(tokens: list[Token]) -> _Read | None:
+    """Count, canonical unit and product tokens of one segment, None when nothing is left."""
+    tokens = _strip_edges(tokens)
+    if not tokens:
+        return None
+    index = _count_index(tokens)
+    quantity: float | None = None
+    if index is not None:
+        quantity = tokens[index].value
+        before, after = tokens[:index], tokens[index + 1 :]
+        if any(_is_content(t) and t.text not in PACK_WORDS for t in after) and tokens[index].kind != XQTY:
+            tokens = after
+        else:
+            tokens = before + after
+    unit: str | None = None
+    phrase: list[Token] = []
+    for k, t in enumerate(tokens):
+        pack = PACK_WORDS.get(t.text) if t.kind == WORD else None
+        if pack is not None and pack[0] in FORMAT_WORDS and (phrase or index is None or k > 1):
+            pack = None  # "coca lata x 3": the format word names the product, it is not the count's unit
+        if pack is not None and unit is None:
+            unit = pack[0]
+            if phrase and phrase[-1].kind == MEASURE and quantity is not None and len(phrase) == 1:
+                phrase.pop()  # "a 50 lb bag": the size describes the bag
+            if t.text not in FORMAT_WORDS and pack[0] not in FORMAT_WORDS:
+                continue
+        if t.kind == MEASURE and k + 1 < len(tokens) and tokens[k + 1].text in PACK_WORDS and not phrase:
+            continue
+        phrase.append(t)
+    each = quantity is not None and any(t.text in EACH_WORDS - {"uno", "una", "um", "c"} for t in phrase)
+    if each:
+        phrase = [t for t in phrase if t.text not in EACH_WORDS]
+    phrase = _strip_edges(phrase)
+    if not phrase and unit is not None and index is not None and not each:
+        phrase = [t for t in tokens if t.text in PACK_WORDS][:1]
+    if quantity is None and not phrase:
+        return None
+    return _Read(quantity=quantity, unit=unit, phrase=phrase, each=each)
+
+
+def _original(text: str, tokens: list[Token]) -> str:
+    return " ".join(text[t.start : t.end] for t in tokens)
+
+
+def _apply_each(lines: list[ParsedLine], sentence: int, quantity: float, unit: str | None) -> None:
+    """Give a distributive count ("send 2 cases each") to the uncounted lines just before it."""
+    for k in range(len(lines) - 1, -1, -1):
+        line = lines[k]
+        if line.sentence != sentence or line.quantity is not None:
+            break
+        lines[k] = ParsedLine(text=line.text, quantity=quantity, unit=unit, phrase=line.phrase, sentence=sentence)
+
+
+def parse_lines(text: str, language: str) -> list[ParsedLine]:
+    """The order lines of a message, in order; lines may lack a count or product words."""
+    lines: list[ParsedLine] = []
+    for sentence in split_sentences(text):
+        tokens = _cut_noise(tokenize(sentence, language), text)
+        each: tuple[float, str | None] | None = None  # a distributive count waiting for its products
+        for segment in _segments(tokens):
+            read = _read_segment(segment.tokens)
+            if read is None:
+                continue
+            body = _strip_edges(segment.tokens)
+            quantity, unit = read.quantity, read.unit
+            if read.each and read.quantity is not None:
+                _apply_each(lines, sentence.index, read.quantity, read.unit)
+                each = (read.quantity, read.unit)
+            elif each is not None and quantity is None and segment.joined:
+                quantity, unit = each
+            else:
+                each = None
+            line = ParsedLine(
+                text=text[body[0].start : body[-1].end] if body else "",
+                quantity=quantity,
+                unit=unit,
+                phrase=_original(text, read.phrase),
+                sentence=sentence.index,
+                joined=segment.joined and quantity is None,
+            )
+            if segment.corrects and lines:
+                replaced = lines.pop()
+                line = ParsedLine(
+                    text=line.text,
+                    quantity=line.quantity if line.quantity is not None else replaced.quantity,
+                    unit=line.unit if line.quantity is not None else replaced.unit,
+                    phrase=line.phrase or replaced.phrase,
+                    sentence=line.sentence,
+                )
+            if not line.phrase:
+                if lines and lines[-1].quantity is None and lines[-1].sentence == line.sentence:
+                    previous = lines.pop()
+                    line = ParsedLine(text=f"{previous.text} {line.text}", quantity=line.quantity,
+                                      unit=line.unit or previous.unit, phrase=previous.phrase, sentence=line.sentence)
+                else:
+                    continue
+            lines.append(line)
+    return lines
+
+
+__all__ = ["ParsedLine", "Sentence", "parse_lines", "scrub", "split_sentences", "tokenize"]

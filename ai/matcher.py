@@ -1,0 +1,283 @@
+"""Match a customer's product words to a distributor's catalog, with an honest 0..1 score.
+
+Every product is indexed once by the tokens of its name and aliases (folded, plural- and
+size-normalised). A phrase scores against a product by two weighted coverages, combined as
+an F1: how much of the phrase the product explains (precision) and how much of the
+product's best alias the phrase covers (recall). Tokens weigh by rarity in the catalog
+(idf), so "sprite" decides more than "600"; words the catalog has never seen weigh as much
+as the rarest, so an unknown product scores low instead of matching confidently. Token
+similarity is exact, abbreviation ("mozz" → "mozzarella") or rapidfuzz ratio for typos.
+Learned aliases (corrections by the distributor) win first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from ai.catalog import Catalog, Product
+from ai.normalize import STOPWORDS, fold, measure_tokens, raw_tokens, stem, undiminish
+from ai.pack_units import CONTAINER, PACK_WORDS
+from ai.quantities import strip_quantity
+from ai.vocabulary import QUALIFIERS
+
+MIN_TOKEN_SIMILARITY = 0.78  # rapidfuzz ratio / 100 below which two words are different words
+# shorter words need more: "oil" is not "foil", "jarro" is not "arroz"
+SHORT_TOKEN_SIMILARITY: dict[int, float] = {1: 1.0, 2: 1.0, 3: 0.9, 4: 0.9, 5: 0.85}
+ONE_EDIT_SIMILARITY = 0.85  # a short word one typo away, same first letter: "tkis" for "takis"
+ONE_EDIT_MIN_LENGTH = 4  # ... when the longer word has at least this many letters ("lid" is not "lim")
+DIMINUTIVE_SIMILARITY = 0.9  # "coronita" for "corona", "latinha" for "lata"
+QUALIFIER_WEIGHT = 0.3  # an unknown generic descriptor ("regular", "fresh") weighs this share of an unknown word
+MIN_SPLIT_PART = 3  # "cocacola" → "coca" + "cola" when both parts are catalog words of this length
+PREFIX_SIMILARITY = 0.9  # an abbreviation: "mozz" for "mozzarella", "deslac" for "deslactosada"
+MIN_PREFIX_LENGTH = 4
+NUMERIC_ALIAS_WEIGHT = 0.5  # sizes in a name count half: customers often leave them out
+CONTAINER_ALIAS_WEIGHT = 0.3  # "bulto de maseca": the pack word barely matters
+PRECISION_BETA = 0.5  # F-beta: explaining the customer's words matters more than covering the alias
+MIN_CANDIDATE_SCORE = 0.3  # candidates below this are noise, not listed
+MIN_BEST_SCORE = 0.5  # `best` returns nothing under this
+
+
+_QUALIFIER_STEMS = frozenset(stem(word) for word in QUALIFIERS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Candidate:
+    sku: str
+    name: str
+    score: float  # 0..1
+    method: str  # "learned" | "alias_exact" | "name_exact" | "alias_fuzzy" | "name_fuzzy" | "learned_fuzzy"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Tok:
+    text: str  # stemmed form
+    container: bool  # a container pack word ("caja", "case"): weighs little in an alias
+    pack: bool  # any pack word ("caja", "lata"): in a phrase it only counts when it matches
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Alias:
+    tokens: tuple[_Tok, ...]
+    source: str  # "alias" | "name" | "learned"
+
+
+def _strip_parentheses(name: str) -> str:
+    out: list[str] = []
+    depth = 0
+    for char in name:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+def normalise(text: str) -> tuple[_Tok, ...]:
+    """Tokens of a phrase as the matcher compares them."""
+    tokens: list[_Tok] = []
+    for raw in measure_tokens(raw_tokens(fold(text))):
+        if raw in STOPWORDS or (len(raw) == 1 and not raw.isdigit()):
+            continue
+        pack = PACK_WORDS.get(raw)
+        tokens.append(
+            _Tok(text=stem(raw), container=pack is not None and pack[1] == CONTAINER, pack=pack is not None)
+        )
+    return tuple(tokens)
+
+
+def _key(tokens: tuple[_Tok, ...]) -> tuple[str, ...]:
+    return tuple(sorted(t.text for t in tokens if not t.container))
+
+
+def _numeric(token: str) -> bool:
+    return token[:1].isdigit()
+
+
+class Matcher:
+    """Per-catalog index; build once per catalog version and reuse."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._products: tuple[Product, ...] = catalog.products
+        by_sku = {p.sku: i for i, p in enumerate(self._products)}
+        self._aliases: list[list[_Alias]] = []
+        for product in self._products:
+            aliases = [_Alias(tokens=normalise(_strip_parentheses(product.name)), source="name")]
+            aliases += [_Alias(tokens=normalise(a), source="alias") for a in product.aliases]
+            self._aliases.append([a for a in aliases if a.tokens])
+        self._learned: dict[tuple[str, ...], int] = {}
+        for text, sku in catalog.learned_aliases:
+            index = by_sku.get(sku)
+            tokens = normalise(text)
+            if index is not None and tokens:
+                self._learned[_key(tokens)] = index
+                self._aliases[index].append(_Alias(tokens=tokens, source="learned"))
+        self._union: list[frozenset[str]] = [
+            frozenset(t.text for a in aliases for t in a.tokens) for aliases in self._aliases
+        ]
+        df: Counter[str] = Counter(t for union in self._union for t in union)
+        count = max(len(self._products), 1)
+        self._idf: dict[str, float] = {t: math.log(1 + count / n) for t, n in df.items()}
+        self._unknown_weight = math.log(1 + count)
+        self._vocab: list[str] = sorted(df)
+        self._postings: dict[str, list[int]] = {}
+        for index, union in enumerate(self._union):
+            for token in union:
+                self._postings.setdefault(token, []).append(index)
+        self._exact: dict[tuple[str, ...], list[tuple[int, str]]] = {}
+        for index, aliases in enumerate(self._aliases):
+            for alias in aliases:
+                self._exact.setdefault(_key(alias.tokens), []).append((index, alias.source))
+        self._diminutives: dict[str, list[str]] = {}  # "corona" -> ["coronita"]
+        for word in self._vocab:
+            plain = undiminish(word)
+            if plain != word:
+                self._diminutives.setdefault(plain, []).append(word)
+        self._similar_cache: dict[str, dict[str, float]] = {}
+
+    # -- token similarity ------------------------------------------------------------------
+
+    def _similar(self, token: str) -> dict[str, float]:
+        """Vocabulary words similar to `token`, with similarity 0..1."""
+        cached = self._similar_cache.get(token)
+        if cached is not None:
+            return cached
+        found: dict[str, float] = {}
+        if token in self._idf:
+            found[token] = 1.0
+        if not _numeric(token):
+            for word, score, _ in process.extract(
+                token, self._vocab, scorer=fuzz.ratio, score_cutoff=MIN_TOKEN_SIMILARITY * 100, limit=None
+            ):
+                needed = SHORT_TOKEN_SIMILARITY.get(min(len(word), len(token)), MIN_TOKEN_SIMILARITY)
+                if not _numeric(word) and word != token and score >= needed * 100:
+                    found[word] = max(found.get(word, 0.0), score / 100)
+            for word in self._vocab:
+                if (
+                    word[:1] == token[:1]
+                    and max(len(word), len(token)) >= ONE_EDIT_MIN_LENGTH
+                    and abs(len(word) - len(token)) <= 1
+                    and not _numeric(word)
+                    and word != token
+                    and Levenshtein.distance(word, token, score_cutoff=1) <= 1
+                ):
+                    found[word] = max(found.get(word, 0.0), ONE_EDIT_SIMILARITY)
+            plain = undiminish(token)
+            for word in {plain, *self._diminutives.get(token, ()), *self._diminutives.get(plain, ())}:
+                if word != token and word in self._idf:
+                    found[word] = max(found.get(word, 0.0), DIMINUTIVE_SIMILARITY)
+            if len(token) >= MIN_PREFIX_LENGTH:
+                for word in self._vocab:
+                    if word != token and word.startswith(token) and not _numeric(word):
+                        found[word] = max(found.get(word, 0.0), PREFIX_SIMILARITY)
+        self._similar_cache[token] = found
+        return found
+
+    def _split_glued(self, query: tuple[_Tok, ...]) -> tuple[_Tok, ...]:
+        """ "cocacola" → "coca", "cola" when the word is unknown and both halves are catalog words."""
+        out: list[_Tok] = []
+        for token in query:
+            word = token.text
+            parts: tuple[str, str] | None = None
+            if word not in self._idf and word.isalpha() and len(word) >= 2 * MIN_SPLIT_PART:
+                for cut in range(MIN_SPLIT_PART, len(word) - MIN_SPLIT_PART + 1):
+                    head, tail = word[:cut], stem(word[cut:])
+                    if head in self._idf and tail in self._idf:
+                        parts = (head, tail)
+                        break
+            if parts is None:
+                out.append(token)
+            else:
+                out.extend(_Tok(text=p, container=False, pack=False) for p in parts)
+        return tuple(out)
+
+    def _neutral(self, token: _Tok) -> bool:
+        """A pack word that tells no products apart in this catalog ("caja"; "botella" if no name has it)."""
+        return token.pack and (token.container or token.text not in self._idf)
+
+    def _query_keys(self, tokens: tuple[_Tok, ...]) -> list[tuple[str, ...]]:
+        """Exact-match keys of a phrase: without container words, then without any neutral pack word."""
+        keys = [_key(tokens), tuple(sorted(t.text for t in tokens if not self._neutral(t)))]
+        return [k for i, k in enumerate(keys) if k and k not in keys[:i]]
+
+    def _weight(self, token: str, similar: dict[str, float]) -> float:
+        if not similar:
+            return self._unknown_weight * (QUALIFIER_WEIGHT if token in _QUALIFIER_STEMS else 1.0)
+        best = max(similar, key=lambda w: similar[w])
+        return self._idf.get(best, self._unknown_weight)
+
+    def _alias_weight(self, token: _Tok) -> float:
+        weight = self._idf.get(token.text, self._unknown_weight)
+        if token.container:
+            return weight * CONTAINER_ALIAS_WEIGHT
+        return weight * NUMERIC_ALIAS_WEIGHT if _numeric(token.text) else weight
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    def _score(self, index: int, query: tuple[_Tok, ...], sims: dict[str, dict[str, float]]) -> tuple[float, str]:
+        union = self._union[index]
+        numerator = denominator = 0.0
+        for q in query:
+            similar = sims[q.text]
+            s = max((similar.get(u, 0.0) for u in union), default=0.0)
+            if s == 0.0 and self._neutral(q):
+                continue  # a pack word that tells no products apart here: neutral
+            weight = self._weight(q.text, similar)
+            numerator += weight * s
+            denominator += weight
+        precision = numerator / denominator if denominator else 0.0
+        best_recall, best_source = 0.0, "name"
+        for alias in self._aliases[index]:
+            got = total = 0.0
+            for t in alias.tokens:
+                weight = self._alias_weight(t)
+                total += weight
+                got += weight * max((sims[q.text].get(t.text, 0.0) for q in query), default=0.0)
+            recall = got / total if total else 0.0
+            if recall > best_recall:
+                best_recall, best_source = recall, alias.source
+        beta2 = PRECISION_BETA**2
+        if beta2 * precision + best_recall == 0:
+            return 0.0, best_source
+        return (1 + beta2) * precision * best_recall / (beta2 * precision + best_recall), best_source
+
+    def candidates(self, phrase: str, *, limit: int = 5) -> list[Candidate]:
+        """Catalog products for `phrase` (a line's product words, or a whole line), best first."""
+        query = self._split_glued(normalise(strip_quantity(phrase)))
+        if not query:
+            return []
+        scored: dict[int, tuple[float, str]] = {}
+        for key in self._query_keys(query):
+            learned = self._learned.get(key)
+            if learned is not None and learned not in scored:
+                scored[learned] = (1.0, "learned")
+            for index, source in self._exact.get(key, []):
+                if index not in scored:
+                    scored[index] = (1.0, f"{source}_exact" if source != "learned" else "learned")
+            if scored:
+                break
+        sims = {q.text: self._similar(q.text) for q in query}
+        pool = {i for q in query for word in sims[q.text] for i in self._postings.get(word, [])}
+        for index in pool - scored.keys():
+            score, source = self._score(index, query, sims)
+            if score >= MIN_CANDIDATE_SCORE:
+                scored[index] = (min(score, 0.99), f"{source}_fuzzy")
+        ranked = sorted(scored.items(), key=lambda item: (-item[1][0], item[1][1] != "learned", item[0]))
+        return [
+            Candidate(sku=self._products[i].sku, name=self._products[i].name, score=round(s, 4), method=m)
+            for i, (s, m) in ranked[:limit]
+        ]
+
+    def best(self, phrase: str) -> Candidate | None:
+        found = self.candidates(phrase, limit=1)
+        return found[0] if found and found[0].score >= MIN_BEST_SCORE else None
+
+
+__all__ = ["MIN_BEST_SCORE", "MIN_CANDIDATE_SCORE", "Candidate", "Matcher", "normalise"]

@@ -1,0 +1,150 @@
+"""Text folding and tokens shared by the line parser, the matcher and the cue detectors.
+
+`fold` lowercases and strips accents one character for one character, so offsets in the
+folded text are offsets in the customer's text. `stem` is a deliberately crude plural and
+diminutive folding for es/pt/en that is applied the same way to catalog aliases and to
+what customers write, so it only has to be consistent, not linguistically right.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Measures: a number followed by one of these is a size ("600 ml", "50 lb"), not a count.
+MEASURE_UNITS: dict[str, str] = {
+    "ml": "", "mls": "", "mililitros": "", "mililitro": "", "cc": "",  # millilitres: the bare number
+    "l": "l", "lt": "l", "lts": "l", "ltr": "l", "litro": "l", "litros": "l", "liter": "l", "liters": "l",
+    "litre": "l", "litres": "l", "litrao": "l",
+    "kg": "kg", "kgs": "kg", "kilo": "kg", "kilos": "kg", "quilo": "kg", "quilos": "kg",
+    "g": "g", "gr": "g", "grs": "g", "gramos": "g", "gramas": "g", "grams": "g",
+    "lb": "lb", "lbs": "lb", "libra": "lb", "libras": "lb", "pound": "lb", "pounds": "lb",
+    "oz": "oz", "onzas": "oz", "ounce": "oz", "ounces": "oz",
+    "gal": "gal", "gallon": "gal", "gallons": "gal", "galon": "gal", "galones": "gal", "galao": "gal",
+    "ct": "ct", "count": "ct",
+    "in": "in", "inch": "in", "inches": "in", "pulgadas": "in", '"': "in",
+    "ft": "ft", "feet": "ft", "cm": "cm", "mm": "mm",
+}
+LONE_MEASURES: dict[str, str] = {"litro": "1l", "litrao": "1l", "liter": "1l", "litre": "1l", "galon": "1gal", "gallon": "1gal"}
+
+# Words that carry no product meaning anywhere in a product phrase (articles, prepositions).
+STOPWORDS = frozenset(
+    "de del la el los las lo al con para por en a un una unos unas "
+    "of the an for with in on to and or "
+    "do da das o os as um uma no na nos nas pra pro com em e y".split()
+)
+
+_WORD = re.compile(r"[a-z0-9#]+(?:['’][a-z]+)?(?:[./,x-][0-9]+)*\"?")
+_GLUED_MEASURE = re.compile(r"^(\d+(?:[.,]\d+)?)([a-z\"]+)$")
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
+
+
+def _fold_char(char: str) -> str:
+    if char.isascii():
+        return char.lower()
+    decomposed = unicodedata.normalize("NFKD", char)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return base.lower() if len(base) == 1 else char.lower()[:1] or " "
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents, keeping exactly one character per input character."""
+    return "".join(_fold_char(c) for c in text)
+
+
+def is_number(token: str) -> bool:
+    return bool(_NUMBER.match(token))
+
+
+def to_number(token: str) -> float | None:
+    if not _NUMBER.match(token):
+        return None
+    return float(token.replace(",", "."))
+
+
+def is_measure(token: str) -> bool:
+    """A size token as produced by `measure_tokens` ("600", "2l", "16oz", "50lb")."""
+    match = _GLUED_MEASURE.match(token)
+    return bool(match) and match is not None and match.group(2) in set(MEASURE_UNITS.values()) - {""}
+
+
+@lru_cache(maxsize=20_000)
+def stem(token: str) -> str:
+    """Fold plurals: cajas→caja, garrafones→garrafon, fries→fry, tomatoes→tomato, case(s)→cas."""
+    if len(token) <= 3 or not token.isalpha():
+        return token
+    word = token
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
+def undiminish(token: str) -> str:
+    """The word under a diminutive (a stem): coronit→corona, aguit→agua, latinh→lata, copinh→copo."""
+    if len(token) < 6 or not token.isalpha():
+        return token
+    for suffix in ("zinh", "inh", "it"):
+        for vowel in ("a", "o", ""):
+            if token.endswith(suffix + vowel):
+                root = token[: len(token) - len(suffix) - len(vowel)]
+                root = root[:-2] + "c" if root.endswith("qu") else root
+                return root + (vowel or "a") if len(root) >= 3 else token
+    return token
+
+
+def raw_tokens(folded: str) -> list[str]:
+    """Words and numbers of folded text ("coca-cola" → coca, cola; "frank's" → franks)."""
+    out: list[str] = []
+    for match in _WORD.finditer(folded.replace("-", " ")):
+        token = match.group(0).replace("'", "").replace("’", "").lstrip("#")
+        if token:
+            out.append(token)
+    return out
+
+
+def measure_tokens(tokens: list[str]) -> list[str]:
+    """Merge sizes into one token: ["600","ml"]→"600", ["2","litros"]→"2l", "16oz"→"16oz", "litro"→"1l"."""
+    out: list[str] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        nxt = tokens[index + 1] if index + 1 < len(tokens) else None
+        glued = _GLUED_MEASURE.match(token)
+        if is_number(token) and nxt is not None and nxt in MEASURE_UNITS:
+            out.append(token.replace(",", ".") + MEASURE_UNITS[nxt])
+            index += 2
+            continue
+        if glued and glued.group(2) in MEASURE_UNITS:
+            out.append(glued.group(1).replace(",", ".") + MEASURE_UNITS[glued.group(2)])
+        elif token in LONE_MEASURES:
+            out.append(LONE_MEASURES[token])
+        else:
+            out.append(token)
+        index += 1
+    return out
+
+
+def content_tokens(text: str) -> list[str]:
+    """Folded, measure-merged, stemmed tokens without stopwords: the matcher's view of a text."""
+    tokens = measure_tokens(raw_tokens(fold(text)))
+    return [stem(t) for t in tokens if t not in STOPWORDS]
+
+
+__all__ = [
+    "MEASURE_UNITS",
+    "STOPWORDS",
+    "content_tokens",
+    "fold",
+    "is_measure",
+    "is_number",
+    "measure_tokens",
+    "raw_tokens",
+    "stem",
+    "to_number",
+    "undiminish",
+]

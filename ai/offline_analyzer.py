@@ -1,0 +1,149 @@
+"""The offline analyzer: rules, vocabularies and the catalog matcher, no network, no cost.
+
+Deterministic: the same message and catalog always give the same analysis. It fills the
+same contract as the OpenAI analyzer, so the rest of the pipeline cannot tell them apart,
+and reports approximate token counts so that volumes still show in the usage ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import OrderedDict
+from typing import cast
+
+from ai.analyzer import AnalysisRequest, AnalysisResult, Usage
+from ai.catalog import Catalog
+from ai.contract import Analysis, Intent, Language, Line
+from ai.delivery_dates import resolve_delivery
+from ai.intent import SentenceCues, decide_intent, message_cues
+from ai.language import LANGUAGES, detect_language
+from ai.line_matching import MatchedLine, match_lines
+from ai.lines import parse_lines
+from ai.matcher import Matcher
+from ai.normalize import fold
+from ai.pack_units import PACK_WORDS
+from ai.replies import compose_reply
+
+UNCOUNTED_MIN_SCORE = 0.8  # a product named without a count is an order line only if it matches this well
+CHARS_PER_TOKEN = 4  # rough tokenizer ratio for the usage ledger
+MATCHER_CACHE_SIZE = 32  # catalogs whose matcher stays built
+ORDER_INTENTS = frozenset({Intent.ORDER, Intent.ORDER_CHANGE})
+INTENT_REVIEW: dict[Intent, str] = {
+    Intent.COMPLAINT: "complaint",
+    Intent.ORDER_CANCEL: "order_cancel",
+    Intent.ORDER_CHANGE: "order_change",
+}
+
+
+def approx_tokens(text: str) -> int:
+    return max(1, math.ceil(len(text) / CHARS_PER_TOKEN)) if text else 0
+
+
+def _names_something(phrase: str) -> bool:
+    """The phrase has a word that is not a pack word ("3 cajas" alone names nothing)."""
+    return any(len(w) > 1 and w not in PACK_WORDS for w in fold(phrase).split())
+
+
+def _default_language(request: AnalysisRequest) -> str:
+    if request.customer_language in LANGUAGES:
+        return request.customer_language
+    locale = request.catalog.locale[:2].lower()
+    return locale if locale in LANGUAGES else "es"
+
+
+def select_order_lines(matched: list[MatchedLine], cues: list[SentenceCues]) -> list[MatchedLine]:
+    """The matched lines that are order lines, given what each sentence is."""
+    by_index = {c.index: c for c in cues}
+    verb_anywhere = any(c.order and c.orderable for c in cues)
+    doubtful = any(c.question or c.price or c.complaint or c.cancel for c in cues)
+    list_only = bool(matched) and not doubtful and all(
+        m.candidate is not None and m.candidate.score >= UNCOUNTED_MIN_SCORE for m in matched
+    )
+    counted_sentences = {m.parsed.sentence for m in matched if m.counted and m.candidate is not None}
+    kept: list[MatchedLine] = []
+    for m in matched:
+        cue = by_index.get(m.parsed.sentence)
+        if cue is None or not cue.orderable:
+            continue
+        if m.counted:
+            if m.candidate is not None or cue.order or _names_something(m.parsed.phrase):
+                kept.append(m)
+        elif m.candidate is not None and m.candidate.score >= UNCOUNTED_MIN_SCORE and (
+            cue.order or verb_anywhere or list_only or m.parsed.sentence in counted_sentences
+        ):
+            kept.append(m)
+    return kept
+
+
+class OfflineAnalyzer:
+    """Satisfies ai.analyzer.Analyzer."""
+
+    provider = "offline"
+    model = "offline-rules-v1"
+    prompt_version = "offline-1"
+    paid = False
+
+    def __init__(self) -> None:
+        self._matchers: OrderedDict[int, tuple[Catalog, Matcher]] = OrderedDict()
+
+    def matcher(self, catalog: Catalog) -> Matcher:
+        """The catalog's matcher, built once (the catalog object is the cache key)."""
+        key = id(catalog)
+        cached = self._matchers.get(key)
+        if cached is not None and cached[0] is catalog:
+            self._matchers.move_to_end(key)
+            return cached[1]
+        matcher = Matcher(catalog)
+        self._matchers[key] = (catalog, matcher)
+        while len(self._matchers) > MATCHER_CACHE_SIZE:
+            self._matchers.popitem(last=False)
+        return matcher
+
+    def analyze_text(self, request: AnalysisRequest) -> Analysis:
+        catalog = request.catalog
+        text = request.text
+        language = detect_language(text, default=_default_language(request))
+        cues = message_cues(text)
+        matched = match_lines(parse_lines(text, language), self.matcher(catalog), catalog)
+        kept = select_order_lines(matched, cues)
+        intent = decide_intent(cues, {m.parsed.sentence for m in kept})
+        if intent not in ORDER_INTENTS:
+            kept = []
+        reasons = [f"{reason}:line:{number}" for number, m in enumerate(kept, start=1) for reason in m.reasons]
+        if intent in ORDER_INTENTS and not any(m.candidate is not None for m in kept):
+            reasons.append("no_matched_lines")
+        if intent in INTENT_REVIEW:
+            reasons.append(INTENT_REVIEW[intent])
+        lines = [
+            Line(text=m.parsed.text, quantity=m.quantity, unit=m.parsed.unit, sku=m.sku,
+                 confidence=m.confidence, evidence=m.evidence())
+            for m in kept
+        ]
+        delivery = resolve_delivery(text, language, request.now, catalog.timezone)
+        needs_review = bool(reasons)
+        reply = compose_reply(intent=intent, lines=lines, delivery=delivery, needs_review=needs_review,
+                              catalog=catalog, language=language)
+        return Analysis(
+            intent=intent, language=cast(Language, language), lines=lines, delivery=delivery,
+            needs_review=needs_review, review_reasons=reasons, reply=reply,
+        )
+
+    async def analyze(self, request: AnalysisRequest) -> AnalysisResult:
+        started = time.perf_counter()
+        analysis = self.analyze_text(request)
+        await asyncio.sleep(0)  # stay a good citizen of the event loop between messages
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        raw = analysis.model_dump(mode="json")
+        usage = Usage(
+            provider=self.provider,
+            model=self.model,
+            input_tokens=approx_tokens(request.text),
+            output_tokens=approx_tokens(analysis.model_dump_json()),
+        )
+        return AnalysisResult(analysis=analysis, usage=usage, latency_ms=latency_ms,
+                              prompt_version=self.prompt_version, raw=raw)
+
+
+__all__ = ["OfflineAnalyzer", "approx_tokens", "select_order_lines"]

@@ -1,0 +1,123 @@
+"""Street addresses in Mexican, Brazilian and US formats, from their shape (no model, no gazetteer).
+
+An address is a core and an optional tail:
+- core, es/pt: a street type, a capitalised street name and a house number
+  ("Av. Insurgentes Sur 1234", "Calle 5 de Mayo #23", "Rua Augusta 1500", "Av. Paulista, 1578");
+- core, en: a house number, an optional direction, capitalised words and a street suffix
+  ("1458 W Fulton St", "220 N Michigan Ave");
+- core after a delivery cue, without a street type ("entregar en Insurgentes Sur 1234");
+- tail: interior/suite, colonia/bairro, postal code, city and state pieces, each after a comma,
+  dash or space (", Col. Del Valle", " - Bela Vista, São Paulo - SP", ", Chicago, IL 60607").
+A tail piece that starts with a common word (", Gracias", " - Manda 2 caixas") ends the address.
+Street names must be capitalised, so "la calle de atrás" or "2 cases dr pepper" never match.
+"""
+
+from __future__ import annotations
+
+import regex as re
+from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from ai.pii_names import BUSINESS_WORDS, STOP_WORDS
+from ai.pii_nlp import fold
+from ai.pii_recognizers import recognizer_result
+
+ENTITY = "ADDRESS"
+STREET_SCORE = 0.8  # street type or suffix, name and number
+CUED_SCORE = 0.65  # "entregar en", "deliver to", "endereço:" + name and number
+AREA_SCORE = 0.55  # a colonia or a postal code on its own
+MAX_TAIL_PIECES = 6
+
+CAP_WORD = r"(?:\p{Lu}\p{Ll}{0,3}\.|\p{Lu}[\p{L}'’]*(?![\p{L}\d]))"  # "Insurgentes", "São", "Gral."
+STREET_WORD = rf"(?:{CAP_WORD}|\d{{1,3}}(?:º|ª|st|nd|rd|th)?(?![\p{{L}}\d]))"  # "5 de Mayo", "5th"
+LINK = r"(?:de la|de los|de las|del|de|da|das|do|dos|e|y)"
+STREET_NAME = rf"(?:{LINK}[ \t]+)?{STREET_WORD}(?:[ \t]+(?:{LINK}[ \t]+)?{STREET_WORD}){{0,5}}"
+PLACE = rf"{CAP_WORD}(?:[ \t]+(?:{LINK}[ \t]+)?{CAP_WORD}){{0,3}}"  # "São Paulo", "Del Valle"
+HOUSE_NUMBER = (
+    r"(?:(?:(?i:n[º°o]|no|núm|num|número|numero)\.?[ \t]*|#[ \t]*)?\d{1,5}"
+    r"(?:[ \t]?-?[A-Za-z](?![\p{L}\d]))?(?!\d)|(?i:s/n|sin número|sin numero))"
+)
+ES_PT_TYPES = (
+    r"avenida|av|avda|calle|calz|calzada|blvd|bulevar|boulevard|prol|prolongación|prolongacion|privada|priv"
+    r"|cerrada|cda|callejón|callejon|carretera|carr|camino|paseo|circuito|andador|eje|periférico|periferico"
+    r"|retorno|rua|travessa|trav|tv|alameda|praça|praca|pça|pca|estrada|rodovia|rod|ladeira|viela|beco|largo"
+)
+STREET_TYPE = rf"(?:(?i:{ES_PT_TYPES})(?:\.[ \t]*|[ \t]+)|(?:R|Al)\.[ \t]*|C/[ \t]*)"
+EN_WORD = rf"(?:{CAP_WORD}|\d{{1,3}}(?:st|nd|rd|th)(?![\p{{L}}\d]))"
+EN_DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?"
+EN_SUFFIXES = (
+    r"street|st|avenue|ave|boulevard|blvd|road|rd|drive|dr|lane|ln|way|court|ct|place|pl|parkway|pkwy"
+    r"|highway|hwy|terrace|ter|circle|cir|square|sq|trail|trl|plaza|pike|expressway|expy|route|rte"
+)
+DELIVERY_CUES = (
+    r"entregar en|entregar na|entregar no|entrega en|entrega na|entrega no|enviar a|llevar a|dirección"
+    r"|direccion|domicilio|endereço|endereco|address|deliver to|ship to|delivery to"
+)
+INTERIOR = (
+    r"(?i:int|interior|local|depto|dpto|apto|apt|ap|sala|bloco|bl|casa|loja|cj|conj|piso|andar|suite|ste"
+    r"|unit|fl|floor)\.?[ \t]*#?[ \t]*[\w-]{1,6}(?![\p{L}\d])|#[ \t]*\d{1,5}[A-Za-z]?(?![\p{L}\d])"
+)
+AREA = rf"(?:Col\.?|col\.|(?i:colonia|fracc|fraccionamiento|barrio|bairro|residencial|unidad))\.?[ \t]+{PLACE}"
+POSTAL = r"(?i:c\.[ \t]?p\.|cp|cep|zip(?: code)?)[ \t]*:?[ \t]*\d{5}(?:-?\d{3,4})?(?!\d)|\d{5}-\d{3}(?!\d)"
+STATE_ZIP = r"[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?(?!\d)"
+TAIL_PIECE = (
+    rf"(?:[ \t]*[,\-–—][ \t]*|[ \t]+)(?:{INTERIOR}|{AREA}|{POSTAL}|{STATE_ZIP})"
+    rf"|[ \t]*[,\-–—/][ \t]*(?:{PLACE})"
+)
+TAIL = rf"(?P<tail>{TAIL_PIECE}){{0,{MAX_TAIL_PIECES}}}"
+
+# (pattern name, regex with the address core in group "core" and its pieces in "tail", score)
+ADDRESS_PATTERNS = (
+    ("street_es_pt", rf"(?<![\p{{L}}\d])(?P<core>{STREET_TYPE}{STREET_NAME}[ \t]*,?[ \t]*{HOUSE_NUMBER}){TAIL}",
+     STREET_SCORE),
+    ("street_en", rf"(?<![\p{{L}}\d#\-/.,$])(?P<core>\d{{1,6}}[A-Za-z]?[ \t]+(?:{EN_DIRECTION}[ \t]+)?"
+     rf"(?:{EN_WORD}[ \t]+){{1,4}}(?i:{EN_SUFFIXES})\.?(?![\p{{L}}\d])){TAIL}", STREET_SCORE),
+    ("delivery_cue", rf"(?<!\w)(?i:{DELIVERY_CUES})[ \t]*:?[ \t]+(?:(?i:la|el|a|o)[ \t]+)?"
+     rf"(?P<core>{STREET_NAME}[ \t]*,?[ \t]*{HOUSE_NUMBER}){TAIL}", CUED_SCORE),
+    ("area", rf"(?<![\p{{L}}\d])(?P<core>{AREA}|(?i:c\.[ \t]?p\.|cp|cep)[ \t]*:?[ \t]*\d{{5}}(?:-?\d{{3}})?(?!\d)){TAIL}",
+     AREA_SCORE),
+)
+
+
+class AddressRecognizer(LocalRecognizer):
+    """ADDRESS: street + number cores with their colonia/city/postal-code tails."""
+
+    def __init__(self, *, language: str) -> None:
+        self.patterns = tuple(
+            (name, re.compile(pattern, re.MULTILINE), score) for name, pattern, score in ADDRESS_PATTERNS
+        )
+        super().__init__(supported_entities=[ENTITY], supported_language=language, name="AddressRecognizer",
+                         context=["entregar", "entrega", "direccion", "domicilio", "endereco", "address",
+                                  "deliver", "ship", "delivery"])
+
+    def load(self) -> None:
+        return None
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        results: list[RecognizerResult] = []
+        for name, pattern, score in self.patterns:
+            for match in pattern.finditer(text):
+                if name == "delivery_cue" and names_a_place(match.group("core")):
+                    continue
+                start, end = match.start("core"), address_end(match)
+                results.append(recognizer_result(self, ENTITY, start, end, score))
+        return EntityRecognizer.remove_duplicates(results)
+
+
+def names_a_place(core: str) -> bool:
+    """"Sucursal Centro 2", "Bodega 3": a branch or a dock of the shop, not a street."""
+    words = re.findall(r"[\p{L}]+", core)
+    return not words or fold(words[0]) in BUSINESS_WORDS or fold(words[0]) in STOP_WORDS
+
+
+def address_end(match: re.Match[str]) -> int:
+    """The end of the core and of the tail pieces before the first one starting with a common word."""
+    end = int(match.end("core"))
+    for piece, piece_end in zip(match.captures("tail"), match.ends("tail"), strict=True):
+        words = re.findall(r"[\p{L}]+", piece)
+        if words and fold(words[0]) in STOP_WORDS:
+            break
+        end = piece_end
+    return end

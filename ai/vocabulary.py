@@ -1,0 +1,205 @@
+"""Non-product words of order messages in es/en/pt: fillers, clause cues, corrections.
+
+All entries are folded (lowercase, no accents, no apostrophes: "we'd" → "wed"), matching
+the tokens the line parser produces. Multi-word cues are tuples of words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+Cue = tuple[str, ...]
+
+
+def _cues(text: str) -> tuple[Cue, ...]:
+    """One cue per line of `text`; longest first so that "me liga" wins over "me"."""
+    cues = {tuple(line.split()) for line in text.strip().splitlines() if line.strip()}
+    return tuple(sorted(cues, key=len, reverse=True))
+
+
+def starts_with(words: Sequence[str], index: int, cues: tuple[Cue, ...]) -> int | None:
+    """Length of the first cue that `words` has at `index`, or None."""
+    for cue in cues:
+        if tuple(words[index : index + len(cue)]) == cue:
+            return len(cue)
+    return None
+
+
+# Greetings, politeness, order verbs and pronouns: stripped from the edges of product phrases.
+FILLERS = frozenset(
+    """
+    hola holi buenas buenos buen bueno dia dias tardes noches tal saludos gracias muchas porfa porfis
+    porfavor favor xfa xf pf plis please pls plz kindly thanks thank thx ty hi hello hey yo good
+    morning afternoon evening oi ola bom boa tarde noite obrigado obrigada valeu vlw blz beleza pfv
+    me te le nos les mi mis yo i we id wed ill well im us my our eu mim you
+    manda mandame mandeme mandas mandan mande manden mandar mandarme mandan envia enviame envias
+    envien enviar enviarme envie trae traeme traer traigan traz traga trazer necesito necesitamos
+    necesitaria ocupo ocupamos quiero queremos quisiera quisieramos queria quero gostaria apunta
+    apuntame apuntas apunten anota anotame anotas anoten anote agrega agregame agregas agreguen
+    agregar anade anademe sumale suma pon ponme ponle pongan pido pedimos pedir pedido pedidos orden
+    dame deme denme surte surteme preciso precisamos coloca coloque adiciona acrescenta separa ve
+    encomenda can could would will get give send bring add need needs want wants like order
+    ordering put also too just more some again usual tambien ademas mas mais tambem otra vez x
+    u ya yall guys were out ran run running low se acabo acabaron acabou quedamos hacer fazer place make
+    puedes pueden podrias podrian puede pode podem poderia si ok oki va listo ai aqui lo siguiente
+    following these this esto isso isto
+    """.split()
+)
+
+CONJUNCTIONS = frozenset({"y", "e", "and", "plus"})
+
+# "2 cases each", "2 de cada uno", "2 de cada": one count for every product named before it.
+EACH_WORDS = frozenset({"each", "cada", "uno", "una", "um", "c", "cu", "apiece"})
+
+# Generic descriptors customers add that rarely name a product ("regular fries", "coca normal").
+QUALIFIERS = frozenset(
+    """
+    regular normal normales plain classic clasico clasica comun comum tradicional usual same mismo misma
+    mesmo mesma fresh fresco fresca frozen congelado congelada big small large grande chico chica
+    pequeno pequena good bueno buena bom boa nice
+    """.split()
+)
+
+# Short words followed by "." that do not end a sentence.
+ABBREVIATIONS = frozenset(
+    "av avda ave col no num nro n st rd dr sr sra srta mr mrs ms dept apt ste blvd calz esq int ext "
+    "fracc cp tel r prof dna lic ing".split()
+)
+
+# An address runs from its cue to the end of the sentence.
+ADDRESS_CUES = _cues(
+    """
+    entregar en
+    entregar na
+    entregar no
+    entregar em
+    entrega en
+    entrega na
+    entrega no
+    entrega em
+    entreguen en
+    entregas en
+    deliver to
+    delivery to
+    delivered to
+    ship to
+    mi direccion
+    la direccion
+    direccion
+    domicilio
+    endereco
+    meu endereco
+    address
+    our address
+    calle
+    rua
+    avenida
+    bairro
+    colonia
+    """
+)
+
+# Introductions, contact and billing details run to the next comma or conjunction.
+INTRO_CUES = _cues(
+    """
+    soy
+    habla
+    le habla
+    aqui es
+    aca es
+    aqui e
+    sou
+    this is
+    its
+    my name
+    mi nombre
+    me llamo
+    meu nome
+    """
+)
+CONTACT_CUES = _cues(
+    """
+    mi numero
+    mi cel
+    mi celular
+    mi telefono
+    mi whatsapp
+    my number
+    my cell
+    my phone
+    call me
+    text me
+    llamame
+    llamenme
+    marcame
+    me liga
+    liga pra mim
+    meu numero
+    meu celular
+    meu zap
+    meu whatsapp
+    factura
+    facturar
+    facturen
+    invoice
+    bill to
+    nota fiscal
+    nota
+    cpf
+    cnpj
+    rfc
+    curp
+    tarjeta
+    card
+    cartao
+    correo
+    email
+    mail
+    pago con
+    pagar con
+    pago en
+    pay with
+    paying with
+    pagamento
+    """
+)
+
+# Self-corrections: the line before the cue is replaced by the one after it.
+CORRECTION_CUES = _cues(
+    """
+    digo
+    quise decir
+    mejor dicho
+    o sea
+    perdon
+    no mejor
+    o mejor
+    mejor
+    corrijo
+    correccion
+    i mean
+    sorry i mean
+    make that
+    scratch that
+    correction
+    no wait
+    quer dizer
+    ou melhor
+    na verdade
+    desculpa
+    corrigindo
+    """
+)
+
+__all__ = [
+    "ABBREVIATIONS",
+    "ADDRESS_CUES",
+    "CONJUNCTIONS",
+    "CONTACT_CUES",
+    "CORRECTION_CUES",
+    "EACH_WORDS",
+    "FILLERS",
+    "INTRO_CUES",
+    "QUALIFIERS",
+    "starts_with",
+]

@@ -1,0 +1,98 @@
+"""The worker against a real Postgres: exactly-once under concurrency, leases, failures."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ai.offline_analyzer import OfflineAnalyzer
+from tests.support.flow import scalar, seed_messages
+from worker.outcome import review_outcome
+from worker.repository import LeaseLost, Repository, dumps
+from worker.runtime import build_worker
+from worker.settings import load_settings
+
+
+async def open_repo(url: str) -> Repository:
+    repo = Repository(url, min_size=1, max_size=6)
+    await repo.open()
+    return repo
+
+
+async def test_two_workers_process_every_message_exactly_once(fresh_db_url: str, eval_dir: Path) -> None:
+    seed_repo = await open_repo(fresh_db_url)
+    await seed_messages(seed_repo, eval_dir, 500)
+    repos = [await open_repo(fresh_db_url) for _ in range(2)]
+    settings = load_settings()
+    workers = [build_worker(r, settings, analyzer=OfflineAnalyzer(), concurrency=16, worker_id=f"w{i}", retry_base=0)
+               for i, r in enumerate(repos)]
+    try:
+        stats = await asyncio.gather(*(w.run(until_idle=True) for w in workers))
+    finally:
+        for r in [seed_repo, *repos]:
+            await r.close()
+
+    assert sum(s.processed for s in stats) == 500
+    assert all(s.processed > 0 for s in stats), "both workers should have taken a share"
+    assert scalar(fresh_db_url, "select count(*) from messages where direction = 'inbound' and state = 'processed'") == 500
+    assert scalar(fresh_db_url, "select count(*) from ai_responses") == 500
+    assert scalar(fresh_db_url, "select count(distinct message_id) from ai_responses") == 500
+    order_messages = scalar(fresh_db_url, """
+        select count(*) from ai_responses where intent = 'order' and jsonb_array_length(output -> 'lines') > 0""")
+    assert order_messages > 0
+    assert scalar(fresh_db_url, "select count(*) from orders") == order_messages
+    assert scalar(fresh_db_url, "select count(distinct ai_source_message_id) from orders") == order_messages
+    assert scalar(fresh_db_url, "select count(*) from ai_usage_metrics") == 500
+    # every order's lines carry catalog prices and the order total is their sum
+    assert scalar(fresh_db_url, """
+        select count(*) from orders o where o.total_cents <> (
+          select coalesce(sum(total_cents), 0) from order_products op where op.order_id = o.id)""") == 0
+
+
+async def test_a_late_worker_whose_lease_was_taken_writes_nothing(fresh_db_url: str, eval_dir: Path) -> None:
+    repo = await open_repo(fresh_db_url)
+    try:
+        ids, _ = await seed_messages(repo, eval_dir, 1)
+        claimed = await repo.fetch_all("claim_messages", worker_id="slow", batch=1, lease_seconds=1)
+        assert len(claimed) == 1
+        await asyncio.sleep(1.2)
+        again = await repo.fetch_all("claim_messages", worker_id="fast", batch=1, lease_seconds=60)
+        assert [r["message_id"] for r in again] == [claimed[0]["message_id"]]
+        message_id, distributor_id = str(claimed[0]["message_id"]), str(claimed[0]["distributor_id"])
+
+        def outcome(worker_id: str) -> str:
+            return dumps(review_outcome(message_id=message_id, distributor_id=distributor_id, worker_id=worker_id,
+                                        language="es", body_redacted="x", findings=[], reason="test"))
+
+        await repo.fetch_one("record_outcome", outcome=outcome("fast"))
+        with pytest.raises(LeaseLost):
+            await repo.fetch_one("record_outcome", outcome=outcome("slow"))
+        assert scalar(fresh_db_url, "select attempts from messages where id = %s", (message_id,)) == 2
+    finally:
+        await repo.close()
+
+
+def test_concurrent_usage_writes_cross_each_threshold_exactly_once(fresh_db_url: str) -> None:
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        distributor_id = conn.execute(
+            "insert into distributors (slug, name) values ('race', 'Race') returning id").fetchone()[0]  # type: ignore[index]
+        conn.execute("insert into ai_budgets (distributor_id, monthly_budget_micro_usd) values (%s, 1000)", (distributor_id,))
+
+    def spend(n: int) -> None:
+        with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+            for _ in range(n):
+                conn.execute("select private.record_budget_usage(%s, 1, 30)", (distributor_id,))
+
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(spend, [5] * 8))  # 40 writes x 30 = 1200 micro-USD against a 1000 budget
+
+    assert scalar(fresh_db_url, "select ai_cost_micro_usd from distributor_usage where distributor_id = %s",
+                  (distributor_id,)) == 1200
+    rows = scalar(fresh_db_url, "select array_agg(threshold_pct order by threshold_pct) from ai_budget_alerts where distributor_id = %s",
+                  (distributor_id,))
+    assert rows == [50, 80, 100]

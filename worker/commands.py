@@ -1,0 +1,75 @@
+"""`orderflow worker`, `orderflow ingest`, `orderflow status`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from worker import logs
+from worker.db import connection
+from worker.intake import ingest_file
+from worker.repository import Repository
+from worker.settings import load_settings
+
+console = Console()
+
+
+def worker(
+    until_idle: bool = typer.Option(False, "--until-idle", help="Exit when no message is due"),
+    concurrency: int = typer.Option(0, help="Messages in flight at once (default ORDERFLOW_WORKER_CONCURRENCY)"),
+    log_level: str = typer.Option("INFO", help="Log level"),
+) -> None:
+    """Consume queued messages: PII, analysis, orders, usage, budget alerts, webhook events."""
+    from worker.runtime import run_worker  # imports the analyzers and Presidio: only when working
+
+    logs.configure(log_level)
+    settings = load_settings()
+    stats = asyncio.run(run_worker(connection.database_url(settings), settings, until_idle=until_idle,
+                                   concurrency=concurrency or None))
+    console.print(f"processed={stats.processed} orders={stats.orders} in_review={stats.orders_review} "
+                  f"retried={stats.retried} failed={stats.failed}")
+
+
+def ingest(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL file of messages")) -> None:
+    """Store messages from a JSONL file through the intake function (as the channels do)."""
+    settings = load_settings()
+
+    async def _run() -> tuple[int, int]:
+        repo = Repository(connection.database_url(settings), min_size=1, max_size=2)
+        await repo.open()
+        try:
+            return await ingest_file(repo, path)
+        finally:
+            await repo.close()
+
+    created, duplicates = asyncio.run(_run())
+    console.print(f"stored {created} messages ({duplicates} duplicates ignored)")
+
+
+def status() -> None:
+    """Queue depth by state, oldest queued age, last-minute throughput and failures, per distributor."""
+    settings = load_settings()
+
+    async def _run() -> list[dict[str, object]]:
+        repo = Repository(connection.database_url(settings), min_size=1, max_size=1)
+        await repo.open()
+        try:
+            return await repo.fetch_all("status_by_distributor")
+        finally:
+            await repo.close()
+
+    rows = asyncio.run(_run())
+    table = Table(title="orderflow queue")
+    columns = ["slug", "queued", "processing", "processed", "in_review", "failed", "oldest_queued_s", "last_minute"]
+    for column in columns:
+        table.add_column(column, justify="left" if column == "slug" else "right")
+    for row in rows:
+        table.add_row(*[f"{row[c]:.1f}" if isinstance(row[c], float) else str(row[c]) for c in columns])
+    console.print(table)
+
+
+__all__ = ["ingest", "status", "worker"]

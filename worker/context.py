@@ -1,0 +1,108 @@
+"""What the pipeline knows about a distributor, cached per worker process.
+
+The catalog (and its matcher, which precomputes indexes) is rebuilt only when the catalog
+changes; prices and budgets are re-read after a short time to live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from ai.catalog import Catalog, Product
+from ai.cost import ModelPrice
+from ai.matcher import Matcher
+from worker.repository import Repository
+
+CONTEXT_TTL = 30.0  # seconds before a distributor's settings and catalog version are re-checked
+PRICES_TTL = 60.0  # seconds
+
+
+@dataclass(frozen=True, kw_only=True)
+class DistributorContext:
+    id: str
+    slug: str
+    timezone: str
+    language: str  # the distributor's default language: "es", "pt" or "en"
+    catalog: Catalog
+    matcher: Matcher
+    catalog_version: str
+    budget_micro_usd: int | None
+    budget_mode: str | None
+    loaded_at: float
+
+
+def _language_of(locale: str) -> str:
+    prefix = locale.split("-", 1)[0].lower()
+    return prefix if prefix in {"es", "pt", "en"} else "es"
+
+
+class ContextCache:
+    def __init__(self, repo: Repository) -> None:
+        self._repo = repo
+        self._contexts: dict[str, DistributorContext] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._prices: tuple[ModelPrice, ...] = ()
+        self._prices_ids: dict[tuple[str, str, date], str] = {}
+        self._prices_loaded_at = 0.0
+
+    async def get(self, distributor_id: str) -> DistributorContext:
+        cached = self._contexts.get(distributor_id)
+        if cached is not None and time.monotonic() - cached.loaded_at < CONTEXT_TTL:
+            return cached
+        lock = self._locks.setdefault(distributor_id, asyncio.Lock())
+        async with lock:
+            cached = self._contexts.get(distributor_id)
+            if cached is not None and time.monotonic() - cached.loaded_at < CONTEXT_TTL:
+                return cached
+            fresh = await self._load(distributor_id, cached)
+            self._contexts[distributor_id] = fresh
+            return fresh
+
+    async def _load(self, distributor_id: str, previous: DistributorContext | None) -> DistributorContext:
+        row = await self._repo.fetch_one("load_distributor", distributor_id=distributor_id)
+        if row is None:
+            raise LookupError(f"unknown distributor {distributor_id}")
+        version_row = await self._repo.fetch_one("catalog_version", distributor_id=distributor_id)
+        version = str(version_row["version"]) if version_row else ""
+        if previous is not None and previous.catalog_version == version:
+            catalog, matcher = previous.catalog, previous.matcher
+        else:
+            catalog = await self._load_catalog(distributor_id, row)
+            matcher = Matcher(catalog)
+        return DistributorContext(
+            id=distributor_id, slug=row["slug"], timezone=row["timezone"], language=_language_of(row["locale"]),
+            catalog=catalog, matcher=matcher, catalog_version=version,
+            budget_micro_usd=row["monthly_budget_micro_usd"], budget_mode=row["budget_mode"],
+            loaded_at=time.monotonic(),
+        )
+
+    async def _load_catalog(self, distributor_id: str, distributor: dict[str, Any]) -> Catalog:
+        rows = await self._repo.fetch_all("load_catalog", distributor_id=distributor_id)
+        products = tuple(
+            Product(sku=r["sku"], name=r["name"], aliases=tuple(r["aliases"] or ()), unit=r["unit"],
+                    pack_size=r["pack_size"], price_cents=r["price_cents"], category=r["category"], id=r["id"])
+            for r in rows
+        )
+        return Catalog(distributor=distributor_id, products=products, timezone=distributor["timezone"],
+                       locale=distributor["locale"], currency=distributor["currency"])
+
+    async def prices(self) -> tuple[tuple[ModelPrice, ...], dict[tuple[str, str, date], str]]:
+        if time.monotonic() - self._prices_loaded_at > PRICES_TTL:
+            rows = await self._repo.fetch_all("load_prices")
+            self._prices = tuple(
+                ModelPrice(provider=r["provider"], model=r["model"], effective_from=r["effective_from"],
+                           input_per_mtok_micro_usd=r["input_per_mtok_micro_usd"],
+                           cached_input_per_mtok_micro_usd=r["cached_input_per_mtok_micro_usd"],
+                           output_per_mtok_micro_usd=r["output_per_mtok_micro_usd"])
+                for r in rows
+            )
+            self._prices_ids = {(r["provider"], r["model"], r["effective_from"]): r["id"] for r in rows}
+            self._prices_loaded_at = time.monotonic()
+        return self._prices, self._prices_ids
+
+
+__all__ = ["ContextCache", "DistributorContext"]

@@ -1,0 +1,148 @@
+"""One message through the pipeline: PII → (budget) → analysis → matching → one atomic write."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ai.analyzer import AnalysisFailed, AnalysisRequest, Analyzer, RecentOrderLine
+from ai.language import detect_language
+from ai.pii import PiiDetector, redact
+from worker.context import ContextCache
+from worker.outcome import build_outcome, review_outcome, usage_row
+from worker.repository import DatabaseUnavailable, Repository, dumps
+
+RECORD_RETRY_FOR = 60.0  # seconds: keep retrying the final write while the database is away
+RECORD_RETRY_STEP = 0.5  # seconds between those retries
+TEXT_KINDS = frozenset({"text", "interactive", "button", "order"})
+
+log = logging.getLogger("orderflow.pipeline")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Claim:
+    message_id: str
+    distributor_id: str
+    attempts: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Processed:
+    state: str  # "processed" | "queued" (retry) | "failed" | "lost"
+    order_status: str | None = None
+    events: int = 0
+
+
+def retry_delay(attempts: int, base: float) -> float:
+    """Exponential backoff between attempts of one message, capped at five minutes."""
+    return float(min(base * 2 ** max(attempts - 1, 0), 300.0))
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        repo: Repository,
+        contexts: ContextCache,
+        analyzer: Analyzer,
+        pii_detector: PiiDetector,
+        worker_id: str,
+        retry_base: float = 2.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.repo = repo
+        self.contexts = contexts
+        self.analyzer = analyzer
+        self.pii = pii_detector
+        self.worker_id = worker_id
+        self.retry_base = retry_base
+        self.clock = clock
+
+    async def process(self, claim: Claim) -> Processed:
+        msg = await self.repo.fetch_one("load_message", message_id=claim.message_id, distributor_id=claim.distributor_id)
+        if msg is None:
+            return Processed(state="lost")
+        ctx = await self.contexts.get(claim.distributor_id)
+        body: str = msg["body"] or ""
+        fallback_language = msg["preferred_language"] or ctx.language
+        language = detect_language(body, default=fallback_language) if body.strip() else fallback_language
+        findings = self.pii.detect(body, language) if body.strip() else []
+        redacted = redact(body, findings)
+        common = {"message_id": claim.message_id, "distributor_id": claim.distributor_id, "worker_id": self.worker_id,
+                  "language": language, "body_redacted": redacted, "findings": findings}
+
+        outcome: dict[str, Any]
+        if not body.strip():
+            reason = f"media:{msg['kind']}" if msg["kind"] not in TEXT_KINDS else "empty_message"
+            outcome = review_outcome(reason=reason, **common)
+        elif self.analyzer.paid and await self._over_hard_budget(ctx.budget_micro_usd, ctx.budget_mode, claim):
+            outcome = review_outcome(reason="budget_exceeded", **common)
+        else:
+            now = self.clock().astimezone(ZoneInfo(ctx.timezone))
+            recent = await self._recent_orders(msg) if self.analyzer.paid else ()
+            request = AnalysisRequest(text=redacted, catalog=ctx.catalog, now=now, recent_orders=recent,
+                                      customer_language=msg["preferred_language"])
+            try:
+                result = await self.analyzer.analyze(request)
+            except AnalysisFailed as exc:
+                return await self._fail(claim, f"analysis:{exc.reason[:60]}", str(exc), retryable=exc.retryable)
+            prices, price_ids = await self.contexts.prices()
+            usage = usage_row(result.usage, prompt_version=result.prompt_version, latency_ms=result.latency_ms,
+                              prices=prices, price_ids=price_ids, today=now.date())
+            outcome = build_outcome(result=result, usage=usage, catalog=ctx.catalog, matcher=ctx.matcher, **common)
+
+        if msg["needs_review"]:  # flagged at intake (media, a bad item in a cart ...)
+            outcome["needs_review"] = True
+            outcome["review_reasons"] = sorted(set(outcome["review_reasons"]) | set(msg["review_reasons"]))
+        return await self._record(outcome)
+
+    async def _over_hard_budget(self, budget: int | None, mode: str | None, claim: Claim) -> bool:
+        if budget is None or mode != "hard":
+            return False
+        row = await self.repo.fetch_one("month_spend", distributor_id=claim.distributor_id)
+        return row is not None and int(row["spent"]) >= budget
+
+    async def _recent_orders(self, msg: dict[str, Any]) -> tuple[tuple[RecentOrderLine, ...], ...]:
+        rows = await self.repo.fetch_all("recent_orders", distributor_id=msg["distributor_id"], customer_id=msg["customer_id"])
+        orders: dict[str, list[RecentOrderLine]] = {}
+        for row in rows:
+            orders.setdefault(str(row["id"]), []).append(RecentOrderLine(sku=row["sku"], quantity=float(row["quantity"])))
+        return tuple(tuple(lines) for lines in orders.values())
+
+    async def _record(self, outcome: dict[str, Any]) -> Processed:
+        payload = dumps(outcome)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RECORD_RETRY_FOR
+        while True:
+            try:
+                row = await self.repo.fetch_one("record_outcome", outcome=payload)
+                break
+            except DatabaseUnavailable:
+                if loop.time() > deadline:
+                    raise
+                await asyncio.sleep(RECORD_RETRY_STEP)
+        result = row["result"] if row else {}
+        return Processed(state="processed", order_status=result.get("order_status"), events=int(result.get("events") or 0))
+
+    async def _fail(self, claim: Claim, error_type: str, message: str, *, retryable: bool) -> Processed:
+        row = await self.repo.fetch_one(
+            "fail_message", message_id=claim.message_id, worker_id=self.worker_id, error_type=error_type,
+            error_message=message, retryable=retryable, retry_delay=retry_delay(claim.attempts, self.retry_base),
+        )
+        state = row["state"] if row and row["state"] else "lost"
+        log.warning("message attempt failed", extra={"action": "message_failed_attempt", "message_id": claim.message_id,
+                                                      "distributor_id": claim.distributor_id, "state": state,
+                                                      "error_type": error_type})
+        return Processed(state=state)
+
+    async def fail_unexpected(self, claim: Claim, exc: BaseException) -> Processed:
+        """A bug or an unforeseen error in one message: count the attempt, keep the error, never drop it."""
+        return await self._fail(claim, f"internal:{type(exc).__name__}", repr(exc)[:2000], retryable=True)
+
+
+__all__ = ["Claim", "Pipeline", "Processed", "retry_delay"]

@@ -1,0 +1,151 @@
+-- claim_messages --
+-- Claim a batch of due messages under a lease (FOR UPDATE SKIP LOCKED inside the function)
+select message_id, distributor_id, attempts from public.claim_messages_v1(%(worker_id)s, %(batch)s, %(lease_seconds)s);
+
+-- extend_leases --
+-- Heartbeat: extend the leases this worker still holds
+select public.extend_leases_v1(%(worker_id)s, %(ids)s::uuid[], %(lease_seconds)s) as id;
+
+-- release_messages --
+-- Give back claimed messages that were not started (shutdown)
+select public.release_messages_v1(%(worker_id)s, %(ids)s::uuid[]) as released;
+
+-- fail_message --
+-- Record a failed attempt: retry later or mark failed
+select public.fail_message_v1(%(message_id)s, %(worker_id)s, %(error_type)s, %(error_message)s, %(retryable)s, %(retry_delay)s)::text as state;
+
+-- record_outcome --
+-- Write everything one message produced, atomically
+select public.record_outcome_v1(%(outcome)s::jsonb) as result;
+
+-- load_message --
+-- The message to process, with what the pipeline needs to know about its customer
+select m.id, m.distributor_id, m.customer_id, m.conversation_id, m.kind, m.body, m.needs_review, m.review_reasons,
+       m.attempts, m.max_attempts, cu.preferred_language
+  from public.messages m
+  join public.customers cu on cu.distributor_id = m.distributor_id and cu.id = m.customer_id
+ where m.id = %(message_id)s and m.distributor_id = %(distributor_id)s;
+
+-- load_distributor --
+-- A distributor's settings the pipeline uses
+select d.id, d.slug, d.timezone, d.locale, d.currency,
+       b.monthly_budget_micro_usd, b.mode as budget_mode
+  from public.distributors d
+  left join public.ai_budgets b on b.distributor_id = d.id
+ where d.id = %(distributor_id)s;
+
+-- load_catalog --
+-- A distributor's active products
+select p.id::text, p.sku, p.name, p.aliases, p.unit, p.pack_size, p.price_cents, c.name as category
+  from public.products p
+  left join public.product_categories c on c.distributor_id = p.distributor_id and c.id = p.category_id
+ where p.distributor_id = %(distributor_id)s and p.active
+ order by p.sku;
+
+-- catalog_version --
+-- Changes when the distributor's catalog changes (cache key)
+select coalesce(max(p.updated_at), 'epoch'::timestamptz)::text || ':' || count(*)::text as version
+  from public.products p where p.distributor_id = %(distributor_id)s;
+
+-- month_spend --
+-- AI spend of the distributor's current month (micro-USD), for hard budget stops
+select coalesce(u.ai_cost_micro_usd, 0) as spent
+  from public.distributors d
+  left join public.distributor_usage u
+    on u.distributor_id = d.id and u.period = date_trunc('month', now() at time zone d.timezone)::date
+ where d.id = %(distributor_id)s;
+
+-- recent_orders --
+-- The customer's last orders (sku, quantity), for the LLM prompt
+select o.id, op.sku, op.quantity
+  from (select id, distributor_id from public.orders
+         where distributor_id = %(distributor_id)s and customer_id = %(customer_id)s and status <> 'cancelled'
+         order by created_at desc limit 3) o
+  join public.order_products op on op.distributor_id = o.distributor_id and op.order_id = o.id
+ where op.sku is not null;
+
+-- load_prices --
+-- The versioned model price table
+select id::text, provider, model, effective_from, input_per_mtok_micro_usd, cached_input_per_mtok_micro_usd,
+       output_per_mtok_micro_usd
+  from public.ai_model_prices order by provider, model, effective_from;
+
+-- ingest_message --
+-- Store one inbound message (deduplicated on the provider id) and wake the workers
+select message_id, created from public.ingest_message_v1(
+  %(distributor_id)s, %(channel)s, %(provider_message_id)s, %(handle)s, %(profile_name)s, %(body)s, %(kind)s,
+  %(raw)s::jsonb, %(received_at)s, %(integration_id)s, %(needs_review)s, %(review_reasons)s::text[], %(attachments)s::jsonb);
+
+-- distributor_by_slug --
+-- Resolve a distributor slug to its id
+select id from public.distributors where slug = %(slug)s;
+
+-- all_distributors --
+-- Every distributor's slug and id
+select id, slug, name from public.distributors order by slug;
+
+-- status_by_distributor --
+-- Queue depth by state, oldest queued age, last-minute throughput and failures, per distributor
+select d.slug,
+       count(*) filter (where m.state = 'queued') as queued,
+       count(*) filter (where m.state = 'processing') as processing,
+       count(*) filter (where m.state = 'processed') as processed,
+       count(*) filter (where m.state = 'failed') as failed,
+       count(*) filter (where m.state = 'processed' and m.needs_review) as in_review,
+       coalesce(extract(epoch from now() - min(m.received_at) filter (where m.state = 'queued')), 0)::float as oldest_queued_s,
+       count(*) filter (where m.processed_at > now() - interval '1 minute') as last_minute
+  from public.distributors d
+  left join public.messages m on m.distributor_id = d.id and m.direction = 'inbound'
+ group by d.slug
+ order by d.slug;
+
+-- upsert_distributor --
+-- Create or update a distributor by slug
+insert into public.distributors (slug, name, country, locale, currency, timezone)
+values (%(slug)s, %(name)s, %(country)s, %(locale)s, %(currency)s, %(timezone)s)
+on conflict (slug) do update set name = excluded.name, country = excluded.country, locale = excluded.locale,
+  currency = excluded.currency, timezone = excluded.timezone
+returning id;
+
+-- upsert_category --
+-- Create a product category if missing
+insert into public.product_categories (distributor_id, name) values (%(distributor_id)s, %(name)s)
+on conflict (distributor_id, name) do update set name = excluded.name
+returning id;
+
+-- upsert_product --
+-- Create or update a product by SKU
+insert into public.products (distributor_id, category_id, sku, name, aliases, unit, pack_size, price_cents, currency)
+values (%(distributor_id)s, %(category_id)s, %(sku)s, %(name)s, %(aliases)s, %(unit)s, %(pack_size)s, %(price_cents)s, %(currency)s)
+on conflict (distributor_id, sku) do update set category_id = excluded.category_id, name = excluded.name,
+  aliases = excluded.aliases, unit = excluded.unit, pack_size = excluded.pack_size, price_cents = excluded.price_cents,
+  currency = excluded.currency, active = true
+returning id;
+
+-- log_security_event --
+-- Append a security event (failed signature check, budget hard stop ...) to security_audit_log
+select public.log_security_event_v1(%(distributor_id)s, %(event_type)s, %(severity)s, %(actor)s, %(details)s::jsonb) as id;
+
+-- create_invitation --
+-- Invite an e-mail to a distributor with a role; a pending invitation of the same e-mail is renewed
+insert into public.user_invitations (distributor_id, email, role, expires_at)
+values (%(distributor_id)s, lower(%(email)s), %(role)s::public.user_role, now() + make_interval(days => %(days)s::integer))
+on conflict (distributor_id, email) where used_at is null
+do update set role = excluded.role, expires_at = excluded.expires_at
+returning id, email, role::text as role, expires_at;
+
+-- retention_policies --
+-- The retention policy in force for every distributor (or one slug) and data kind, defaults included
+select d.id as distributor_id, d.slug, r.data_kind, r.retain_days, r.action, r.is_default
+  from public.distributors d
+ cross join lateral public.retention_policies_v1(d.id) r
+ where %(slug)s::text is null or d.slug = %(slug)s::text
+ order by d.slug, r.data_kind;
+
+-- apply_retention --
+-- Anonymise or delete one batch of one data kind past the distributor's window; returns the rows changed
+select public.apply_retention_v1(%(distributor_id)s, %(data_kind)s, %(batch)s::integer) as affected;
+
+-- retention_due --
+-- How many rows of one data kind are past the distributor's window (what a run would change)
+select public.retention_due_v1(%(distributor_id)s, %(data_kind)s) as due;

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from ai.analyzer import Analyzer
+from ai.analyzer import AnalysisRequest, AnalysisResult, Analyzer
 from ai.offline_analyzer import OfflineAnalyzer
 from ai.pii import get_detector
 from worker.context import ContextCache
@@ -16,13 +16,33 @@ from worker.repository import Repository
 from worker.settings import Settings
 
 
+class DelayedAnalyzer:
+    """Benchmarks only (ORDERFLOW_SIMULATED_AI_LATENCY_MS): an analyzer that answers after a
+    fixed delay, to show how many messages a worker keeps in flight while AI calls are slow."""
+
+    def __init__(self, inner: Analyzer, delay_s: float) -> None:
+        self.inner = inner
+        self.delay_s = delay_s
+        self.provider, self.model = inner.provider, inner.model
+        self.prompt_version, self.paid = inner.prompt_version, inner.paid
+
+    async def analyze(self, request: AnalysisRequest) -> AnalysisResult:
+        await asyncio.sleep(self.delay_s)
+        return await self.inner.analyze(request)
+
+
 def build_analyzer(settings: Settings) -> Analyzer:
     """OpenAI when a key is set (or an OpenAI-compatible OPENAI_BASE_URL), else the offline analyzer."""
+    analyzer: Analyzer
     if settings.openai_api_key:
         from ai.openai_analyzer import OpenAIAnalyzer, OpenAIConfig
 
-        return OpenAIAnalyzer(OpenAIConfig.from_settings(settings))
-    return OfflineAnalyzer()
+        analyzer = OpenAIAnalyzer(OpenAIConfig.from_settings(settings))
+    else:
+        analyzer = OfflineAnalyzer()
+    if settings.simulated_ai_latency_ms > 0:
+        analyzer = DelayedAnalyzer(analyzer, settings.simulated_ai_latency_ms / 1000)
+    return analyzer
 
 
 def build_worker(repo: Repository, settings: Settings, *, analyzer: Analyzer | None = None,
@@ -54,4 +74,4 @@ async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, 
         await repo.close()
 
 
-__all__ = ["build_analyzer", "build_worker", "run_worker"]
+__all__ = ["DelayedAnalyzer", "build_analyzer", "build_worker", "run_worker"]

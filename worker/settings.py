@@ -28,6 +28,7 @@ class Settings:
     lease_seconds: int
     retry_base: float  # seconds; a failed attempt waits retry_base * 2**(attempt-1)
     allow_private_webhook_targets: bool
+    simulated_ai_latency_ms: int  # benchmarks only: add this delay to every analysis
 
     @property
     def migrations_dir(self) -> Path:
@@ -52,6 +53,7 @@ def load_settings() -> Settings:
         lease_seconds=int(env.get("ORDERFLOW_LEASE_SECONDS", "60")),
         retry_base=float(env.get("ORDERFLOW_RETRY_BASE", "2.0")),
         allow_private_webhook_targets=_flag("ORDERFLOW_ALLOW_PRIVATE_WEBHOOKS"),
+        simulated_ai_latency_ms=int(env.get("ORDERFLOW_SIMULATED_AI_LATENCY_MS", "0")),
     )
 
 

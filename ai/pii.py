@@ -45,7 +45,7 @@ DEFAULT_LANGUAGES = ("es", "en", "pt")
 # 0.2-0.4 and only passes with a context word (+CONTEXT_BOOST). See ai.pii_recognizers.
 DEFAULT_SCORE_THRESHOLD = 0.5
 CONTEXT_BOOST = 0.35  # Presidio's default context_similarity_factor
-CONTEXT_WINDOW_WORDS = 5  # non-stop words before a match searched for context words
+CONTEXT_BEFORE_WORDS = 5  # non-stop words before a match searched for context words
 CONTEXT_AFTER_WORDS = 3  # ... and after it: "555-0147 is my number", "55 4321 8765 es mi cel"
 SCORE_DECIMALS = 3  # pii_detection_results.score is numeric(4, 3)
 NER_SCORE = 0.85  # what Presidio's SpacyRecognizer reports for a spaCy entity (no probabilities)
@@ -106,7 +106,7 @@ class PiiDetector:
             default_score_threshold=score_threshold,
             context_aware_enhancer=LemmaContextAwareEnhancer(
                 context_similarity_factor=CONTEXT_BOOST,
-                context_prefix_count=CONTEXT_WINDOW_WORDS,
+                context_prefix_count=CONTEXT_BEFORE_WORDS,
                 context_suffix_count=CONTEXT_AFTER_WORDS,
                 context_matching_mode="whole_word",  # "tel" must not match "hotel" or "pastel"
             ),

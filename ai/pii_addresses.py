@@ -32,7 +32,8 @@ CAP_WORD = r"(?:\p{Lu}\p{Ll}{0,3}\.|\p{Lu}[\p{L}'’]*(?![\p{L}\d]))"  # "Insurg
 STREET_WORD = rf"(?:{CAP_WORD}|\d{{1,3}}(?:º|ª|st|nd|rd|th)?(?![\p{{L}}\d]))"  # "5 de Mayo", "5th"
 LINK = r"(?:de la|de los|de las|del|de|da|das|do|dos|e|y)"
 STREET_NAME = rf"(?:{LINK}[ \t]+)?{STREET_WORD}(?:[ \t]+(?:{LINK}[ \t]+)?{STREET_WORD}){{0,5}}"
-PLACE = rf"{CAP_WORD}(?:[ \t]+(?:{LINK}[ \t]+)?{CAP_WORD}){{0,3}}"  # "São Paulo", "Del Valle"
+PLACE_WORD = rf"(?![A-Z]{{2}}[ \t]+\d{{5}}){CAP_WORD}"  # not the "IL" of "IL 60201"
+PLACE = rf"{PLACE_WORD}(?:[ \t]+(?:{LINK}[ \t]+)?{PLACE_WORD}){{0,3}}"  # "São Paulo", "Del Valle"
 HOUSE_NUMBER = (
     r"(?:(?:(?i:n[º°o]|no|núm|num|número|numero)\.?[ \t]*|#[ \t]*)?\d{1,5}"
     r"(?:[ \t]?-?[A-Za-z](?![\p{L}\d]))?(?!\d)|(?i:s/n|sin número|sin numero))"
@@ -62,7 +63,7 @@ POSTAL = r"(?i:c\.[ \t]?p\.|cp|cep|zip(?: code)?)[ \t]*:?[ \t]*\d{5}(?:-?\d{3,4}
 STATE_ZIP = r"[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?(?!\d)"
 TAIL_PIECE = (
     rf"(?:[ \t]*[,\-–—][ \t]*|[ \t]+)(?:{INTERIOR}|{AREA}|{POSTAL}|{STATE_ZIP})"
-    rf"|[ \t]*[,\-–—/][ \t]*(?:{PLACE})"
+    rf"|[ \t]*[,\-–—/][ \t]*{PLACE}(?:,?[ \t]+{STATE_ZIP})?"  # ", Evanston IL 60201"
 )
 TAIL = rf"(?P<tail>{TAIL_PIECE}){{0,{MAX_TAIL_PIECES}}}"
 

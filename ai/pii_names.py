@@ -45,12 +45,15 @@ TRAILER = r"(?=[\s.!\p{So}\p{Sk}\p{Cf}]*\Z)"  # only punctuation, emoji or space
 
 INTRODUCTION_CUES = (
     r"soy|me llamo|mi nombre es|le habla|les habla|te habla|habla|le escribe|les escribe|te escribe"
-    r"|de parte de|a nombre de|this is|i'm|i’m|i am|my name is|my name's|name is|me chamo|meu nome é|meu nome e"
+    r"|de parte de|a nombre de|this is|it's|it’s|it is|i'm|i’m|i am|my name is|my name's|name is|me chamo"
+    r"|meu nome é|meu nome e"
 )
 PT_INTRODUCTION_CUES = r"aqui é|aqui e|aqui quem fala é|quem fala é|quem fala|fala|sou"  # may take "o"/"a"
 SIGN_OFFS = (
-    r"gracias|muchas gracias|saludos|atte|att|atentamente|thanks|thank you|thx|cheers|regards|best"
-    r"|obrigado|obrigada|valeu|abraço|abraços|abraco|atenciosamente"
+    r"gracias|muchas gracias|mil gracias|saludos|saludos cordiales|un saludo|atte|att|atentamente|thanks"
+    r"|thank you|thanks a lot|thx|ty|cheers|regards|best regards|kind regards|best|obrigado|obrigada"
+    r"|muito obrigado|muito obrigada|grato|grata|valeu|abraço|abraços|abraco|um abraço|abs|bjs|beijos"
+    r"|atenciosamente"
 )
 GREETINGS = r"hola|hi|hey|hello|oi|olá|ola|buen día|buen dia|buenos días|buenos dias|bom dia"
 CONTACT_CUES = (

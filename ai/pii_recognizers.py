@@ -8,8 +8,8 @@ Scores follow one policy: a candidate that passes its check and is written the w
 it (grouped, punctuated) scores at or above the detector's threshold on its own; a bare digit run
 that passes (could be an order number) or a grouped number that fails its check (a mistyped card,
 a CPF with a wrong digit) scores below it and is only reported when a context word ("tarjeta",
-"cpf", "cel" ...) stands within the five words before it: Presidio's context enhancer adds
-CONTEXT_BOOST (0.35, its default) to the score. Context words are folded (lower case, no accents),
+"cpf", "cel" ...) stands within five words before it or three after: Presidio's context enhancer
+adds 0.35 (its default, `ai.pii.CONTEXT_BOOST`) to the score. Context words are folded (lower case, no accents),
 as are the lemmas of `ai.pii_nlp.TokenizerNlpEngine`.
 """
 

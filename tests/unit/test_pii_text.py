@@ -40,6 +40,10 @@ def found(detector: PiiDetector, text: str, language: str) -> list[tuple[str, st
         ("en", "this is Jennifer O'Brien from Hilltop Deli", "Jennifer O'Brien"),
         ("en", "Ask for Mr. Kim at the back door", "Kim"),
         ("en", "2 cases of wings\n- Mike 👍", "Mike"),
+        ("en", "Hey it's Mike from Rosie's, 3 cases", "Mike"),
+        ("en", "Best regards, John Smith", "John Smith"),
+        ("es", "Saludos cordiales,\nAna López", "Ana López"),
+        ("pt", "Aqui é a Dona Maria do mercadinho", "Maria"),
     ],
 )
 def test_names_after_a_cue(detector: PiiDetector, language: str, text: str, name: str) -> None:
@@ -52,7 +56,7 @@ def test_names_after_a_cue(detector: PiiDetector, language: str, text: str, name
         ("es", "hola soy cliente nuevo, quiero 3 cajas"),
         ("es", "soy carmen ruiz"),  # lower-case names are a known miss: nothing tells them apart
         ("es", "Gracias, Saludos"),
-        ("en", "This is Monday's order: 3 cases; this is urgent"),
+        ("en", "This is Monday's order: 3 cases; this is urgent. It's Friday"),
         ("en", "Hey Team, need 2 cases of Frank's RedHot"),
         ("pt", "Tienen Doña Maria mole? biscoito Maria x3"),
     ],
@@ -98,6 +102,9 @@ def test_dash_after_a_list_is_a_bullet_not_a_signature() -> None:
         ("en", "Ship to 220 N Michigan Ave Suite 400, Chicago, IL 60601 - need 2 cases",
          "220 N Michigan Ave Suite 400, Chicago, IL 60601"),
         ("en", "Address: 742 Evergreen Terrace, Springfield", "742 Evergreen Terrace, Springfield"),
+        ("en", "Our address is 455 Elm Street, Evanston IL 60201", "455 Elm Street, Evanston IL 60201"),
+        ("en", "Deliver to 125 E. 5th Ave, Unit 2", "125 E. 5th Ave, Unit 2"),
+        ("pt", "Endereço: Rua XV de Novembro, 200, Centro, Curitiba", "Rua XV de Novembro, 200, Centro, Curitiba"),
     ],
 )
 def test_addresses(detector: PiiDetector, language: str, text: str, address: str) -> None:

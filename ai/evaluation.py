@@ -34,9 +34,14 @@ _CASE_LANGUAGE = re.compile(r"(?:^|-)(es|en|pt)(?:-|$)")
 
 
 class Finding(Protocol):
-    category: str
-    start: int
-    end: int
+    """What ai.pii.PiiFinding offers the eval: a category and a span of the original text."""
+
+    @property
+    def category(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
 
 
 class PiiDetectorLike(Protocol):

@@ -72,6 +72,18 @@ COMPLAINT = _words(
     r"(?:veio|vieram|chegou|chegaram|mandaram)\b.{0,40}\ba mais", r"(?:sent|delivered|got) (?:us )?(?:too many|extra)",
     r"return(?:ed|ing)?",
 )
+# "Lo mismo de siempre", "the usual", "o mesmo da semana passada": repeat a previous order.
+REPEAT = _words(
+    r"lo (?:mismo|de siempre)", r"el (?:pedido )?de siempre", r"(?:el )?mismo pedido", r"lo (?:mismo )?de la (?:vez|semana) pasada",
+    r"the usual", r"same (?:as|order|again|thing)", r"repeat (?:my|the|our|last)\w*(?: order)?", r"usual order",
+    r"o (?:mesmo|de sempre)", r"(?:o )?mesmo pedido", r"repet(?:e|ir) o pedido",
+)
+# Asking whether something is in stock: a question even with counts ("tienen 10 cajas de coca?").
+AVAILABILITY = re.compile(
+    r"\b(?:tienen|tienes|tiene|hay|manejan|venden|do (?:you|u) (?:guys )?(?:have|carry|sell|stock)|"
+    r"(?:you|u) (?:got|have)|got any|is there|are there|in stock|available|disponibles?|"
+    r"(?:voces|vcs|vc|voce) tem|tem (?!como)|tem$)"
+)
 # A report on a past delivery ("ya llegó", "we received", "chegou tudo"): not an order by itself.
 DELIVERED = _words(
     r"llego", r"llegaron", r"recibi", r"recibimos", r"nos trajeron", r"me trajeron", r"arrived", r"received",
@@ -100,6 +112,8 @@ class SentenceCues:
     cancel: bool
     change: bool
     delivered: bool  # talks about a delivery that already happened
+    repeat: bool = False  # asks for the same as a previous order
+    availability: bool = False  # asks whether something is in stock
 
     @property
     def orderable(self) -> bool:
@@ -107,6 +121,13 @@ class SentenceCues:
         if self.complaint or self.cancel or self.price:
             return False
         return not (self.question or self.delivered) or self.order
+
+    @property
+    def counted_orderable(self) -> bool:
+        """Counted products make an order here: "can you do 2 cases of lids?" is a request, not a question."""
+        if self.complaint or self.cancel or self.price or self.availability:
+            return False
+        return self.order or not self.delivered
 
 
 def sentence_cues(sentence: Sentence) -> SentenceCues:
@@ -120,6 +141,8 @@ def sentence_cues(sentence: Sentence) -> SentenceCues:
         cancel=bool(CANCEL.search(text)),
         change=bool(CHANGE.search(text)),
         delivered=bool(DELIVERED.search(text)),
+        repeat=bool(REPEAT.search(text)),
+        availability=bool(AVAILABILITY.search(text)),
     )
 
 
@@ -134,7 +157,7 @@ def decide_intent(cues: Sequence[SentenceCues], order_sentences: set[int]) -> In
     verb_order = any(c.order and c.index in order_sentences and not c.complaint for c in cues)
     if any(c.complaint for c in cues) and not verb_order:
         return Intent.COMPLAINT
-    if order_sentences:
+    if order_sentences or any(c.repeat and (c.orderable or c.question) for c in cues):
         return Intent.ORDER_CHANGE if any(c.change for c in cues) else Intent.ORDER
     if any(c.question or c.price for c in cues):
         return Intent.QUESTION

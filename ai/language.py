@@ -9,7 +9,7 @@ tie that includes the default, the default wins (the customer's or distributor's
 from __future__ import annotations
 
 import re
-from typing import Literal, cast
+from typing import Literal
 
 from ai.normalize import fold
 
@@ -72,7 +72,7 @@ def language_scores(text: str) -> dict[Lang, float]:
 
 def detect_language(text: str, default: str = "es") -> Lang:
     """The language of `text`, or `default` when the text does not say."""
-    fallback: Lang = cast(Lang, default) if default in LANGUAGES else "es"
+    fallback: Lang = default if default in LANGUAGES else "es"
     scores = language_scores(text)
     best = max(scores.values())
     if best <= 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ai.delivery_dates import delivery_spans
 from ai.normalize import STOPWORDS, fold
@@ -48,8 +48,9 @@ class Sentence:
     terminator: str = ""  # what ended it: "?", "!", ".", ":", newline ...
 
 
+_PERSON_PLACEHOLDER = re.compile(r"<PERSON>")  # a name: blanked, it does not end a clause ("soy <PERSON> de ...")
 _SCRUB_PATTERNS = (
-    re.compile(r"<[A-Z_]+>"),  # redaction placeholders
+    re.compile(r"<(?!PERSON>)[A-Z_]+>"),  # other redaction placeholders end a clause
     re.compile(r"\S+@\S+"),
     re.compile(r"https?://\S+|www\.\S+"),
     re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=(?:[A-Za-z0-9]*[A-Za-z]){3})[A-Za-z0-9]{10,}\b"),  # RFC, CURP ...
@@ -75,6 +76,8 @@ def _blank(chars: list[str], start: int, end: int, mark: str = " ") -> None:
 def scrub(text: str) -> str:
     """Blank out placeholders, emails, phones, ids, prices, times and dates; offsets are kept."""
     chars = list(text)
+    for m in _PERSON_PLACEHOLDER.finditer(text):
+        _blank(chars, m.start(), m.end())
     for pattern in _SCRUB_PATTERNS:
         for m in pattern.finditer(text):
             _blank(chars, m.start(), m.end(), ",")
@@ -132,7 +135,10 @@ def _cut_noise(tokens: list[Token], original: str) -> list[Token]:
         if cue is None and words[i] in {"av", "col", "blvd", "calz", "ave"}:
             cue = 1 if original[tokens[i].end : tokens[i].end + 1] == "." else None
         if cue is not None:
-            return tokens[:i]
+            # the address runs to the sentence end, or to the next "<count> <pack word>"
+            resume = next((k for k in range(i + 1, len(tokens) - 1)
+                           if _is_count(tokens[k]) and tokens[k + 1].text in PACK_WORDS), len(tokens))
+            return tokens[:i] + _cut_noise(tokens[resume:], original)
     out: list[Token] = []
     skipping = False
     cue_left = 0  # tokens of the cue itself, never a clause end ("aqui e o ...")
@@ -226,12 +232,14 @@ def _strip_edges(tokens: list[Token]) -> list[Token]:
 
 
 def _count_index(tokens: list[Token]) -> int | None:
+    """Which token is the line's count: a multiplier, a number before a pack word, a leading number."""
     for k, t in enumerate(tokens):
         if t.kind == XQTY:
             return k
     for k, t in enumerate(tokens):
         nxt = tokens[k + 1 : k + 3]
-        if _is_count(t) and nxt and (nxt[0].text in PACK_WORDS or nxt[0].kind == MEASURE and len(nxt) > 1 and nxt[1].text in PACK_WORDS):
+        sized_pack = len(nxt) > 1 and nxt[0].kind == MEASURE and nxt[1].text in PACK_WORDS  # "a 50 lb bag"
+        if _is_count(t) and nxt and (nxt[0].text in PACK_WORDS or sized_pack):
             return k
     if tokens and _is_count(tokens[0]):
         return 0
@@ -247,6 +255,8 @@ class _Read:
     unit: str | None
     phrase: list[Token]
     each: bool  # "2 cases each": the count is for every product named around it
+    pack_only: bool = False  # the phrase is only the pack word ("3 cajas"): it names no product
+    body: list[Token] = field(default_factory=list)  # the tokens of the line as the customer wrote it
 
 
 def _read_segment(tokens: list[Token]) -> _Read | None:
@@ -254,12 +264,14 @@ def _read_segment(tokens: list[Token]) -> _Read | None:
     tokens = _strip_edges(tokens)
     if not tokens:
         return None
+    body = tokens
     index = _count_index(tokens)
     quantity: float | None = None
     if index is not None:
         quantity = tokens[index].value
         before, after = tokens[:index], tokens[index + 1 :]
         if any(_is_content(t) and t.text not in PACK_WORDS for t in after) and tokens[index].kind != XQTY:
+            body = tokens[index:]  # "pra confirmar o pedido de 6 fardos de água": the line starts at its count
             tokens = after
         else:
             tokens = before + after
@@ -282,11 +294,13 @@ def _read_segment(tokens: list[Token]) -> _Read | None:
     if each:
         phrase = [t for t in phrase if t.text not in EACH_WORDS]
     phrase = _strip_edges(phrase)
+    pack_only = False
     if not phrase and unit is not None and index is not None and not each:
         phrase = [t for t in tokens if t.text in PACK_WORDS][:1]
+        pack_only = unit not in FORMAT_WORDS
     if quantity is None and not phrase:
         return None
-    return _Read(quantity=quantity, unit=unit, phrase=phrase, each=each)
+    return _Read(quantity=quantity, unit=unit, phrase=phrase, each=each, pack_only=pack_only, body=body)
 
 
 def _original(text: str, tokens: list[Token]) -> str:
@@ -312,15 +326,13 @@ def parse_lines(text: str, language: str) -> list[ParsedLine]:
             read = _read_segment(segment.tokens)
             if read is None:
                 continue
-            body = _strip_edges(segment.tokens)
+            body = read.body
             quantity, unit = read.quantity, read.unit
             if read.each and read.quantity is not None:
                 _apply_each(lines, sentence.index, read.quantity, read.unit)
                 each = (read.quantity, read.unit)
-            elif each is not None and quantity is None and segment.joined:
+            elif each is not None and quantity is None:
                 quantity, unit = each
-            else:
-                each = None
             line = ParsedLine(
                 text=text[body[0].start : body[-1].end] if body else "",
                 quantity=quantity,
@@ -338,12 +350,14 @@ def parse_lines(text: str, language: str) -> list[ParsedLine]:
                     phrase=line.phrase or replaced.phrase,
                     sentence=line.sentence,
                 )
-            if not line.phrase:
-                if lines and lines[-1].quantity is None and lines[-1].sentence == line.sentence:
-                    previous = lines.pop()
+            if not line.phrase or read.pack_only:
+                # "3 cases" alone: the count of the product named just before without one
+                previous = lines[-1] if lines else None
+                if previous is not None and previous.quantity is None and previous.sentence >= line.sentence - 1:
+                    lines.pop()
                     line = ParsedLine(text=f"{previous.text} {line.text}", quantity=line.quantity,
                                       unit=line.unit or previous.unit, phrase=previous.phrase, sentence=line.sentence)
-                else:
+                elif not line.phrase:
                     continue
             lines.append(line)
     return lines

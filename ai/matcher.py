@@ -12,6 +12,7 @@ Learned aliases (corrections by the distributor) win first.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ MIN_PREFIX_LENGTH = 4
 NUMERIC_ALIAS_WEIGHT = 0.5  # sizes in a name count half: customers often leave them out
 CONTAINER_ALIAS_WEIGHT = 0.3  # "bulto de maseca": the pack word barely matters
 PRECISION_BETA = 0.5  # F-beta: explaining the customer's words matters more than covering the alias
+SIMILARITY_CACHE_SIZE = 50_000  # query words whose similar catalog words are remembered
 MIN_CANDIDATE_SCORE = 0.3  # candidates below this are noise, not listed
 MIN_BEST_SCORE = 0.5  # `best` returns nothing under this
 
@@ -159,24 +161,24 @@ class Matcher:
                 needed = SHORT_TOKEN_SIMILARITY.get(min(len(word), len(token)), MIN_TOKEN_SIMILARITY)
                 if not _numeric(word) and word != token and score >= needed * 100:
                     found[word] = max(found.get(word, 0.0), score / 100)
-            for word in self._vocab:
-                if (
-                    word[:1] == token[:1]
-                    and max(len(word), len(token)) >= ONE_EDIT_MIN_LENGTH
-                    and abs(len(word) - len(token)) <= 1
-                    and not _numeric(word)
-                    and word != token
-                    and Levenshtein.distance(word, token, score_cutoff=1) <= 1
-                ):
+            for word, _, _ in process.extract(
+                token, self._vocab, scorer=Levenshtein.distance, score_cutoff=1, limit=None
+            ):
+                if word[:1] == token[:1] and max(len(word), len(token)) >= ONE_EDIT_MIN_LENGTH and word != token:
                     found[word] = max(found.get(word, 0.0), ONE_EDIT_SIMILARITY)
             plain = undiminish(token)
             for word in {plain, *self._diminutives.get(token, ()), *self._diminutives.get(plain, ())}:
                 if word != token and word in self._idf:
                     found[word] = max(found.get(word, 0.0), DIMINUTIVE_SIMILARITY)
             if len(token) >= MIN_PREFIX_LENGTH:
-                for word in self._vocab:
-                    if word != token and word.startswith(token) and not _numeric(word):
+                position = bisect.bisect_left(self._vocab, token)
+                while position < len(self._vocab) and self._vocab[position].startswith(token):
+                    word = self._vocab[position]
+                    if word != token:
                         found[word] = max(found.get(word, 0.0), PREFIX_SIMILARITY)
+                    position += 1
+        if len(self._similar_cache) >= SIMILARITY_CACHE_SIZE:
+            self._similar_cache.clear()
         self._similar_cache[token] = found
         return found
 
@@ -251,7 +253,8 @@ class Matcher:
     def candidates(self, phrase: str, *, limit: int = 5) -> list[Candidate]:
         """Catalog products for `phrase` (a line's product words, or a whole line), best first."""
         query = self._split_glued(normalise(strip_quantity(phrase)))
-        if not query:
+        if all(t.container for t in query):  # "3 cajas" names no product
+            return []
             return []
         scored: dict[int, tuple[float, str]] = {}
         for key in self._query_keys(query):

@@ -57,18 +57,6 @@ def is_number(token: str) -> bool:
     return bool(_NUMBER.match(token))
 
 
-def to_number(token: str) -> float | None:
-    if not _NUMBER.match(token):
-        return None
-    return float(token.replace(",", "."))
-
-
-def is_measure(token: str) -> bool:
-    """A size token as produced by `measure_tokens` ("600", "2l", "16oz", "50lb")."""
-    match = _GLUED_MEASURE.match(token)
-    return bool(match) and match is not None and match.group(2) in set(MEASURE_UNITS.values()) - {""}
-
-
 @lru_cache(maxsize=20_000)
 def stem(token: str) -> str:
     """Fold plurals: cajas→caja, garrafones→garrafon, fries→fry, tomatoes→tomato, case(s)→cas."""
@@ -85,7 +73,7 @@ def stem(token: str) -> str:
 
 
 def undiminish(token: str) -> str:
-    """The word under a diminutive (a stem): coronit→corona, aguit→agua, latinh→lata, copinh→copo."""
+    """The word under a diminutive: coronita→corona, aguita→agua, latinha→lata, copinho→copo."""
     if len(token) < 6 or not token.isalpha():
         return token
     for suffix in ("zinh", "inh", "it"):
@@ -129,22 +117,13 @@ def measure_tokens(tokens: list[str]) -> list[str]:
     return out
 
 
-def content_tokens(text: str) -> list[str]:
-    """Folded, measure-merged, stemmed tokens without stopwords: the matcher's view of a text."""
-    tokens = measure_tokens(raw_tokens(fold(text)))
-    return [stem(t) for t in tokens if t not in STOPWORDS]
-
-
 __all__ = [
     "MEASURE_UNITS",
     "STOPWORDS",
-    "content_tokens",
     "fold",
-    "is_measure",
     "is_number",
     "measure_tokens",
     "raw_tokens",
     "stem",
-    "to_number",
     "undiminish",
 ]

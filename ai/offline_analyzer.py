@@ -11,11 +11,10 @@ import asyncio
 import math
 import time
 from collections import OrderedDict
-from typing import cast
 
 from ai.analyzer import AnalysisRequest, AnalysisResult, Usage
 from ai.catalog import Catalog
-from ai.contract import Analysis, Intent, Language, Line
+from ai.contract import Analysis, Intent, Line
 from ai.delivery_dates import resolve_delivery
 from ai.intent import SentenceCues, decide_intent, message_cues
 from ai.language import LANGUAGES, detect_language
@@ -26,6 +25,8 @@ from ai.normalize import fold
 from ai.pack_units import PACK_WORDS
 from ai.replies import compose_reply
 
+REPEAT_CONFIDENCE = 0.7  # lines copied from the last order: a person confirms them
+REPEAT_TEXT_CHARS = 80  # how much of the message a repeated line quotes as its text
 UNCOUNTED_MIN_SCORE = 0.8  # a product named without a count is an order line only if it matches this well
 CHARS_PER_TOKEN = 4  # rough tokenizer ratio for the usage ledger
 MATCHER_CACHE_SIZE = 32  # catalogs whose matcher stays built
@@ -65,9 +66,13 @@ def select_order_lines(matched: list[MatchedLine], cues: list[SentenceCues]) -> 
     kept: list[MatchedLine] = []
     for m in matched:
         cue = by_index.get(m.parsed.sentence)
-        if cue is None or not cue.orderable:
+        if cue is None:
             continue
-        if m.counted:
+        if m.counted and m.candidate is not None and cue.counted_orderable:
+            kept.append(m)
+        elif not cue.orderable:
+            continue
+        elif m.counted:
             if m.candidate is not None or cue.order or _names_something(m.parsed.phrase):
                 kept.append(m)
         elif m.candidate is not None and m.candidate.score >= UNCOUNTED_MIN_SCORE and (
@@ -121,14 +126,30 @@ class OfflineAnalyzer:
                  confidence=m.confidence, evidence=m.evidence())
             for m in kept
         ]
+        if intent in ORDER_INTENTS and not kept and any(c.repeat for c in cues):
+            lines = self._repeat_lines(request)
+            reasons = [r for r in reasons if r != "no_matched_lines"]
+            reasons.append("repeat_order" if lines else "repeat_order_without_history")
         delivery = resolve_delivery(text, language, request.now, catalog.timezone)
         needs_review = bool(reasons)
         reply = compose_reply(intent=intent, lines=lines, delivery=delivery, needs_review=needs_review,
                               catalog=catalog, language=language)
         return Analysis(
-            intent=intent, language=cast(Language, language), lines=lines, delivery=delivery,
+            intent=intent, language=language, lines=lines, delivery=delivery,
             needs_review=needs_review, review_reasons=reasons, reply=reply,
         )
+
+    @staticmethod
+    def _repeat_lines(request: AnalysisRequest) -> list[Line]:
+        """ "Lo mismo de siempre": the customer's most recent order, for a person to confirm."""
+        if not request.recent_orders:
+            return []
+        return [
+            Line(text=request.text.strip()[:REPEAT_TEXT_CHARS], quantity=item.quantity, unit=None, sku=item.sku,
+                 confidence=REPEAT_CONFIDENCE, evidence="repeat of the most recent order")
+            for item in request.recent_orders[0]
+            if request.catalog.by_sku(item.sku) is not None
+        ]
 
     async def analyze(self, request: AnalysisRequest) -> AnalysisResult:
         started = time.perf_counter()

@@ -85,11 +85,6 @@ class UnitFit:
     reason: str | None  # machine-readable review reason, None when it fits
 
 
-def pack_word(token: str) -> tuple[str, str] | None:
-    """(canonical unit, kind) when `token` (folded) is a pack word."""
-    return PACK_WORDS.get(token)
-
-
 def product_unit_kind(unit: str) -> str:
     found = PACK_WORDS.get(fold(unit))
     return found[1] if found else SINGLE
@@ -121,4 +116,4 @@ def fit_quantity(quantity: float, customer_unit: str | None, product_unit: str, 
     return UnitFit(quantity=quantity, certainty=0.5, reason="unit_mismatch")
 
 
-__all__ = ["CONTAINER", "FORMAT_WORDS", "PACK_WORDS", "SINGLE", "UnitFit", "fit_quantity", "pack_word"]
+__all__ = ["CONTAINER", "FORMAT_WORDS", "PACK_WORDS", "SINGLE", "UnitFit", "fit_quantity"]

@@ -64,8 +64,11 @@ _XQTY = re.compile(r"^[x*](\d+(?:[.,]\d+)?)$")
 _PREFIX_X = re.compile(r"^(\d+(?:[.,]\d+)?)x$")
 _GLUED = re.compile(r"^(\d+(?:[.,]\d+)?)([a-z\"]+)$")
 _PACK_ALTERNATION = "|".join(sorted((re.escape(w) for w in PACK_WORDS), key=len, reverse=True))
+_MEASURE_ALTERNATION = "|".join(sorted((re.escape(w) for w in MEASURE_UNITS), key=len, reverse=True))
 _STRIP_LEAD = re.compile(
-    rf"^\s*(?:x\s*)?\d+(?:[.,]\d+)?\s*x?\s+(?:(?:{_PACK_ALTERNATION})\s+(?:de|of|do|da)\s+)?", re.IGNORECASE
+    rf"^\s*(?:x\s*)?\d+(?:[.,]\d+)?\s*x?\s+(?!(?:{_MEASURE_ALTERNATION})\b)"
+    rf"(?:(?:{_PACK_ALTERNATION})\s+(?:de|of|do|da)\s+)?",
+    re.IGNORECASE,
 )
 _STRIP_TAIL = re.compile(r"\s+(?:x\s*\d+(?:[.,]\d+)?|\d+\s*x)\s*$", re.IGNORECASE)
 
@@ -188,20 +191,25 @@ def read_numbers(tokens: list[Token], language: str) -> list[Token]:
         elif _PREFIX_X.match(token.text):
             out.append(replace(token, kind=NUMBER, value=float(token.text[:-1].replace(",", "."))))
         elif token.text[:1].isdigit() or token.text.startswith("#"):
-            value = digit_value(token.text)
+            digits = digit_value(token.text)
             glued = _GLUED.match(token.text)
-            if value is not None:
-                out.append(replace(token, kind=NUMBER, value=value))
+            if digits is not None:
+                out.append(replace(token, kind=NUMBER, value=digits))
             elif glued and glued.group(2) in MEASURE_UNITS:
                 unit = MEASURE_UNITS[glued.group(2)]
                 out.append(replace(token, kind=MEASURE, text=glued.group(1).replace(",", ".") + unit))
+            elif glued and glued.group(2) in PACK_WORDS and digit_value(glued.group(1)) is not None:
+                cut = token.start + len(glued.group(1))  # "4cs" → "4" + "cs"
+                number = glued.group(1)
+                out.append(Token(text=number, start=token.start, end=cut, kind=NUMBER, value=digit_value(number)))
+                out.append(Token(text=glued.group(2), start=cut, end=token.end))
             else:
                 out.append(replace(token, kind=CODE))
         elif token.text in ARTICLES_ONE and _article_counts(tokens, i):
             out.append(replace(token, kind=NUMBER, value=1.0))
         else:
-            value = number_word(token.text, language)
-            out.append(replace(token, kind=NUMBER, value=value) if value is not None else token)
+            word_value = number_word(token.text, language)
+            out.append(replace(token, kind=NUMBER, value=word_value) if word_value is not None else token)
         i += 1
     return out
 

@@ -41,6 +41,8 @@ FILLERS = frozenset(
     encomenda can could would will get give send bring add need needs want wants like order
     ordering put also too just more some again usual tambien ademas mas mais tambem otra vez x
     u ya yall guys were out ran run running low se acabo acabaron acabou quedamos hacer fazer place make
+    do does have has any carry tienen tienes tiene hay manejan venden tem voces vcs vc voce if so then entonces
+    entao cuanto cuesta cuestan how much is quanto custa custam price precio preco valor
     puedes pueden podrias podrian puede pode podem poderia si ok oki va listo ai aqui lo siguiente
     following these this esto isso isto
     """.split()

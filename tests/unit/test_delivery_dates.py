@@ -1,0 +1,75 @@
+"""Delivery words → ISO dates in the distributor's timezone, from a fixed `now`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ai.delivery_dates import delivery_spans, resolve_delivery
+
+# Wednesday 25 November 2026, 15:00 UTC: 09:00 in Mexico City, 12:00 in São Paulo, 09:00 in Chicago.
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+MX, BR, US = "America/Mexico_City", "America/Sao_Paulo", "America/Chicago"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "timezone", "words", "iso"),
+    [
+        ("para mañana temprano porfa", "es", MX, "para mañana temprano", "2026-11-26"),
+        ("hoy mismo", "es", MX, "hoy", "2026-11-25"),
+        ("pasado mañana", "es", MX, "pasado mañana", "2026-11-27"),
+        ("para el lunes: 6 pan bimbo", "es", MX, "para el lunes", "2026-11-30"),
+        ("el miércoles", "es", MX, "el miércoles", "2026-12-02"),  # today is Wednesday: next week
+        ("el sábado", "es", MX, "el sábado", "2026-11-28"),
+        ("4 caixas pra sexta", "pt", BR, "pra sexta", "2026-11-27"),
+        ("amanhã cedo", "pt", BR, "amanhã cedo", "2026-11-26"),
+        ("entrega na segunda-feira", "pt", BR, "na segunda-feira", "2026-11-30"),
+        ("hoje", "pt", BR, "hoje", "2026-11-25"),
+        ("3 cases for Thursday?", "en", US, "for Thursday", "2026-11-26"),
+        ("tomorrow's order", "en", US, "tomorrow's", "2026-11-26"),
+        ("deliver on Monday please", "en", US, "deliver on Monday", "2026-11-30"),
+        ("next fri", "en", US, "next fri", "2026-11-27"),
+        ("para el 15/12", "es", MX, "para el 15/12", "2026-12-15"),
+        ("for 12/3", "en", US, "for 12/3", "2026-12-03"),
+        ("el día 2", "es", MX, "el día 2", "2026-12-02"),
+    ],
+)
+def test_resolves(text: str, language: str, timezone: str, words: str, iso: str) -> None:
+    hint = resolve_delivery(text, language, NOW, timezone)
+    assert hint is not None
+    assert (hint.text, hint.date) == (words, iso)
+
+
+def test_uses_the_distributor_timezone() -> None:
+    late = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # still Tuesday evening in Mexico City
+    hint = resolve_delivery("mañana", "es", late, MX)
+    assert hint is not None and hint.date == "2026-11-25"
+    hint = resolve_delivery("tomorrow", "en", late, "UTC")
+    assert hint is not None and hint.date == "2026-11-26"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What time does the truck usually come on Mondays?",  # a habit, not a date
+        "por la mañana estoy en la tienda",  # in the morning
+        "gloves large x4, exp 09/28",  # a card expiry
+        "3 cajas de coca 600",
+        "",
+    ],
+)
+def test_no_date(text: str) -> None:
+    assert resolve_delivery(text, "en", NOW, US) is None
+
+
+def test_unknown_timezone_falls_back_to_utc() -> None:
+    hint = resolve_delivery("hoy", "es", NOW, "Not/AZone")
+    assert hint is not None and hint.date == "2026-11-25"
+
+
+def test_spans_cover_dates_and_urgency() -> None:
+    text = "need 2 jugs of fryer oil asap for Thursday"
+    covered = "".join(text[a:b] for a, b in delivery_spans(text))
+    assert "asap" in covered and "Thursday" in covered
+    assert "fryer" not in covered

@@ -1,0 +1,106 @@
+"""The eval report: shape, metrics and PII scoring."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ai.analyzer import AnalysisRequest, AnalysisResult, Usage
+from ai.contract import Analysis, Intent
+from ai.evaluation import ALL, Counts, format_report, run_eval, run_eval_async, score_lines, score_pii
+
+
+@dataclass(frozen=True, kw_only=True)
+class FakeFinding:
+    category: str
+    start: int
+    end: int
+
+
+class RegexDetector:
+    """Finds emails and long digit runs only: enough to exercise the PII metrics."""
+
+    PATTERNS = (("EMAIL_ADDRESS", re.compile(r"\S+@\S+\.\w+")), ("PHONE_NUMBER", re.compile(r"\(?\d[\d ()-]{8,}\d")))
+
+    def detect(self, text: str, language: str) -> list[FakeFinding]:
+        return [FakeFinding(category=kind, start=m.start(), end=m.end())
+                for kind, pattern in self.PATTERNS for m in pattern.finditer(text)]
+
+
+def redact(text: str, findings: Sequence[FakeFinding]) -> str:
+    for finding in sorted(findings, key=lambda f: f.start, reverse=True):
+        text = text[: finding.start] + f"<{finding.category}>" + text[finding.end :]
+    return text
+
+
+class SilentAnalyzer:
+    """Answers "other" to everything."""
+
+    provider = "test"
+    model = "silent"
+    prompt_version = "0"
+    paid = False
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    async def analyze(self, request: AnalysisRequest) -> AnalysisResult:
+        self.seen.append(request.text)
+        analysis = Analysis(intent=Intent.OTHER, language="es", lines=[], delivery=None, needs_review=False,
+                            review_reasons=[], reply="ok")
+        return AnalysisResult(analysis=analysis, usage=Usage(provider="test", model="silent", input_tokens=1),
+                              latency_ms=0.5, prompt_version="0")
+
+
+def test_report_shape_without_pii(eval_dir: Path) -> None:
+    report = run_eval(eval_dir / "cases-dev.jsonl", eval_dir)
+    data = report.to_dict()
+    json.dumps(data)
+    assert set(data) == {"analyzer", "cases", "intent", "lines", "pii", "review_rate", "usage", "misses"}
+    assert data["pii"] is None
+    assert list(data["intent"]) == [ALL, "es", "en", "pt"]
+    assert set(data["lines"][ALL]) == {"tp", "fp", "fn", "precision", "recall", "f1"}
+    assert data["intent"][ALL]["total"] == 40
+    table = format_report(report)
+    assert "intent" in table and "line F1" in table and "PII" not in table
+
+
+async def test_pii_metrics_and_redacted_analysis(eval_dir: Path) -> None:
+    silent = SilentAnalyzer()
+    report = await run_eval_async(eval_dir / "cases-dev.jsonl", eval_dir, analyzer=silent,
+                                  pii_detector=RegexDetector(), redactor=redact)
+    assert report.pii is not None
+    emails = report.pii[ALL]["EMAIL_ADDRESS"]
+    assert (emails.expected, emails.expected_found, emails.precision) == (2, 2, 1.0)
+    assert report.pii[ALL]["PERSON"].recall == 0.0  # the fake finds no names
+    assert set(report.pii) == {ALL, "es", "en", "pt"}
+    assert any("<EMAIL_ADDRESS>" in text for text in silent.seen)  # the analyzer saw redacted text
+    assert not any("compras.esperanza@gmail.com" in text for text in silent.seen)
+    # everything is "other": accuracy is the share of "other" cases, and every order is a miss
+    assert 0 < report.intent[ALL].value < 1
+    assert report.lines[ALL].tp == 0 and report.lines[ALL].fn > 0
+    assert {m.kind for m in report.misses} == {"intent", "lines", "pii"}
+    json.dumps(report.to_dict())
+    assert "PERSON" in format_report(report)
+
+
+def test_score_lines_needs_sku_and_quantity() -> None:
+    counts = score_lines([("A", 3), ("B", 2)], [("A", 3.0), ("B", 1), (None, 2)])
+    assert counts == Counts(tp=1, fp=2, fn=1)
+    assert (counts.precision, counts.recall) == (1 / 3, 1 / 2)
+    assert score_lines([], []).f1 == 1.0
+
+
+def test_score_pii_overlap_and_type() -> None:
+    text = "llámame al 55 4321 8765, soy Ana"
+    expected = [{"type": "PHONE_NUMBER", "text": "55 4321 8765"}, {"type": "PERSON", "text": "Ana"}]
+    start = text.index("4321")
+    findings = [FakeFinding(category="PHONE_NUMBER", start=start, end=start + 4),  # partial overlap counts
+                FakeFinding(category="ADDRESS", start=text.index("Ana"), end=len(text))]  # wrong type
+    scores = score_pii(text, expected, findings)
+    assert (scores["PHONE_NUMBER"].precision, scores["PHONE_NUMBER"].recall) == (1.0, 1.0)
+    assert (scores["PERSON"].recall, scores["ADDRESS"].precision) == (0.0, 0.0)
+    assert (scores[ALL].detected, scores[ALL].detected_correct, scores[ALL].expected) == (2, 1, 2)

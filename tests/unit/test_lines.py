@@ -1,0 +1,120 @@
+"""Splitting a message into order lines."""
+
+from __future__ import annotations
+
+from ai.lines import parse_lines, scrub, split_sentences
+
+
+def summary(text: str, language: str) -> list[tuple[float | None, str]]:
+    return [(line.quantity, line.phrase) for line in parse_lines(text, language)]
+
+
+def test_commas_and_conjunctions() -> None:
+    text = "Buenas tardes! me manda 3 cajas de coca 600 y 2 de sprite 600 porfa"
+    assert summary(text, "es") == [(3.0, "coca 600"), (2.0, "sprite 600")]
+
+
+def test_portuguese_e_and_number_words() -> None:
+    text = "uma caixa de copo descartavel, dois fardos de papel higienico e três caixas de detergente ypê"
+    assert summary(text, "pt") == [(1.0, "copo descartavel"), (2.0, "papel higienico"), (3.0, "detergente ypê")]
+
+
+def test_newlines_and_bullets() -> None:
+    text = "Order for Rosie's Diner:\n- 4 cases fries\n- 2 cases brioche buns\n• 6 chubs ground beef"
+    lines = parse_lines(text, "en")
+    assert [(line.quantity, line.unit, line.phrase) for line in lines if line.quantity] == [
+        (4.0, "case", "fries"), (2.0, "case", "brioche buns"), (6.0, "chub", "ground beef"),
+    ]
+
+
+def test_split_on_a_new_count_without_separators() -> None:
+    text = "3 bags shredded cheddar 2 mozz loaves 1 case tortillas"
+    assert [(line.quantity, line.unit, line.phrase) for line in parse_lines(text, "en")] == [
+        (3.0, "bag", "shredded cheddar"), (2.0, "loaf", "mozz"), (1.0, "case", "tortillas"),
+    ]
+
+
+def test_multiplier_lines() -> None:
+    assert summary("coca 600 x 5\nfanta 600 x 2\ncoca lata x 3", "es") == [
+        (5.0, "coca 600"), (2.0, "fanta 600"), (3.0, "coca lata"),
+    ]
+
+
+def test_self_correction_keeps_the_corrected_line() -> None:
+    text = "Quiero una caja de jose cuervo reposado... digo, 6 botellas de cuervo."
+    [line] = parse_lines(text, "es")
+    assert (line.quantity, line.unit) == (6.0, "botella")
+    assert "cuervo" in line.phrase and "reposado" not in line.phrase
+
+
+def test_correction_of_the_count_only() -> None:
+    [line] = parse_lines("3 cajas de coca 600, no mejor 4", "es")
+    assert (line.quantity, line.phrase) == (4.0, "coca 600")
+
+
+def test_distributive_each() -> None:
+    assert summary("we're out of ketchup and mayo, send 2 cases each", "en") == [(2.0, "ketchup"), (2.0, "mayo")]
+    assert summary("send 1 case each of ketchup, mayo and ranch", "en") == [
+        (1.0, "ketchup"), (1.0, "mayo"), (1.0, "ranch"),
+    ]
+
+
+def test_count_after_the_product_in_another_clause() -> None:
+    assert summary("We're running low on buns, send 3 cases asap", "en") == [(3.0, "buns")]
+
+
+def test_contact_address_and_billing_clauses_are_not_lines() -> None:
+    text = ("Deliver to 1458 W Fulton St, Chicago, IL 60607. We need 1 case of large eggs. "
+            "Invoice to ap@rosiesdiner.com")
+    assert summary(text, "en") == [(1.0, "large eggs")]
+    text = "20 sacos de gelo e 10 de carvão, entregar na Rua Augusta 1500, São Paulo"
+    assert summary(text, "pt") == [(20.0, "gelo"), (10.0, "carvão")]
+    text = "Me liga no (11) 98765-4321 pra confirmar o pedido de 6 fardos de água"
+    assert summary(text, "pt") == [(6.0, "água")]
+    text = "Necesito 3 cajas de leche entera, pago con tarjeta 4152 3131 0000 1234"
+    assert summary(text, "es") == [(3.0, "leche entera")]
+
+
+def test_intro_clause_is_not_a_line() -> None:
+    text = "Oi, aqui é o João Pereira do Bar do Zé. Quero 2 fardos de arroz tio joão"
+    assert summary(text, "pt") == [(2.0, "arroz tio joão")]
+
+
+def test_address_stops_at_the_next_counted_line() -> None:
+    assert summary("Please deliver to 200 N Main St. 2 cases fries, 1 case bacon", "en") == [
+        (2.0, "fries"), (1.0, "bacon"),
+    ]
+
+
+def test_dates_are_cut_out_of_lines() -> None:
+    text = "Necesito 5 rejas de huevo y 2 fardos de arroz para mañana temprano"
+    assert summary(text, "es") == [(5.0, "huevo"), (2.0, "arroz")]
+    assert summary("Please add 1 case of ranch to tomorrow's order", "en") == [(1.0, "ranch")]
+
+
+def test_redaction_placeholders_are_ignored() -> None:
+    text = "<PERSON> aquí, 4 cajas de leche lala, mi cel <PHONE_NUMBER>"
+    assert summary(text, "es") == [(4.0, "leche lala")]
+
+
+def test_line_text_is_the_customers_words() -> None:
+    [line] = parse_lines("me apuntas 2 cajas de takis xfa", "es")
+    assert line.text == "2 cajas de takis"
+
+
+def test_scrub_keeps_offsets() -> None:
+    text = "llámame al 55 4321 8765 o a ana@x.mx"
+    cleaned = scrub(text)
+    assert len(cleaned) == len(text)
+    assert "4321" not in cleaned and "@" not in cleaned
+
+
+def test_sentences_know_their_question_mark() -> None:
+    sentences = split_sentences("¿Tienen Topo Chico? Mándame 2 cajas. Av. Reforma 10")
+    assert [s.terminator for s in sentences][:2] == ["?", "."]
+    assert sentences[-1].text.strip() == "Av. Reforma 10"  # "Av." does not end a sentence
+
+
+def test_nothing_to_parse() -> None:
+    assert parse_lines("", "es") == []
+    assert parse_lines("thanks!!", "en") == []

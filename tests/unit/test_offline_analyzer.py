@@ -1,0 +1,137 @@
+"""The offline analyzer against the labelled dev cases and our own held-out-style cases."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ai.analyzer import AnalysisRequest, Analyzer, RecentOrderLine
+from ai.catalog import Catalog, load_catalog_file
+from ai.contract import Analysis, Intent
+from ai.evaluation import ALL, EvalReport, run_eval_async
+from ai.offline_analyzer import OfflineAnalyzer
+
+# What the offline analyzer reaches today; a change that scores lower fails here.
+DEV_MIN_INTENT_ACCURACY = 1.0
+DEV_MIN_LINE_F1 = 1.0
+EXTRA_MIN_INTENT_ACCURACY = 1.0
+EXTRA_MIN_LINE_F1 = 1.0
+EXTRA_CASES = Path(__file__).parent / "fixtures" / "offline_extra_cases.jsonl"
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> OfflineAnalyzer:
+    return OfflineAnalyzer()
+
+
+@pytest.fixture(scope="module")
+def valle(eval_dir: Path) -> Catalog:
+    return load_catalog_file(eval_dir / "catalog-valle.json")
+
+
+def request(text: str, catalog: Catalog, **kwargs: object) -> AnalysisRequest:
+    return AnalysisRequest(text=text, catalog=catalog, now=NOW, **kwargs)  # type: ignore[arg-type]
+
+
+def assert_scores(report: EvalReport, min_intent: float, min_f1: float) -> None:
+    failures = {
+        scope: (report.intent[scope].value, report.lines[scope].f1)
+        for scope in report.intent
+        if report.intent[scope].value < min_intent or report.lines[scope].f1 < min_f1
+    }
+    assert not failures, f"{failures}; misses: {[m.to_dict() for m in report.misses]}"
+
+
+async def test_dev_cases(eval_dir: Path, analyzer: OfflineAnalyzer) -> None:
+    report = await run_eval_async(eval_dir / "cases-dev.jsonl", eval_dir, analyzer=analyzer)
+    assert report.cases == 40
+    assert set(report.intent) == {ALL, "es", "en", "pt"}
+    assert_scores(report, DEV_MIN_INTENT_ACCURACY, DEV_MIN_LINE_F1)
+
+
+async def test_extra_cases(eval_dir: Path, analyzer: OfflineAnalyzer) -> None:
+    report = await run_eval_async(EXTRA_CASES, eval_dir, analyzer=analyzer)
+    assert report.cases >= 30
+    assert_scores(report, EXTRA_MIN_INTENT_ACCURACY, EXTRA_MIN_LINE_F1)
+
+
+def test_extra_cases_have_the_eval_shape() -> None:
+    for raw in EXTRA_CASES.read_text(encoding="utf-8").splitlines():
+        case = json.loads(raw)
+        assert set(case) == {"id", "distributor", "text", "expect"}
+        assert case["id"].split("-")[1] in {"es", "en", "pt"}
+        assert case["expect"]["intent"] in {"order", "other"}
+        assert (case["expect"]["intent"] == "order") == bool(case["expect"]["items"])
+
+
+async def test_result_usage_and_contract(analyzer: OfflineAnalyzer, valle: Catalog) -> None:
+    typed: Analyzer = analyzer  # satisfies the protocol
+    result = await typed.analyze(request("me manda 3 cajas de coca 600 porfa", valle))
+    assert (result.usage.provider, result.usage.model) == ("offline", "offline-rules-v1")
+    assert result.usage.input_tokens > 0 and result.usage.output_tokens > 0
+    assert result.prompt_version == "offline-1" and analyzer.paid is False
+    assert Analysis.model_validate(result.raw) == result.analysis
+    json.dumps(result.raw)
+    [line] = result.analysis.lines
+    assert (line.sku, line.quantity, line.unit, line.confidence) == ("CC-600-24", 3.0, "caja", 1.0)
+    assert result.analysis.needs_review is False and result.analysis.review_reasons == []
+    assert "Total" in result.analysis.reply
+
+
+def test_deterministic(analyzer: OfflineAnalyzer, valle: Catalog) -> None:
+    text = "Hola, para el lunes: 6 pan bimbo, 4 bimbo integral y 3 cocas"
+    assert analyzer.analyze_text(request(text, valle)) == analyzer.analyze_text(request(text, valle))
+
+
+def test_matcher_is_built_once_per_catalog(analyzer: OfflineAnalyzer, valle: Catalog) -> None:
+    assert analyzer.matcher(valle) is analyzer.matcher(valle)
+
+
+def test_review_reasons(analyzer: OfflineAnalyzer, valle: Catalog) -> None:
+    analysis = analyzer.analyze_text(request("mándame 3 cajas de coca 600 y 2 cajas de pepsi", valle))
+    assert analysis.intent == Intent.ORDER and analysis.needs_review
+    assert [line.sku for line in analysis.lines] == ["CC-600-24", None]
+    assert "unmatched:line:2" in analysis.review_reasons
+    analysis = analyzer.analyze_text(request("3 cocas", valle))
+    assert analysis.lines[0].confidence < 0.75
+    assert "low_confidence:line:1" in analysis.review_reasons
+    analysis = analyzer.analyze_text(request("necesito 4 cajas de pepsi", valle))
+    assert analysis.intent == Intent.ORDER and "no_matched_lines" in analysis.review_reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("cuanto cuesta la caja de corona??", Intent.QUESTION),
+        ("El pedido de ayer llegó incompleto, faltaron 2 cajas de leche lala", Intent.COMPLAINT),
+        ("cancela las 3 cajas de coca de mañana", Intent.ORDER_CANCEL),
+        ("Gracias, ya llegó el pedido 👍", Intent.OTHER),
+    ],
+)
+def test_not_orders_have_no_lines(analyzer: OfflineAnalyzer, valle: Catalog, text: str, intent: Intent) -> None:
+    analysis = analyzer.analyze_text(request(text, valle))
+    assert analysis.intent == intent
+    assert analysis.lines == []
+
+
+def test_redacted_text(analyzer: OfflineAnalyzer, valle: Catalog) -> None:
+    analysis = analyzer.analyze_text(request("<PERSON> aquí, 4 cajas de leche lala para mañana, mi cel <PHONE_NUMBER>", valle))
+    assert [(line.sku, line.quantity) for line in analysis.lines] == [("LAL-ENT-1L-12", 4.0)]
+    assert analysis.delivery is not None and analysis.delivery.date == "2026-11-26"
+
+
+def test_reply_language_follows_the_customer(analyzer: OfflineAnalyzer, valle: Catalog) -> None:
+    analysis = analyzer.analyze_text(request("thanks!!", valle))
+    assert (analysis.language, analysis.reply) == ("en", "Thanks for your message!")
+
+
+def test_repeat_order_uses_recent_orders(analyzer: OfflineAnalyzer, valle: Catalog) -> None:
+    recent = ((RecentOrderLine(sku="CC-600-24", quantity=5), RecentOrderLine(sku="SPR-600-24", quantity=2)),)
+    analysis = analyzer.analyze_text(request("lo mismo de la semana pasada porfa", valle, recent_orders=recent))
+    assert analysis.intent == Intent.ORDER
+    assert [(line.sku, line.quantity) for line in analysis.lines] == [("CC-600-24", 5), ("SPR-600-24", 2)]
+    assert "repeat_order" in analysis.review_reasons

@@ -1,0 +1,145 @@
+"""Counts as customers write them: digits, decimals, fractions, number words, multipliers."""
+
+from __future__ import annotations
+
+import pytest
+
+from ai.lines import parse_lines
+from ai.quantities import (
+    CODE,
+    MEASURE,
+    NUMBER,
+    XQTY,
+    Token,
+    digit_value,
+    read_measures,
+    read_numbers,
+    strip_quantity,
+)
+
+
+def tokens(text: str) -> list[Token]:
+    out: list[Token] = []
+    position = 0
+    for word in text.split():
+        start = text.index(word, position)
+        out.append(Token(text=word, start=start, end=start + len(word)))
+        position = start + len(word)
+    return out
+
+
+def read(text: str, language: str) -> list[tuple[str, float | None]]:
+    return [(t.kind, t.value) for t in read_measures(read_numbers(tokens(text), language))]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "kind", "value"),
+    [
+        ("3", "es", NUMBER, 3.0),
+        ("1.5", "en", NUMBER, 1.5),
+        ("2,5", "es", NUMBER, 2.5),
+        ("1 1/2", "es", NUMBER, 1.5),
+        ("1/2", "pt", NUMBER, 0.5),
+        ("un", "es", NUMBER, 1.0),
+        ("una", "es", NUMBER, 1.0),
+        ("uma", "pt", NUMBER, 1.0),
+        ("dos", "es", NUMBER, 2.0),
+        ("duas", "pt", NUMBER, 2.0),
+        ("doce", "es", NUMBER, 12.0),
+        ("veinte", "es", NUMBER, 20.0),
+        ("veinte y cinco", "es", NUMBER, 25.0),
+        ("vinte e cinco", "pt", NUMBER, 25.0),
+        ("twenty five", "en", NUMBER, 25.0),
+        ("veinticinco", "es", NUMBER, 25.0),
+        ("media docena", "es", NUMBER, 6.0),
+        ("meia duzia", "pt", NUMBER, 6.0),
+        ("una docena", "es", NUMBER, 12.0),
+        ("dos docenas", "es", NUMBER, 24.0),
+        ("a dozen", "en", NUMBER, 12.0),
+        ("half a dozen", "en", NUMBER, 6.0),
+        ("um par de", "pt", NUMBER, 2.0),
+        ("un par de", "es", NUMBER, 2.0),
+        ("a couple of", "en", NUMBER, 2.0),
+        ("una y media", "es", NUMBER, 1.5),
+        ("two and a half", "en", NUMBER, 2.5),
+        ("x3", "es", XQTY, 3.0),
+        ("x 5", "en", XQTY, 5.0),
+        ("3x", "es", NUMBER, 3.0),
+    ],
+)
+def test_number_forms(text: str, language: str, kind: str, value: float) -> None:
+    assert read(text, language) == [(kind, value)]
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("2 litros", [MEASURE]),  # a size, never a count
+        ("16oz", [MEASURE]),
+        ("50 lb", [MEASURE]),
+        ("9x9", [CODE]),  # a name, never a count
+        ("80/20", [CODE]),
+        ("#10", [CODE]),
+        ("1458", [CODE]),  # too big for a count: an address or a size
+    ],
+)
+def test_sizes_and_codes_are_not_counts(text: str, kinds: list[str]) -> None:
+    assert [kind for kind, _ in read(text, "en")] == kinds
+
+
+def test_language_specific_words() -> None:
+    assert read("dos", "pt") == [("word", None)]  # "dos" is "of the" in Portuguese
+    assert read("once", "en") == [("word", None)]
+    assert read("a case", "en")[0] == (NUMBER, 1.0)  # "a" counts only before a pack word
+    assert read("a problem", "en")[0] == ("word", None)
+
+
+def test_digit_value_rejects_codes() -> None:
+    assert digit_value("3/8") is None  # a size in a name (3/8" fries), not half of something
+    assert digit_value("09/28") is None
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("3 cajas de coca 600", "coca 600"),
+        ("2 de sprite 600", "de sprite 600"),
+        ("coca 600 x 5", "coca 600"),
+        ("x3 bacon", "bacon"),
+        ("coca 600", "coca 600"),
+    ],
+)
+def test_strip_quantity(line: str, expected: str) -> None:
+    assert strip_quantity(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "quantity", "unit", "phrase"),
+    [
+        ("3 cajas de coca 600", "es", 3.0, "caja", "coca 600"),
+        ("2 de sprite 600", "es", 2.0, None, "sprite 600"),
+        ("3 de feijão", "pt", 3.0, None, "feijão"),
+        ("coca 600 x 5", "es", 5.0, None, "coca 600"),
+        ("heinz ketchup x2", "en", 2.0, None, "heinz ketchup"),
+        ("media docena de garrafones", "es", 6.0, None, "garrafones"),
+        ("a dozen cases of bottled water", "en", 12.0, "case", "bottled water"),
+        ("a 50 lb bag of flour", "en", 1.0, "bag", "flour"),
+        ("10 cases of clamshells 9x9", "en", 10.0, "case", "clamshells 9x9"),
+        ("cups 16oz x3", "en", 3.0, None, "cups 16oz"),
+        ("5 fardos de guaraná 2 litros", "pt", 5.0, "fardo", "guaraná 2 litros"),
+        ("4cs wings", "en", 4.0, "case", "wings"),
+        ("2 cx de leite", "pt", 2.0, "caixa", "leite"),
+        ("tortillas 3 cases", "en", 3.0, "case", "tortillas"),
+        ("uma caixa de óleo", "pt", 1.0, "caixa", "óleo"),
+        ("1 1/2 caja de huevo", "es", 1.5, "caja", "huevo"),
+    ],
+)
+def test_line_quantities(text: str, language: str, quantity: float, unit: str | None, phrase: str) -> None:
+    [line] = parse_lines(text, language)
+    assert (line.quantity, line.unit, line.phrase) == (quantity, unit, phrase)
+
+
+def test_trailing_size_is_not_a_count() -> None:
+    [line] = parse_lines("heineken 600", "pt")
+    assert line.quantity is None
+    assert line.phrase == "heineken 600"

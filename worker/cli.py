@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from webhooks.commands import deliver, serve, webhooks_app
 from worker import commands
 from worker.db.commands import db_app
+from worker.eval_command import evaluate
 from worker.retention import retention_app
 from worker.users import users_app
 
@@ -16,6 +18,10 @@ app.add_typer(retention_app, name="retention")
 app.command("worker")(commands.worker)
 app.command("ingest")(commands.ingest)
 app.command("status")(commands.status)
+app.command("eval")(evaluate)
+app.command("serve")(serve)
+app.command("deliver")(deliver)
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def main() -> None:  # pragma: no cover - console entry point

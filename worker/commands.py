@@ -50,6 +50,14 @@ def ingest(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="J
     console.print(f"stored {created} messages ({duplicates} duplicates ignored)")
 
 
+def demo() -> None:
+    """The whole flow on the embedded database, from signed WhatsApp payloads to verified webhooks."""
+    from worker.demo import run_demo
+
+    logs.configure("WARNING")
+    asyncio.run(run_demo(load_settings(), console))
+
+
 def status() -> None:
     """Queue depth by state, oldest queued age, last-minute throughput and failures, per distributor."""
     settings = load_settings()
@@ -72,4 +80,4 @@ def status() -> None:
     console.print(table)
 
 
-__all__ = ["ingest", "status", "worker"]
+__all__ = ["demo", "ingest", "status", "worker"]

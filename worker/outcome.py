@@ -23,6 +23,22 @@ CANDIDATES_KEPT = 3  # candidates stored in product_matching_history per line
 
 
 @dataclass(frozen=True, kw_only=True)
+class MessageFacts:
+    """What every outcome of one message carries, whatever the route."""
+
+    message_id: str
+    distributor_id: str
+    worker_id: str
+    language: str
+    body_redacted: str
+    findings: Sequence[PiiFinding]
+
+    def header(self) -> dict[str, Any]:
+        return {"message_id": self.message_id, "distributor_id": self.distributor_id, "worker_id": self.worker_id,
+                "language": self.language, "body_redacted": self.body_redacted, "pii": pii_rows(self.findings)}
+
+
+@dataclass(frozen=True, kw_only=True)
 class LineDecision:
     line_no: int
     line: Line
@@ -73,13 +89,8 @@ def pii_rows(findings: Sequence[PiiFinding]) -> list[dict[str, Any]]:
 
 
 def build_outcome(
+    facts: MessageFacts,
     *,
-    message_id: str,
-    distributor_id: str,
-    worker_id: str,
-    language: str,
-    body_redacted: str,
-    findings: Sequence[PiiFinding],
     result: AnalysisResult,
     usage: dict[str, Any],
     catalog: Catalog,
@@ -124,14 +135,9 @@ def build_outcome(
         })
     confidences = [line.confidence for line in analysis.lines]
     return {
-        "message_id": message_id,
-        "distributor_id": distributor_id,
-        "worker_id": worker_id,
-        "language": language,
-        "body_redacted": body_redacted,
+        **facts.header(),
         "needs_review": needs_review,
         "review_reasons": sorted(set(review_reasons)) if needs_review else [],
-        "pii": pii_rows(findings),
         "analysis": {
             "provider": result.usage.provider, "model": result.usage.model, "prompt_version": result.prompt_version,
             "intent": analysis.intent.value, "language": analysis.language,
@@ -146,16 +152,10 @@ def build_outcome(
     }
 
 
-def review_outcome(
-    *, message_id: str, distributor_id: str, worker_id: str, language: str, body_redacted: str,
-    findings: Sequence[PiiFinding], reason: str,
-) -> dict[str, Any]:
+def review_outcome(facts: MessageFacts, *, reason: str) -> dict[str, Any]:
     """A message that goes to a person without analysis (budget stop, media without text)."""
-    return {
-        "message_id": message_id, "distributor_id": distributor_id, "worker_id": worker_id,
-        "language": language, "body_redacted": body_redacted, "needs_review": True, "review_reasons": [reason],
-        "pii": pii_rows(findings), "analysis": None, "usage": [], "matches": [], "order": None, "reply": None,
-    }
+    return {**facts.header(), "needs_review": True, "review_reasons": [reason], "analysis": None, "usage": [],
+            "matches": [], "order": None, "reply": None}
 
 
-__all__ = ["REVIEW_CONFIDENCE", "LineDecision", "build_outcome", "decide_lines", "review_outcome", "usage_row"]
+__all__ = ["REVIEW_CONFIDENCE", "LineDecision", "MessageFacts", "build_outcome", "decide_lines", "review_outcome", "usage_row"]

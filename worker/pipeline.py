@@ -14,7 +14,7 @@ from ai.analyzer import AnalysisFailed, AnalysisRequest, Analyzer, RecentOrderLi
 from ai.language import detect_language
 from ai.pii import PiiDetector, redact
 from worker.context import ContextCache
-from worker.outcome import build_outcome, review_outcome, usage_row
+from worker.outcome import MessageFacts, build_outcome, review_outcome, usage_row
 from worker.repository import DatabaseUnavailable, Repository, dumps
 
 RECORD_RETRY_FOR = 60.0  # seconds: keep retrying the final write while the database is away
@@ -73,15 +73,15 @@ class Pipeline:
         language = detect_language(body, default=fallback_language) if body.strip() else fallback_language
         findings = self.pii.detect(body, language) if body.strip() else []
         redacted = redact(body, findings)
-        common = {"message_id": claim.message_id, "distributor_id": claim.distributor_id, "worker_id": self.worker_id,
-                  "language": language, "body_redacted": redacted, "findings": findings}
+        facts = MessageFacts(message_id=claim.message_id, distributor_id=claim.distributor_id, worker_id=self.worker_id,
+                             language=language, body_redacted=redacted, findings=findings)
 
         outcome: dict[str, Any]
         if not body.strip():
             reason = f"media:{msg['kind']}" if msg["kind"] not in TEXT_KINDS else "empty_message"
-            outcome = review_outcome(reason=reason, **common)
+            outcome = review_outcome(facts, reason=reason)
         elif self.analyzer.paid and await self._over_hard_budget(ctx.budget_micro_usd, ctx.budget_mode, claim):
-            outcome = review_outcome(reason="budget_exceeded", **common)
+            outcome = review_outcome(facts, reason="budget_exceeded")
         else:
             now = self.clock().astimezone(ZoneInfo(ctx.timezone))
             recent = await self._recent_orders(msg) if self.analyzer.paid else ()
@@ -94,7 +94,7 @@ class Pipeline:
             prices, price_ids = await self.contexts.prices()
             usage = usage_row(result.usage, prompt_version=result.prompt_version, latency_ms=result.latency_ms,
                               prices=prices, price_ids=price_ids, today=now.date())
-            outcome = build_outcome(result=result, usage=usage, catalog=ctx.catalog, matcher=ctx.matcher, **common)
+            outcome = build_outcome(facts, result=result, usage=usage, catalog=ctx.catalog, matcher=ctx.matcher)
 
         if msg["needs_review"]:  # flagged at intake (media, a bad item in a cart ...)
             outcome["needs_review"] = True

@@ -40,8 +40,9 @@ class Repository:
 
     def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10) -> None:
         self.url = url
-        self.pool = AsyncConnectionPool(
-            url, min_size=min_size, max_size=max_size, open=False, timeout=POOL_TIMEOUT,
+        self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
+            url, connection_class=psycopg.AsyncConnection[Row], min_size=min_size, max_size=max_size, open=False,
+            timeout=POOL_TIMEOUT,
             kwargs={"autocommit": True, "row_factory": dict_row}, reconnect_timeout=0,
         )
 
@@ -81,7 +82,7 @@ class Repository:
     async def listen(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
         """A dedicated connection LISTENing on `channel`; yields an iterator of payloads."""
         try:
-            conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+            conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, row_factory=dict_row)
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(str(exc)) from exc
         try:

@@ -10,7 +10,7 @@ import pytest
 
 from ai.offline_analyzer import OfflineAnalyzer
 from tests.support.flow import scalar, seed_messages
-from worker.outcome import review_outcome
+from worker.outcome import MessageFacts, review_outcome
 from worker.repository import LeaseLost, Repository, dumps
 from worker.runtime import build_worker
 from worker.settings import load_settings
@@ -64,8 +64,9 @@ async def test_a_late_worker_whose_lease_was_taken_writes_nothing(fresh_db_url: 
         message_id, distributor_id = str(claimed[0]["message_id"]), str(claimed[0]["distributor_id"])
 
         def outcome(worker_id: str) -> str:
-            return dumps(review_outcome(message_id=message_id, distributor_id=distributor_id, worker_id=worker_id,
-                                        language="es", body_redacted="x", findings=[], reason="test"))
+            facts = MessageFacts(message_id=message_id, distributor_id=distributor_id, worker_id=worker_id,
+                                 language="es", body_redacted="x", findings=[])
+            return dumps(review_outcome(facts, reason="test"))
 
         await repo.fetch_one("record_outcome", outcome=outcome("fast"))
         with pytest.raises(LeaseLost):

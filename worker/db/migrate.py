@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -98,7 +99,7 @@ def _has_code(statement: str) -> bool:
     return bool(without_comments.strip())
 
 
-def bootstrap_supabase(conn: psycopg.Connection[object]) -> bool:
+def bootstrap_supabase(conn: psycopg.Connection[tuple[Any, ...]]) -> bool:
     """Create the Supabase roles, auth schema and migrations ledger when they are missing."""
     row = conn.execute(
         "select to_regclass('auth.users') is not null and to_regclass('supabase_migrations.schema_migrations') is not null"
@@ -107,13 +108,13 @@ def bootstrap_supabase(conn: psycopg.Connection[object]) -> bool:
         return False
     sql = resources.files("worker.db").joinpath("supabase_bootstrap.sql").read_text(encoding="utf-8")
     with conn.transaction():
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
     return True
 
 
-def applied_versions(conn: psycopg.Connection[object]) -> set[str]:
+def applied_versions(conn: psycopg.Connection[tuple[Any, ...]]) -> set[str]:
     rows = conn.execute("select version from supabase_migrations.schema_migrations").fetchall()
-    return {str(r[0]) for r in rows}  # type: ignore[index]
+    return {str(r[0]) for r in rows}
 
 
 def migrate(url: str, migrations_dir: Path) -> list[Migration]:
@@ -131,7 +132,7 @@ def migrate(url: str, migrations_dir: Path) -> list[Migration]:
                 sql = migration.sql()
                 try:
                     with conn.transaction():
-                        conn.execute(sql)  # type: ignore[arg-type]
+                        conn.execute(sql)
                         conn.execute(
                             "insert into supabase_migrations.schema_migrations (version, name, statements)"
                             " values (%s, %s, %s)",
@@ -161,11 +162,11 @@ def reset(url: str, migrations_dir: Path, seed_file: Path | None) -> list[Migrat
     with psycopg.connect(url, autocommit=True) as conn:
         bootstrap_supabase(conn)
         with conn.transaction():
-            conn.execute(RESET_SQL)  # type: ignore[arg-type]
+            conn.execute(RESET_SQL)
     applied = migrate(url, migrations_dir)
     if seed_file is not None and seed_file.exists():
         with psycopg.connect(url, autocommit=True) as conn, conn.transaction():
-            conn.execute(seed_file.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+            conn.execute(seed_file.read_text(encoding="utf-8"))
     return applied
 
 

@@ -1,0 +1,3 @@
+"""Named runtime queries of the webhooks room (queries.sql), loaded by worker.queries."""
+
+from __future__ import annotations

@@ -1,0 +1,45 @@
+-- Runtime queries of the webhooks room: inbound intake lookups and the outbound delivery queue.
+-- Loaded together with worker/sql/queries.sql (names must not clash).
+
+-- integration_by_account --
+-- An enabled channel integration by kind and external account id (WhatsApp phone_number_id or channel key)
+select id::text, distributor_id::text, kind, channel, external_account_id, app_secret, signing_secret
+  from public.external_integrations
+ where kind = %(kind)s and external_account_id = %(account)s and enabled;
+
+-- whatsapp_integration_by_verify_token --
+-- The enabled WhatsApp integration whose verify token the subscription handshake presents
+select id::text, distributor_id::text, verify_token
+  from public.external_integrations
+ where kind = 'whatsapp_cloud' and enabled and verify_token = %(token)s
+ limit 1;
+
+-- record_message_status --
+-- Record a delivery receipt (sent, delivered, read, failed) of a message we sent; never enqueued
+select public.record_message_status_v1(%(distributor_id)s, %(integration_id)s, %(external_id)s, %(status)s, %(at)s);
+
+-- log_inbound_security_event --
+-- Append a security event of the inbound intake (e.g. inbound_signature_failed) to security_audit_log
+select public.log_security_event_v1(%(distributor_id)s, %(event_type)s, %(severity)s, %(actor)s, %(details)s::jsonb) as id;
+
+-- claim_deliveries --
+-- Lease a batch of due webhook deliveries, at most max_concurrency in flight per endpoint
+select delivery_id, distributor_id, endpoint_id, url, secrets, event_id, event_type, payload, attempts
+  from public.claim_deliveries_v1(%(worker_id)s, %(batch)s, %(lease_seconds)s);
+
+-- finish_deliveries --
+-- Record a batch of attempt results (one jsonb array) and the endpoints' health in one round trip
+select finished, disabled_endpoints
+  from public.finish_deliveries_v1(%(worker_id)s, %(results)s::jsonb, %(failing_window_seconds)s);
+
+-- replay_deliveries --
+-- Queue finished deliveries again: one by id, or the dead and failed ones of a time range
+select public.replay_deliveries_v1(%(delivery_id)s, %(since)s, %(until)s, %(endpoint_id)s, %(distributor_id)s) as replayed;
+
+-- count_due_deliveries --
+-- Deliveries due now, not leased, of enabled endpoints (is the delivery loop idle?)
+select count(*)::integer as due
+  from public.webhook_deliveries d
+  join public.webhook_endpoints e on e.distributor_id = d.distributor_id and e.id = d.endpoint_id
+ where d.state = 'pending' and e.enabled and d.next_attempt_at <= now()
+   and (d.locked_until is null or d.locked_until < now());

@@ -1,0 +1,8 @@
+"""worker: claims messages and runs the pipeline; the CLI; the database tooling (worker.db)."""
+
+from __future__ import annotations
+
+from worker.repository import DatabaseUnavailable, LeaseLost, OrderflowError, Repository
+from worker.settings import Settings, load_settings
+
+__all__ = ["DatabaseUnavailable", "LeaseLost", "OrderflowError", "Repository", "Settings", "load_settings"]

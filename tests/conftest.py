@@ -7,6 +7,7 @@ connections or processes), and `conn` a connection whose transaction is rolled b
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -73,6 +74,24 @@ def fresh_db_url(admin_url: str, template_db: str) -> Iterator[str]:
     url = _create_from_template(admin_url, template_db, name)
     yield url
     _drop(admin_url, name)
+
+
+@pytest.fixture(scope="module")
+def module_db_url(admin_url: str, template_db: str) -> Iterator[str]:
+    """A migrated database shared by the tests of one module."""
+    name = f"orderflow_m_{uuid.uuid4().hex[:10]}"
+    yield _create_from_template(admin_url, template_db, name)
+    _drop(admin_url, name)
+
+
+@pytest.fixture
+def verbose_logs() -> Iterator[None]:
+    """Every log call runs (a bad `extra` key raises only when the level is enabled)."""
+    logger = logging.getLogger("orderflow")
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    yield
+    logger.setLevel(level)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ library. Time is compressed by DeliveryConfig.schedule_scale; Retry-After is not
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -19,7 +18,6 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 from typer.testing import CliRunner
 
-from tests.conftest import _create_from_template, _drop
 from tests.support.receiver import Reply, WebhookReceiver
 from webhooks.delivery import Deliverer, DeliveryConfig, replay
 from webhooks.retry_schedule import JITTER, MAX_ATTEMPTS, SCHEDULE
@@ -31,21 +29,12 @@ POLL = 0.05  # seconds: the loop's poll interval in these tests
 WAIT = 10.0  # seconds to wait for a state
 
 
+pytestmark = pytest.mark.usefixtures("verbose_logs")
+
+
 @pytest.fixture(scope="module")
-def url(admin_url: str, template_db: str) -> Iterator[str]:
-    name = f"orderflow_dlv_{uuid.uuid4().hex[:10]}"
-    yield _create_from_template(admin_url, template_db, name)
-    _drop(admin_url, name)
-
-
-@pytest.fixture(autouse=True)
-def verbose_logs() -> Iterator[None]:
-    """Every log call runs (a bad `extra` key raises only when the level is enabled)."""
-    logger = logging.getLogger("orderflow")
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    yield
-    logger.setLevel(level)
+def url(module_db_url: str) -> str:
+    return module_db_url
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,6 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import _create_from_template, _drop
 from webhooks.intake_app import MAX_BODY, create_app
 from webhooks.signing import generate_secret, signature_headers
 from worker.repository import DatabaseUnavailable, Repository
@@ -36,21 +35,12 @@ FIXTURE_PHONE_ID = "106540352242922"
 SERVER_START_TIMEOUT = 20.0  # seconds for `orderflow serve` to answer /healthz
 
 
+pytestmark = pytest.mark.usefixtures("verbose_logs")
+
+
 @pytest.fixture(scope="module")
-def url(admin_url: str, template_db: str) -> Iterator[str]:
-    name = f"orderflow_in_{uuid.uuid4().hex[:10]}"
-    yield _create_from_template(admin_url, template_db, name)
-    _drop(admin_url, name)
-
-
-@pytest.fixture(autouse=True)
-def verbose_logs() -> Iterator[None]:
-    """Every log call runs (a bad `extra` key raises only when the level is enabled)."""
-    logger = logging.getLogger("orderflow")
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    yield
-    logger.setLevel(level)
+def url(module_db_url: str) -> str:
+    return module_db_url
 
 
 @pytest.fixture

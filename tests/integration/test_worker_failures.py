@@ -61,6 +61,15 @@ async def run_one_worker(url: str, analyzer: OpenAIAnalyzer) -> None:
         await repo.close()
 
 
+async def seed(url: str, eval_dir: Path, count: int) -> None:
+    repo = Repository(url, min_size=1, max_size=2)
+    await repo.open()
+    try:
+        await seed_messages(repo, eval_dir, count)
+    finally:
+        await repo.close()
+
+
 def setup_budget(url: str, slug: str, *, budget: int, mode: str, spent: int) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         distributor_id = str(conn.execute("select id from distributors where slug = %s", (slug,)).fetchone()[0])  # type: ignore[index]
@@ -79,12 +88,7 @@ def setup_budget(url: str, slug: str, *, budget: int, mode: str, spent: int) -> 
 
 
 async def test_hard_budget_stops_paid_calls_and_sends_messages_to_review(fresh_db_url: str, eval_dir: Path) -> None:
-    repo = Repository(fresh_db_url, min_size=1, max_size=2)
-    await repo.open()
-    try:
-        await seed_messages(repo, eval_dir, 40)
-    finally:
-        await repo.close()
+    await seed(fresh_db_url, eval_dir, 40)
     valle = setup_budget(fresh_db_url, "valle", budget=1000, mode="hard", spent=1000)
     router = respx.Router(assert_all_called=False)
     route = router.post(f"{BASE_URL}/chat/completions").mock(return_value=httpx.Response(200, json=completion(not_an_order())))
@@ -102,12 +106,7 @@ async def test_hard_budget_stops_paid_calls_and_sends_messages_to_review(fresh_d
 
 
 async def test_paid_usage_is_priced_from_the_table_and_crosses_soft_thresholds_once(fresh_db_url: str, eval_dir: Path) -> None:
-    repo = Repository(fresh_db_url, min_size=1, max_size=2)
-    await repo.open()
-    try:
-        await seed_messages(repo, eval_dir, 40)
-    finally:
-        await repo.close()
+    await seed(fresh_db_url, eval_dir, 40)
     # each call: (900-400) * 0.15 + 400 * 0.075 + 120 * 0.6 = 75 + 30 + 72 = 177 micro-USD
     valle = setup_budget(fresh_db_url, "valle", budget=1000, mode="soft", spent=0)
     router = respx.Router()
@@ -124,12 +123,7 @@ async def test_paid_usage_is_priced_from_the_table_and_crosses_soft_thresholds_o
 
 
 async def test_a_message_the_provider_keeps_failing_on_is_retried_then_failed_and_visible(fresh_db_url: str, eval_dir: Path) -> None:
-    repo = Repository(fresh_db_url, min_size=1, max_size=2)
-    await repo.open()
-    try:
-        await seed_messages(repo, eval_dir, 1)
-    finally:
-        await repo.close()
+    await seed(fresh_db_url, eval_dir, 1)
     setup_budget(fresh_db_url, "valle", budget=10**9, mode="soft", spent=0)
     router = respx.Router()
     route = router.post(f"{BASE_URL}/chat/completions").mock(return_value=httpx.Response(500, json={"error": {"message": "boom"}}))
@@ -154,12 +148,7 @@ def _worker_process(url: str) -> subprocess.Popen[bytes]:
 
 async def test_worker_killed_mid_batch_loses_and_doubles_nothing(fresh_db_url: str, eval_dir: Path) -> None:
     total = 2000
-    repo = Repository(fresh_db_url, min_size=1, max_size=2)
-    await repo.open()
-    try:
-        await seed_messages(repo, eval_dir, total)
-    finally:
-        await repo.close()
+    await seed(fresh_db_url, eval_dir, total)
 
     proc = _worker_process(fresh_db_url)
     try:

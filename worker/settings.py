@@ -19,7 +19,7 @@ DEFAULT_PG_PORT = 54329
 class Settings:
     database_url: str | None  # None: use the embedded Postgres
     home: Path
-    pg_port: int
+    pg_port: int | None  # None: the embedded server's remembered port (or 54329, or any free one)
     supabase_dir: Path
     openai_api_key: str | None
     openai_base_url: str | None
@@ -44,7 +44,7 @@ def load_settings() -> Settings:
     return Settings(
         database_url=env.get("DATABASE_URL") or None,
         home=Path(env.get("ORDERFLOW_HOME", str(DEFAULT_HOME))),
-        pg_port=int(env.get("ORDERFLOW_PG_PORT", str(DEFAULT_PG_PORT))),
+        pg_port=int(env["ORDERFLOW_PG_PORT"]) if env.get("ORDERFLOW_PG_PORT") else None,
         supabase_dir=Path(env.get("ORDERFLOW_SUPABASE_DIR", str(REPO_ROOT / "supabase"))),
         openai_api_key=env.get("OPENAI_API_KEY") or None,
         openai_base_url=env.get("OPENAI_BASE_URL") or None,
@@ -57,4 +57,4 @@ def load_settings() -> Settings:
     )
 
 
-__all__ = ["REPO_ROOT", "Settings", "load_settings"]
+__all__ = ["DEFAULT_PG_PORT", "REPO_ROOT", "Settings", "load_settings"]

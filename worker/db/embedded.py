@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-
 START_TIMEOUT = 30.0  # seconds
 SYSTEM_USER_WHEN_ROOT = "pgserver"  # initdb refuses to run as root
 SERVER_OPTIONS = (
@@ -53,6 +52,8 @@ class EmbeddedPostgres:
         return self.data_dir.parent / "postgres.log"
 
     def is_running(self) -> bool:
+        if not (self.data_dir / "PG_VERSION").exists():
+            return False
         return self._pg_ctl("status", check=False).returncode == 0
 
     def start(self) -> None:
@@ -89,6 +90,7 @@ class EmbeddedPostgres:
         cmd = [str(_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), *args]
         user = _system_user()
         if user is not None:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
             self.log_file.touch(exist_ok=True)
             shutil.chown(self.log_file, user)
         return subprocess.run(cmd, capture_output=True, text=True, user=user, check=check)

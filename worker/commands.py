@@ -22,6 +22,7 @@ def worker(
     until_idle: bool = typer.Option(False, "--until-idle", help="Exit when no message is due"),
     concurrency: int = typer.Option(0, help="Messages in flight at once (default ORDERFLOW_WORKER_CONCURRENCY)"),
     log_level: str = typer.Option("INFO", help="Log level"),
+    deliver: bool = typer.Option(False, "--deliver", help="Also run the webhook delivery loop in this process"),
 ) -> None:
     """Consume queued messages: PII, analysis, orders, usage, budget alerts, webhook events."""
     from worker.runtime import run_worker  # imports the analyzers and Presidio: only when working
@@ -29,7 +30,7 @@ def worker(
     logs.configure(log_level)
     settings = load_settings()
     stats = asyncio.run(run_worker(connection.database_url(settings), settings, until_idle=until_idle,
-                                   concurrency=concurrency or None))
+                                   concurrency=concurrency or None, deliver=deliver))
     console.print(f"processed={stats.processed} orders={stats.orders} in_review={stats.orders_review} "
                   f"retried={stats.retried} failed={stats.failed}")
 

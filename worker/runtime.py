@@ -56,19 +56,34 @@ def build_worker(repo: Repository, settings: Settings, *, analyzer: Analyzer | N
                   lease_seconds=lease_seconds, heartbeat_interval=heartbeat_interval)
 
 
-async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, concurrency: int | None = None) -> WorkerStats:
-    repo = Repository(url, max_size=8)
+async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, concurrency: int | None = None,
+                     deliver: bool = False) -> WorkerStats:
+    """Run the worker until SIGTERM/SIGINT (draining in-flight work); with `deliver`, the webhook
+    delivery loop runs in the same process and stops with it."""
+    repo = Repository(url, max_size=12 if deliver else 8)
     await repo.open()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    delivery: asyncio.Task[object] | None = None
     try:
+        if deliver:
+            from webhooks.delivery import run_delivery
+
+            delivery = asyncio.create_task(run_delivery(repo, settings, stop))
         worker = build_worker(repo, settings, concurrency=concurrency, retry_base=settings.retry_base,
                               lease_seconds=settings.lease_seconds,
                               heartbeat_interval=max(settings.lease_seconds / 4, 0.5))
-        return await worker.run(stop, until_idle=until_idle)
+        stats = await worker.run(stop, until_idle=until_idle)
+        stop.set()
+        if delivery is not None:
+            await delivery
+        return stats
     finally:
+        stop.set()
+        if delivery is not None and not delivery.done():
+            delivery.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await repo.close()

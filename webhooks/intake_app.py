@@ -11,7 +11,9 @@ job, so it answers fast. Routes:
 
 Rejections: 413 body over MAX_BODY, 415 not application/json, 400 malformed JSON or not the
 provider's shape, 404 unknown integration, 401 bad or missing signature (nothing stored, and a
-security_audit_log row, at most one per integration and reason every AUDIT_INTERVAL), 405
+security_audit_log row, at most one per integration and reason every AUDIT_INTERVAL), 429 with
+Retry-After over the distributor's inbound rate (worker.rate_limit; checked after the signature,
+nothing stored), 405
 wrong method, 503 with Retry-After when the database is away. Every rejection is logged with
 an `action` and a reason, never the body. A batch with bad items stores the good ones and
 answers 200 with {stored, duplicates, statuses, errors}.
@@ -35,6 +37,7 @@ from webhooks.intake_records import Integration, IntegrationCache, message_recor
 from webhooks.signing import InvalidSecret, SignatureError
 from webhooks.whatsapp import SIGNATURE_HEADER, parse_payload, verify_signature, verify_subscription
 from worker.intake import store
+from worker.rate_limit import take_inbound_token
 from worker.repository import DatabaseUnavailable, Repository, dumps
 from worker.settings import Settings
 
@@ -66,7 +69,7 @@ def _route_name(request: Request) -> str:
 
 
 def _reject_response(request: Request, rejected: Rejected) -> Response:
-    level = logging.WARNING if rejected.status in (401, 503) else logging.INFO
+    level = logging.WARNING if rejected.status in (401, 429, 503) else logging.INFO
     log.log(level, "request rejected", extra={"action": "intake_rejected", "route": _route_name(request),
                                               "status": rejected.status, "reason": rejected.reason, **rejected.ids})
     headers = {"retry-after": str(RETRY_AFTER), **rejected.headers} if rejected.status == 503 else rejected.headers
@@ -154,6 +157,8 @@ class Intake:
                 reason = "missing_signature" if header is None else "bad_signature"
                 await self._audit(request, integration, reason)
                 raise Rejected(401, reason, integration_id=integration.id)
+        for integration in {i.id: i for i in known.values()}.values():
+            await self._rate_limit(integration)
         summary = {"stored": 0, "duplicates": 0, "statuses": 0, "errors": 0}
         self._log_errors(parsed.errors, request, summary)
         for change in parsed.changes:
@@ -189,10 +194,20 @@ class Intake:
             raise Rejected(503, "integration_misconfigured", integration_id=integration.id) from exc
         except MalformedPayload as exc:
             raise Rejected(400, "malformed_payload", integration_id=integration.id) from exc
+        await self._rate_limit(integration)
         summary = {"stored": 0, "duplicates": 0, "statuses": 0, "errors": 0}
         self._log_errors(payload.errors, request, summary)
         await self._store(integration, payload.messages, summary)
         return JSONResponse(summary)
+
+    async def _rate_limit(self, integration: Integration) -> None:
+        """Take one inbound token of the integration's distributor, or answer 429 with Retry-After."""
+        decision = await take_inbound_token(self.repo, distributor_id=integration.distributor_id,
+                                            integration_id=integration.id)
+        if not decision.allowed:
+            raise Rejected(429, "rate_limited", headers={"retry-after": decision.retry_after_header},
+                           integration_id=integration.id, distributor_id=integration.distributor_id,
+                           retry_after=decision.retry_after_header)
 
     async def _store(self, integration: Integration, messages: Iterable[InboundMessage], summary: dict[str, int]) -> None:
         for message in messages:

@@ -33,6 +33,7 @@ class DistributorContext:
     budget_micro_usd: int | None
     budget_mode: str | None
     loaded_at: float
+    ai_per_minute: int | None = None  # api_rate_limits scope 'ai'; None: AI calls are not rate limited
 
 
 def _language_of(locale: str) -> str:
@@ -68,6 +69,7 @@ class ContextCache:
             raise LookupError(f"unknown distributor {distributor_id}")
         version_row = await self._repo.fetch_one("catalog_version", distributor_id=distributor_id)
         version = str(version_row["version"]) if version_row else ""
+        ai_limit = await self._repo.fetch_one("ai_rate_limit", distributor_id=distributor_id)
         if previous is not None and previous.catalog_version == version:
             catalog, matcher = previous.catalog, previous.matcher
         else:
@@ -77,7 +79,7 @@ class ContextCache:
             id=distributor_id, slug=row["slug"], timezone=row["timezone"], language=_language_of(row["locale"]),
             catalog=catalog, matcher=matcher, catalog_version=version,
             budget_micro_usd=row["monthly_budget_micro_usd"], budget_mode=row["budget_mode"],
-            loaded_at=time.monotonic(),
+            loaded_at=time.monotonic(), ai_per_minute=int(ai_limit["requests_per_minute"]) if ai_limit else None,
         )
 
     async def _load_catalog(self, distributor_id: str, distributor: dict[str, Any]) -> Catalog:

@@ -42,6 +42,7 @@ class WorkerStats:
     retried: int = 0
     failed: int = 0
     lost: int = 0
+    deferred: int = 0  # over the distributor's AI rate: given back without spending an attempt
     orders: int = 0
     orders_review: int = 0
     started_at: float = field(default_factory=time.monotonic)
@@ -54,6 +55,8 @@ class WorkerStats:
             self.retried += 1
         elif outcome.state == "failed":
             self.failed += 1
+        elif outcome.state == "deferred":
+            self.deferred += 1
         else:
             self.lost += 1
         if outcome.order_status == "created":
@@ -127,7 +130,7 @@ class Worker:
 
     async def _claim(self, batch: int) -> list[Claim]:
         rows = await self.repo.fetch_all("claim_messages", worker_id=self.worker_id, batch=batch,
-                                         lease_seconds=self.lease_seconds)
+                                         lease_seconds=self.lease_seconds, per_distributor=batch)
         return [Claim(message_id=str(r["message_id"]), distributor_id=str(r["distributor_id"]),
                       attempts=int(r["attempts"])) for r in rows]
 

@@ -15,6 +15,7 @@ from ai.language import detect_language
 from ai.pii import PiiDetector, redact
 from worker.context import ContextCache
 from worker.outcome import MessageFacts, build_outcome, review_outcome, usage_row
+from worker.rate_limit import take_ai_token
 from worker.repository import DatabaseUnavailable, Repository, dumps
 
 RECORD_RETRY_FOR = 60.0  # seconds: keep retrying the final write while the database is away
@@ -33,7 +34,7 @@ class Claim:
 
 @dataclass(frozen=True, kw_only=True)
 class Processed:
-    state: str  # "processed" | "queued" (retry) | "failed" | "lost"
+    state: str  # "processed" | "queued" (retry) | "failed" | "lost" | "deferred" (over the AI rate)
     order_status: str | None = None
     events: int = 0
 
@@ -87,6 +88,10 @@ class Pipeline:
             recent = await self._recent_orders(msg) if self.analyzer.paid else ()
             request = AnalysisRequest(text=redacted, catalog=ctx.catalog, now=now, recent_orders=recent,
                                       customer_language=msg["preferred_language"])
+            if ctx.ai_per_minute is not None:
+                decision = await take_ai_token(self.repo, distributor_id=claim.distributor_id)
+                if not decision.allowed:
+                    return await self._defer(claim, decision.retry_after)
             try:
                 result = await self.analyzer.analyze(request)
             except AnalysisFailed as exc:
@@ -128,6 +133,15 @@ class Pipeline:
                 await asyncio.sleep(RECORD_RETRY_STEP)
         result = row["result"] if row else {}
         return Processed(state="processed", order_status=result.get("order_status"), events=int(result.get("events") or 0))
+
+    async def _defer(self, claim: Claim, seconds: float) -> Processed:
+        """Over the distributor's AI rate: due again in `seconds`, the attempt given back."""
+        row = await self.repo.fetch_one("defer_messages", worker_id=self.worker_id, ids=[claim.message_id],
+                                        seconds=seconds)
+        deferred = bool(row and row["deferred"])
+        log.info("message deferred", extra={"action": "message_deferred", "message_id": claim.message_id,
+                                            "distributor_id": claim.distributor_id, "seconds": round(seconds, 3)})
+        return Processed(state="deferred" if deferred else "lost")
 
     async def _fail(self, claim: Claim, error_type: str, message: str, *, retryable: bool) -> Processed:
         row = await self.repo.fetch_one(

@@ -56,10 +56,10 @@ async def test_a_late_worker_whose_lease_was_taken_writes_nothing(fresh_db_url: 
     repo = await open_repo(fresh_db_url)
     try:
         ids, _ = await seed_messages(repo, eval_dir, 1)
-        claimed = await repo.fetch_all("claim_messages", worker_id="slow", batch=1, lease_seconds=1)
+        claimed = await repo.fetch_all("claim_messages", worker_id="slow", batch=1, lease_seconds=1, per_distributor=1)
         assert len(claimed) == 1
         await asyncio.sleep(1.2)
-        again = await repo.fetch_all("claim_messages", worker_id="fast", batch=1, lease_seconds=60)
+        again = await repo.fetch_all("claim_messages", worker_id="fast", batch=1, lease_seconds=60, per_distributor=1)
         assert [r["message_id"] for r in again] == [claimed[0]["message_id"]]
         message_id, distributor_id = str(claimed[0]["message_id"]), str(claimed[0]["distributor_id"])
 

@@ -1,6 +1,21 @@
 -- claim_messages --
--- Claim a batch of due messages under a lease (FOR UPDATE SKIP LOCKED inside the function)
-select message_id, distributor_id, attempts from public.claim_messages_v1(%(worker_id)s, %(batch)s, %(lease_seconds)s);
+-- Claim a batch of due messages under a lease, round-robin across distributors, none of one without AI tokens
+select message_id, distributor_id, attempts
+  from public.claim_messages_v2(%(worker_id)s, %(batch)s, %(lease_seconds)s, %(per_distributor)s);
+
+-- defer_messages --
+-- Give back claimed messages of a distributor over its AI rate: due again after `seconds`, no attempt spent
+select public.defer_messages_v1(%(worker_id)s, %(ids)s::uuid[], %(seconds)s) as deferred;
+
+-- take_rate_token --
+-- Take one token of a distributor's inbound or ai rate limit (the integration's row, the distributor's, the default)
+select allowed, retry_after, limited
+  from public.take_rate_token_v1(%(distributor_id)s, %(integration_id)s, %(scope)s, %(default_rpm)s, %(default_burst)s);
+
+-- ai_rate_limit --
+-- The distributor's AI call limit (requests per minute), if it has one
+select requests_per_minute from public.api_rate_limits
+ where distributor_id = %(distributor_id)s and scope = 'ai' and integration_id is null;
 
 -- extend_leases --
 -- Heartbeat: extend the leases this worker still holds

@@ -47,23 +47,53 @@ _URGENT = (
     r"cuanto\s+antes|o\s+quanto\s+antes|o\s+mais\s+rapido\s+possivel|temprano)\b"
 )
 
-_RELATIVE_RE = [(re.compile(rf"\b{_PREFIX}(?:{core}){_TIME_OF_DAY}\b"), days) for core, days in _RELATIVE]
-_WEEKDAY_RE = re.compile(
-    rf"\b{_PREFIX}(?<!los\s)(?<!las\s)({'|'.join(_WEEKDAYS)})\b{_TIME_OF_DAY}"
+_WEEKDAY_NAMES = "|".join(_WEEKDAYS)
+_PT_WEEKDAY_NAMES = "|".join(_PT_WEEKDAYS)
+_EN_SHORT_NAMES = "|".join(_EN_SHORT)
+
+
+@dataclass(frozen=True)
+class _Gated:
+    """A pattern and a cheap one that must match somewhere for the pattern to match at all."""
+
+    pattern: re.Pattern[str]
+    gate: re.Pattern[str]
+
+    def finditer(self, folded: str) -> list[re.Match[str]]:
+        return list(self.pattern.finditer(folded)) if self.gate.search(folded) else []
+
+
+def _gated(pattern: str, gate: str) -> _Gated:
+    return _Gated(re.compile(pattern), re.compile(gate))
+
+
+# each gate is a part that every match of its pattern contains
+_RELATIVE_RE = [(_gated(rf"\b{_PREFIX}(?:{core}){_TIME_OF_DAY}\b", core), days) for core, days in _RELATIVE]
+_ANY_RELATIVE = re.compile("|".join(f"(?:{core})" for core, _ in _RELATIVE))  # the gate of all of them
+_WEEKDAY_RE = _gated(
+    rf"\b{_PREFIX}(?<!los\s)(?<!las\s)({_WEEKDAY_NAMES})\b{_TIME_OF_DAY}", _WEEKDAY_NAMES
 )
-_PT_WEEKDAY_RE = re.compile(
-    rf"\b(?:(?:pra|para|na|no|ate|nesta|proxima|dia|essa|nessa)\s+)+({'|'.join(_PT_WEEKDAYS)})"
-    rf"(?:[-\s]feira)?\b{_TIME_OF_DAY}|\b({'|'.join(_PT_WEEKDAYS)})[-\s]feira\b{_TIME_OF_DAY}"
+_PT_WEEKDAY_RE = _gated(
+    rf"\b(?:(?:pra|para|na|no|ate|nesta|proxima|dia|essa|nessa)\s+)+({_PT_WEEKDAY_NAMES})"
+    rf"(?:[-\s]feira)?\b{_TIME_OF_DAY}|\b({_PT_WEEKDAY_NAMES})[-\s]feira\b{_TIME_OF_DAY}",
+    _PT_WEEKDAY_NAMES,
 )
-_EN_SHORT_RE = re.compile(rf"\b(?:for|on|by|next|this|til|till|until)\s+({'|'.join(_EN_SHORT)})\b\.?")
-_NUMERIC_RE = re.compile(
+_EN_SHORT_RE = _gated(rf"\b(?:for|on|by|next|this|til|till|until)\s+({_EN_SHORT_NAMES})\b\.?", rf"\s(?:{_EN_SHORT_NAMES})")
+_NUMERIC_RE = _gated(
     r"\b(?:para\s+el|para\s+o|pra|el|dia|for|on|by|entrega|delivery)\s+(?:dia\s+)?"
-    r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\b"
+    r"(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\b",
+    r"\d[/.-]\d",
 )
-_DAY_OF_MONTH_RE = re.compile(
-    r"\b(?:(?:para\s+)?el\s+dia|(?:para\s+o\s+|pro\s+|no\s+)?dia|(?:on|for|by)\s+the)\s+(\d{1,2})(?:st|nd|rd|th)?\b"
+_DAY_OF_MONTH_RE = _gated(
+    r"\b(?:(?:para\s+)?el\s+dia|(?:para\s+o\s+|pro\s+|no\s+)?dia|(?:on|for|by)\s+the)\s+(\d{1,2})(?:st|nd|rd|th)?\b",
+    r"(?:dia|the)\s+\d",
 )
 _URGENT_RE = re.compile(_URGENT)
+
+# What the patterns find in a text, before the language and today's date give it a meaning:
+# (kind, start, end, value, second, year). "days": value = days from today; "weekday": value =
+# weekday number; "numeric": value, second, year = the numbers as written; "day": value = day of month.
+_Hit = tuple[str, int, int, int, int, int | None]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,27 +137,50 @@ def _calendar(today: date, day: int, month: int | None, year: int | None) -> dat
     return candidate
 
 
+def _scan(folded: str) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for pattern, days in _RELATIVE_RE if _ANY_RELATIVE.search(folded) else ():
+        hits.extend(("days", m.start(), m.end(), days, 0, None) for m in pattern.finditer(folded))
+    for m in _WEEKDAY_RE.finditer(folded):
+        hits.append(("weekday", m.start(), m.end(), _WEEKDAYS[m.group(1)], 0, None))
+    for m in _PT_WEEKDAY_RE.finditer(folded):
+        hits.append(("weekday", m.start(), m.end(), _PT_WEEKDAYS[m.group(1) or m.group(2)], 0, None))
+    for m in _EN_SHORT_RE.finditer(folded):
+        hits.append(("weekday", m.start(), m.end(), _EN_SHORT[m.group(1)], 0, None))
+    for m in _NUMERIC_RE.finditer(folded):
+        year = int(m.group(3)) if m.group(3) else None
+        hits.append(("numeric", m.start(), m.end(), int(m.group(1)), int(m.group(2)), year))
+    for m in _DAY_OF_MONTH_RE.finditer(folded):
+        hits.append(("day", m.start(), m.end(), int(m.group(1)), 0, None))
+    return hits
+
+
+_last_scan: tuple[str, list[_Hit]] = ("", [])  # the parser and the resolver scan the same message
+
+
+def _hits(folded: str) -> list[_Hit]:
+    global _last_scan
+    last = _last_scan
+    if last[0] == folded:
+        return last[1]
+    hits = _scan(folded)
+    _last_scan = (folded, hits)
+    return hits
+
+
 def _find(folded: str, language: str, today: date) -> list[_Found]:
     found: list[_Found] = []
-    for pattern, days in _RELATIVE_RE:
-        found.extend(_Found(start=m.start(), end=m.end(), when=today + timedelta(days=days)) for m in pattern.finditer(folded))
-    for m in _WEEKDAY_RE.finditer(folded):
-        found.append(_Found(start=m.start(), end=m.end(), when=_next_weekday(today, _WEEKDAYS[m.group(1)])))
-    for m in _PT_WEEKDAY_RE.finditer(folded):
-        name = m.group(1) or m.group(2)
-        found.append(_Found(start=m.start(), end=m.end(), when=_next_weekday(today, _PT_WEEKDAYS[name])))
-    for m in _EN_SHORT_RE.finditer(folded):
-        found.append(_Found(start=m.start(), end=m.end(), when=_next_weekday(today, _EN_SHORT[m.group(1)])))
-    for m in _NUMERIC_RE.finditer(folded):
-        first, second = int(m.group(1)), int(m.group(2))
-        day, month = (second, first) if language == "en" else (first, second)
-        year = int(m.group(3)) if m.group(3) else None
-        if 1 <= month <= 12:
-            found.append(_Found(start=m.start(), end=m.end(), when=_calendar(today, day, month, year)))
-    for m in _DAY_OF_MONTH_RE.finditer(folded):
-        day = int(m.group(1))
-        if 1 <= day <= 31:
-            found.append(_Found(start=m.start(), end=m.end(), when=_calendar(today, day, None, None)))
+    for kind, start, end, value, second, year in _hits(folded):
+        if kind == "days":
+            found.append(_Found(start=start, end=end, when=today + timedelta(days=value)))
+        elif kind == "weekday":
+            found.append(_Found(start=start, end=end, when=_next_weekday(today, value)))
+        elif kind == "numeric":
+            day, month = (second, value) if language == "en" else (value, second)
+            if 1 <= month <= 12:
+                found.append(_Found(start=start, end=end, when=_calendar(today, day, month, year)))
+        elif 1 <= value <= 31:
+            found.append(_Found(start=start, end=end, when=_calendar(today, value, None, None)))
     return sorted(found, key=lambda f: (f.start, -f.end))
 
 

@@ -146,8 +146,9 @@ def sentence_cues(sentence: Sentence) -> SentenceCues:
     )
 
 
-def message_cues(text: str) -> list[SentenceCues]:
-    return [sentence_cues(s) for s in split_sentences(text)]
+def message_cues(text: str, sentences: Sequence[Sentence] | None = None) -> list[SentenceCues]:
+    """Cues of each sentence; `sentences`: split_sentences(text) when the caller already has them."""
+    return [sentence_cues(s) for s in (split_sentences(text) if sentences is None else sentences)]
 
 
 def decide_intent(cues: Sequence[SentenceCues], order_sentences: set[int]) -> Intent:

@@ -9,7 +9,7 @@ pack word. A self-correction ("... digo, 6 botellas") replaces the line before i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ai.delivery_dates import delivery_spans
@@ -25,6 +25,7 @@ from ai.vocabulary import (
     EACH_WORDS,
     FILLERS,
     INTRO_CUES,
+    first_words,
     starts_with,
 )
 
@@ -57,6 +58,11 @@ _SCRUB_PATTERNS = (
     re.compile(r"(?:R\$|US\$|\$|€)\s?\d[\d.,]*"),
     re.compile(r"\b\d{1,2}:\d{2}\s*(?:am|pm|hrs|h)?\b|\b\d{1,2}\s*(?:am|pm)\b", re.IGNORECASE),
 )
+_ADDRESS_STARTS = first_words(ADDRESS_CUES)
+_CLAUSE_STARTS = first_words(INTRO_CUES) | first_words(CONTACT_CUES)
+_CORRECTION_STARTS = first_words(CORRECTION_CUES)
+_ADDRESS_ABBREVIATIONS = frozenset({"av", "col", "blvd", "calz", "ave"})  # an address when followed by "."
+_SEPARATORS = frozenset({",", "/", "+", "&", "*", "-"})
 _DIGIT_RUN = re.compile(r"\+?\(?\d[\d \t().\-]{5,}\d")
 MIN_SCRUBBED_DIGITS = 7  # a run of this many digits is a phone, card or tax id, never a count
 _BOUNDARY = re.compile(r"\n+|[!?;…¡¿]+|\.{2,}|\.(?=\s|$)|:(?=\s|$)")
@@ -117,22 +123,26 @@ def split_sentences(text: str) -> list[Sentence]:
 
 def tokenize(sentence: Sentence, language: str) -> list[Token]:
     folded = fold(sentence.text)
+    offset = sentence.start
     tokens: list[Token] = []
     for m in _TOKEN.finditer(folded):
-        word = m.group(0).replace("’", "'")
-        kind = SEP if word in {",", "/", "+", "&", "*", "-"} else WORD
-        if kind == WORD and "'" in word:
-            word = word.replace("'", "")
-        tokens.append(Token(text=word, start=sentence.start + m.start(), end=sentence.start + m.end(), kind=kind))
+        word = m.group(0)
+        start, end = m.span()
+        if word in _SEPARATORS:
+            tokens.append(Token(text=word, start=offset + start, end=offset + end, kind=SEP))
+            continue
+        if "'" in word or "’" in word:
+            word = word.replace("’", "").replace("'", "")
+        tokens.append(Token(text=word, start=offset + start, end=offset + end, kind=WORD))
     return read_measures(read_numbers(tokens, language))
 
 
 def _cut_noise(tokens: list[Token], original: str) -> list[Token]:
     """Drop addresses (to the sentence end) and intros/contact/billing clauses (to the next comma)."""
     words = [t.text for t in tokens]
-    for i in range(len(tokens)):
-        cue = starts_with(words, i, ADDRESS_CUES)
-        if cue is None and words[i] in {"av", "col", "blvd", "calz", "ave"}:
+    for i, word in enumerate(words):
+        cue = starts_with(words, i, ADDRESS_CUES) if word in _ADDRESS_STARTS else None
+        if cue is None and word in _ADDRESS_ABBREVIATIONS:
             cue = 1 if original[tokens[i].end : tokens[i].end + 1] == "." else None
         if cue is not None:
             # the address runs to the sentence end, or to the next "<count> <pack word>"
@@ -143,7 +153,9 @@ def _cut_noise(tokens: list[Token], original: str) -> list[Token]:
     skipping = False
     cue_left = 0  # tokens of the cue itself, never a clause end ("aqui e o ...")
     for i, token in enumerate(tokens):
-        cue = starts_with(words, i, INTRO_CUES) or starts_with(words, i, CONTACT_CUES)
+        cue = None
+        if words[i] in _CLAUSE_STARTS:
+            cue = starts_with(words, i, INTRO_CUES) or starts_with(words, i, CONTACT_CUES)
         if cue_left == 0 and cue:
             skipping, cue_left = True, cue
         elif cue_left == 0 and (token.kind == SEP or token.kind == WORD and token.text in CONJUNCTIONS):
@@ -179,7 +191,7 @@ def _segments(tokens: list[Token]) -> Iterator[_Segment]:
     i = 0
     while i < len(tokens):
         token = tokens[i]
-        correction = starts_with(words, i, CORRECTION_CUES)
+        correction = starts_with(words, i, CORRECTION_CUES) if words[i] in _CORRECTION_STARTS else None
         boundary_after = False
         if correction is not None and (i == 0 or tokens[i - 1].kind == SEP or words[i] != "mejor"):
             if current:
@@ -316,10 +328,13 @@ def _apply_each(lines: list[ParsedLine], sentence: int, quantity: float, unit: s
         lines[k] = ParsedLine(text=line.text, quantity=quantity, unit=unit, phrase=line.phrase, sentence=sentence)
 
 
-def parse_lines(text: str, language: str) -> list[ParsedLine]:
-    """The order lines of a message, in order; lines may lack a count or product words."""
+def parse_lines(text: str, language: str, sentences: Sequence[Sentence] | None = None) -> list[ParsedLine]:
+    """The order lines of a message, in order; lines may lack a count or product words.
+
+    `sentences`: split_sentences(text) when the caller already has them.
+    """
     lines: list[ParsedLine] = []
-    for sentence in split_sentences(text):
+    for sentence in split_sentences(text) if sentences is None else sentences:
         tokens = _cut_noise(tokenize(sentence, language), text)
         each: tuple[float, str | None] | None = None  # a distributive count waiting for its products
         for segment in _segments(tokens):

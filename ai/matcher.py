@@ -40,6 +40,7 @@ NUMERIC_ALIAS_WEIGHT = 0.5  # sizes in a name count half: customers often leave 
 CONTAINER_ALIAS_WEIGHT = 0.3  # "bulto de maseca": the pack word barely matters
 PRECISION_BETA = 0.5  # F-beta: explaining the customer's words matters more than covering the alias
 SIMILARITY_CACHE_SIZE = 50_000  # query words whose similar catalog words are remembered
+RANKING_CACHE_SIZE = 20_000  # phrases (and normalised queries) whose ranking is remembered, per matcher
 MIN_CANDIDATE_SCORE = 0.3  # candidates below this are noise, not listed
 MIN_BEST_SCORE = 0.5  # `best` returns nothing under this
 
@@ -66,6 +67,37 @@ class _Tok:
 class _Alias:
     tokens: tuple[_Tok, ...]
     source: str  # "alias" | "name" | "learned"
+
+
+@dataclass(frozen=True, kw_only=True)
+class _WeightedAlias:
+    """An alias as recall sees it: each token's text and weight, and their total."""
+
+    tokens: tuple[tuple[str, float], ...]
+    total: float
+    source: str
+
+
+class _Ranking:
+    """Every product scored for one query, best first; Candidates are made on first use."""
+
+    __slots__ = ("_made", "_products", "_ranked")
+
+    def __init__(self, ranked: list[tuple[int, float, str]], products: tuple[Product, ...]) -> None:
+        self._ranked = ranked
+        self._products = products
+        self._made: tuple[Candidate, ...] = ()  # replaced, never mutated: safe to share
+
+    def top(self, limit: int) -> list[Candidate]:
+        wanted = len(self._ranked[:limit])
+        made = self._made
+        if len(made) < wanted:
+            made += tuple(
+                Candidate(sku=self._products[i].sku, name=self._products[i].name, score=round(score, 4), method=method)
+                for i, score, method in self._ranked[len(made) : wanted]
+            )
+            self._made = made
+        return list(made[:wanted])
 
 
 def _strip_parentheses(name: str) -> str:
@@ -103,7 +135,11 @@ def _numeric(token: str) -> bool:
 
 
 class Matcher:
-    """Per-catalog index; build once per catalog version and reuse."""
+    """Per-catalog index; build once per catalog version and reuse.
+
+    Rankings are remembered per phrase and per normalised query (bounded, cleared when full):
+    the analyzer and the worker ask about the same lines several times.
+    """
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -143,6 +179,11 @@ class Matcher:
             if plain != word:
                 self._diminutives.setdefault(plain, []).append(word)
         self._similar_cache: dict[str, dict[str, float]] = {}
+        self._weighted: list[tuple[_WeightedAlias, ...]] = [
+            tuple(self._weighted_alias(alias) for alias in aliases) for aliases in self._aliases
+        ]
+        self._phrase_rankings: dict[str, _Ranking] = {}
+        self._query_rankings: dict[tuple[tuple[str, bool, bool], ...], _Ranking] = {}
 
     # -- token similarity ------------------------------------------------------------------
 
@@ -221,28 +262,39 @@ class Matcher:
             return weight * CONTAINER_ALIAS_WEIGHT
         return weight * NUMERIC_ALIAS_WEIGHT if _numeric(token.text) else weight
 
+    def _weighted_alias(self, alias: _Alias) -> _WeightedAlias:
+        tokens = tuple((t.text, self._alias_weight(t)) for t in alias.tokens)
+        total = 0.0
+        for _, weight in tokens:
+            total += weight
+        return _WeightedAlias(tokens=tokens, total=total, source=alias.source)
+
     # -- scoring ---------------------------------------------------------------------------
 
-    def _score(self, index: int, query: tuple[_Tok, ...], sims: dict[str, dict[str, float]]) -> tuple[float, str]:
+    def _score(self, index: int, query: list[tuple[dict[str, float], float, bool]],
+               best_of: dict[str, float]) -> tuple[float, str]:
+        """F-beta of one product for a query given as (similar words, weight, neutral) per token.
+
+        `best_of`: per catalog word, its best similarity to any query word (0.0 when none).
+        """
         union = self._union[index]
         numerator = denominator = 0.0
-        for q in query:
-            similar = sims[q.text]
-            s = max((similar.get(u, 0.0) for u in union), default=0.0)
-            if s == 0.0 and self._neutral(q):
+        for similar, weight, neutral in query:
+            if len(similar) < len(union):
+                s = max((v for w, v in similar.items() if w in union), default=0.0)
+            else:
+                s = max((similar[u] for u in union if u in similar), default=0.0)
+            if s == 0.0 and neutral:
                 continue  # a pack word that tells no products apart here: neutral
-            weight = self._weight(q.text, similar)
             numerator += weight * s
             denominator += weight
         precision = numerator / denominator if denominator else 0.0
         best_recall, best_source = 0.0, "name"
-        for alias in self._aliases[index]:
-            got = total = 0.0
-            for t in alias.tokens:
-                weight = self._alias_weight(t)
-                total += weight
-                got += weight * max((sims[q.text].get(t.text, 0.0) for q in query), default=0.0)
-            recall = got / total if total else 0.0
+        for alias in self._weighted[index]:
+            got = 0.0
+            for text, weight in alias.tokens:
+                got += weight * best_of[text]
+            recall = got / alias.total if alias.total else 0.0
             if recall > best_recall:
                 best_recall, best_source = recall, alias.source
         beta2 = PRECISION_BETA**2
@@ -250,12 +302,7 @@ class Matcher:
             return 0.0, best_source
         return (1 + beta2) * precision * best_recall / (beta2 * precision + best_recall), best_source
 
-    def candidates(self, phrase: str, *, limit: int = 5) -> list[Candidate]:
-        """Catalog products for `phrase` (a line's product words, or a whole line), best first."""
-        query = self._split_glued(normalise(strip_quantity(phrase)))
-        if all(t.container for t in query):  # "3 cajas" names no product
-            return []
-            return []
+    def _rank(self, query: tuple[_Tok, ...]) -> list[tuple[int, float, str]]:
         scored: dict[int, tuple[float, str]] = {}
         for key in self._query_keys(query):
             learned = self._learned.get(key)
@@ -268,15 +315,39 @@ class Matcher:
                 break
         sims = {q.text: self._similar(q.text) for q in query}
         pool = {i for q in query for word in sims[q.text] for i in self._postings.get(word, [])}
-        for index in pool - scored.keys():
-            score, source = self._score(index, query, sims)
-            if score >= MIN_CANDIDATE_SCORE:
-                scored[index] = (min(score, 0.99), f"{source}_fuzzy")
+        fuzzy = pool - scored.keys()
+        if fuzzy:
+            weighed = [(sims[q.text], self._weight(q.text, sims[q.text]), self._neutral(q)) for q in query]
+            words = {text for i in fuzzy for alias in self._weighted[i] for text, _ in alias.tokens}
+            best_of = {w: max((sims[q.text].get(w, 0.0) for q in query), default=0.0) for w in words}
+            for index in fuzzy:
+                score, source = self._score(index, weighed, best_of)
+                if score >= MIN_CANDIDATE_SCORE:
+                    scored[index] = (min(score, 0.99), f"{source}_fuzzy")
         ranked = sorted(scored.items(), key=lambda item: (-item[1][0], item[1][1] != "learned", item[0]))
-        return [
-            Candidate(sku=self._products[i].sku, name=self._products[i].name, score=round(s, 4), method=m)
-            for i, (s, m) in ranked[:limit]
-        ]
+        return [(index, score, method) for index, (score, method) in ranked]
+
+    def _ranking(self, phrase: str) -> _Ranking:
+        ranking = self._phrase_rankings.get(phrase)
+        if ranking is not None:
+            return ranking
+        query = self._split_glued(normalise(strip_quantity(phrase)))
+        key = tuple((t.text, t.container, t.pack) for t in query)
+        ranking = self._query_rankings.get(key)
+        if ranking is None:
+            # "3 cajas" names no product
+            ranking = _Ranking([] if all(t.container for t in query) else self._rank(query), self._products)
+            if len(self._query_rankings) >= RANKING_CACHE_SIZE:
+                self._query_rankings.clear()
+            self._query_rankings[key] = ranking
+        if len(self._phrase_rankings) >= RANKING_CACHE_SIZE:
+            self._phrase_rankings.clear()
+        self._phrase_rankings[phrase] = ranking
+        return ranking
+
+    def candidates(self, phrase: str, *, limit: int = 5) -> list[Candidate]:
+        """Catalog products for `phrase` (a line's product words, or a whole line), best first."""
+        return self._ranking(phrase).top(limit)
 
     def best(self, phrase: str) -> Candidate | None:
         found = self.candidates(phrase, limit=1)

@@ -35,6 +35,8 @@ STOPWORDS = frozenset(
     "do da das o os as um uma no na nos nas pra pro com em e y".split()
 )
 
+FOLD_TABLE_SIZE = 65_536  # distinct non-ASCII characters whose folding is remembered
+
 _WORD = re.compile(r"[a-z0-9#]+(?:['’][a-z]+)?(?:[./,x-][0-9]+)*\"?")
 _GLUED_MEASURE = re.compile(r"^(\d+(?:[.,]\d+)?)([a-z\"]+)$")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)?$")
@@ -48,9 +50,24 @@ def _fold_char(char: str) -> str:
     return base.lower() if len(base) == 1 else char.lower()[:1] or " "
 
 
+class _FoldTable(dict[int, str]):
+    """Code point -> folded character for str.translate, filled on first sight (bounded)."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        if len(self) < FOLD_TABLE_SIZE:
+            self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable((code, chr(code).lower()) for code in range(128))
+
+
 def fold(text: str) -> str:
     """Lowercase and strip accents, keeping exactly one character per input character."""
-    return "".join(_fold_char(c) for c in text)
+    if text.isascii():
+        return text.lower()
+    return text.translate(_FOLD_TABLE)
 
 
 def is_number(token: str) -> bool:

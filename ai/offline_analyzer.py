@@ -19,7 +19,7 @@ from ai.delivery_dates import resolve_delivery
 from ai.intent import SentenceCues, decide_intent, message_cues
 from ai.language import LANGUAGES, detect_language
 from ai.line_matching import MatchedLine, match_lines
-from ai.lines import parse_lines
+from ai.lines import parse_lines, split_sentences
 from ai.matcher import Matcher
 from ai.normalize import fold
 from ai.pack_units import PACK_WORDS
@@ -110,8 +110,9 @@ class OfflineAnalyzer:
         catalog = request.catalog
         text = request.text
         language = detect_language(text, default=_default_language(request))
-        cues = message_cues(text)
-        matched = match_lines(parse_lines(text, language), self.matcher(catalog), catalog)
+        sentences = split_sentences(text)  # scrubbed and split once for the cues and the parser
+        cues = message_cues(text, sentences)
+        matched = match_lines(parse_lines(text, language, sentences), self.matcher(catalog), catalog)
         kept = select_order_lines(matched, cues)
         intent = decide_intent(cues, {m.parsed.sentence for m in kept})
         if intent not in ORDER_INTENTS:

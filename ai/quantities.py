@@ -9,7 +9,7 @@ so that a size is never mistaken for a count.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ai.normalize import MEASURE_UNITS
 from ai.pack_units import PACK_WORDS
@@ -57,6 +57,8 @@ HALF_WORDS = frozenset({"medio", "media", "meio", "meia", "half"})
 PAIR_WORDS = frozenset({"par", "pair", "couple"})
 AND_WORDS = frozenset({"y", "e", "and"})
 _TENS = frozenset({20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0})
+# the first words of every number phrase that does not start with a number
+_PHRASE_STARTS = HALF_WORDS | ARTICLES_ONE | DOZEN_WORDS | {"half", "couple", "um", "un", "una", "uma"}
 
 _DIGITS = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
 _FRACTION = re.compile(r"^(\d+)/(\d+)$")
@@ -82,7 +84,7 @@ class Token:
     value: float | None = None  # for NUMBER and XQTY
 
 
-def number_word(word: str, language: str) -> float | None:
+def _lookup_number_word(word: str, language: str) -> float | None:
     owner = _ONLY_IN.get(word)
     if owner is not None and owner != language:
         return None
@@ -90,6 +92,21 @@ def number_word(word: str, language: str) -> float | None:
         if word in table:
             return float(table[word])
     return None
+
+
+def _number_table(language: str) -> dict[str, float]:
+    words = {word for table in NUMBER_WORDS.values() for word in table}
+    found = {word: _lookup_number_word(word, language) for word in words}
+    return {word: value for word, value in found.items() if value is not None}
+
+
+# number_word precomputed: per language, and for any other language (""): word -> value
+_NUMBER_TABLES: dict[str, dict[str, float]] = {language: _number_table(language) for language in NUMBER_WORDS}
+_OTHER_NUMBER_TABLE = _number_table("")
+
+
+def number_word(word: str, language: str) -> float | None:
+    return _NUMBER_TABLES.get(language, _OTHER_NUMBER_TABLE).get(word)
 
 
 def digit_value(text: str) -> float | None:
@@ -111,6 +128,11 @@ def _value(token: Token, language: str) -> float | None:
     return digit_value(token.text) if token.text[:1].isdigit() else number_word(token.text, language)
 
 
+def _retyped(token: Token, kind: str, value: float | None) -> Token:
+    """dataclasses.replace(token, kind=kind, value=value), without its overhead."""
+    return Token(text=token.text, start=token.start, end=token.end, kind=kind, value=value)
+
+
 def _merge(tokens: list[Token], start: int, count: int, value: float, kind: str = NUMBER) -> Token:
     first, last = tokens[start], tokens[start + count - 1]
     text = f"{value:g}"
@@ -123,8 +145,10 @@ def _words(tokens: list[Token], index: int, size: int) -> list[str]:
 
 def _match_phrase(tokens: list[Token], i: int, language: str) -> tuple[int, float] | None:
     """Multi-token number phrases starting at i: (tokens consumed, value)."""
-    w = _words(tokens, i, 4) + ["", "", "", ""]
     here = _value(tokens[i], language)
+    if here is None and tokens[i].text not in _PHRASE_STARTS:
+        return None  # what the checks below need from a word that is not a number
+    w = _words(tokens, i, 4) + ["", "", "", ""]
     if w[0] in HALF_WORDS and w[1] in DOZEN_WORDS:
         return 2, DOZEN / 2
     if w[0] == "half" and w[1] in ARTICLES_ONE and w[2] in DOZEN_WORDS:
@@ -182,34 +206,35 @@ def read_numbers(tokens: list[Token], language: str) -> list[Token]:
             continue
         xqty = _XQTY.match(token.text)
         if xqty:
-            out.append(replace(token, kind=XQTY, value=float(xqty.group(1).replace(",", "."))))
+            out.append(_retyped(token, XQTY, float(xqty.group(1).replace(",", "."))))
         elif token.text in {"x", "*"} and i + 1 < len(tokens) and digit_value(tokens[i + 1].text) is not None:
             value = digit_value(tokens[i + 1].text) or 0.0
             out.append(_merge(tokens, i, 2, value, XQTY))
             i += 2
             continue
         elif _PREFIX_X.match(token.text):
-            out.append(replace(token, kind=NUMBER, value=float(token.text[:-1].replace(",", "."))))
+            out.append(_retyped(token, NUMBER, float(token.text[:-1].replace(",", "."))))
         elif token.text[:1].isdigit() or token.text.startswith("#"):
             digits = digit_value(token.text)
             glued = _GLUED.match(token.text)
             if digits is not None:
-                out.append(replace(token, kind=NUMBER, value=digits))
+                out.append(_retyped(token, NUMBER, digits))
             elif glued and glued.group(2) in MEASURE_UNITS:
                 unit = MEASURE_UNITS[glued.group(2)]
-                out.append(replace(token, kind=MEASURE, text=glued.group(1).replace(",", ".") + unit))
+                out.append(Token(text=glued.group(1).replace(",", ".") + unit, start=token.start, end=token.end,
+                                 kind=MEASURE, value=token.value))
             elif glued and glued.group(2) in PACK_WORDS and digit_value(glued.group(1)) is not None:
                 cut = token.start + len(glued.group(1))  # "4cs" → "4" + "cs"
                 number = glued.group(1)
                 out.append(Token(text=number, start=token.start, end=cut, kind=NUMBER, value=digit_value(number)))
                 out.append(Token(text=glued.group(2), start=cut, end=token.end))
             else:
-                out.append(replace(token, kind=CODE))
+                out.append(_retyped(token, CODE, token.value))
         elif token.text in ARTICLES_ONE and _article_counts(tokens, i):
-            out.append(replace(token, kind=NUMBER, value=1.0))
+            out.append(_retyped(token, NUMBER, 1.0))
         else:
             word_value = number_word(token.text, language)
-            out.append(replace(token, kind=NUMBER, value=word_value) if word_value is not None else token)
+            out.append(_retyped(token, NUMBER, word_value) if word_value is not None else token)
         i += 1
     return out
 
@@ -238,7 +263,7 @@ def read_measures(tokens: list[Token]) -> list[Token]:
             i += 2
             continue
         if token.kind == NUMBER and token.value is not None and (token.value > MAX_COUNT):
-            out.append(replace(token, kind=CODE))
+            out.append(_retyped(token, CODE, token.value))
         else:
             out.append(token)
         i += 1

@@ -17,11 +17,38 @@ def _cues(text: str) -> tuple[Cue, ...]:
     return tuple(sorted(cues, key=len, reverse=True))
 
 
+# cue table (by identity) -> its cues by first word, longest first: (table, {word: ((rest, length), ...)})
+_BY_FIRST_WORD: dict[int, tuple[tuple[Cue, ...], dict[str, tuple[tuple[Cue, int], ...]]]] = {}
+
+
+def _by_first_word(cues: tuple[Cue, ...]) -> dict[str, tuple[tuple[Cue, int], ...]]:
+    entry = _BY_FIRST_WORD.get(id(cues))
+    if entry is not None and entry[0] is cues:
+        return entry[1]
+    grouped: dict[str, list[tuple[Cue, int]]] = {}
+    for cue in cues:  # already longest first; the grouping keeps that order
+        if cue:
+            grouped.setdefault(cue[0], []).append((cue[1:], len(cue)))
+    index = {word: tuple(found) for word, found in grouped.items()}
+    _BY_FIRST_WORD[id(cues)] = (cues, index)
+    return index
+
+
+def first_words(cues: tuple[Cue, ...]) -> frozenset[str]:
+    """The words any of the cues starts with: elsewhere `starts_with` is None."""
+    return frozenset(_by_first_word(cues))
+
+
 def starts_with(words: Sequence[str], index: int, cues: tuple[Cue, ...]) -> int | None:
     """Length of the first cue that `words` has at `index`, or None."""
-    for cue in cues:
-        if tuple(words[index : index + len(cue)]) == cue:
-            return len(cue)
+    if index < 0 or index >= len(words):
+        return None
+    found = _by_first_word(cues).get(words[index])
+    if found is None:
+        return None
+    for rest, length in found:
+        if not rest or tuple(words[index + 1 : index + length]) == rest:
+            return length
     return None
 
 
@@ -203,5 +230,6 @@ __all__ = [
     "FILLERS",
     "INTRO_CUES",
     "QUALIFIERS",
+    "first_words",
     "starts_with",
 ]

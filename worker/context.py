@@ -15,6 +15,7 @@ from typing import Any
 from ai.catalog import Catalog, Product
 from ai.cost import ModelPrice
 from ai.matcher import Matcher
+from worker.corrections import effective_aliases
 from worker.repository import Repository
 
 CONTEXT_TTL = 30.0  # seconds before a distributor's settings and catalog version are re-checked
@@ -68,7 +69,8 @@ class ContextCache:
         if row is None:
             raise LookupError(f"unknown distributor {distributor_id}")
         version_row = await self._repo.fetch_one("catalog_version", distributor_id=distributor_id)
-        version = str(version_row["version"]) if version_row else ""
+        learned_row = await self._repo.fetch_one("learned_aliases_version", distributor_id=distributor_id)
+        version = f"{version_row['version'] if version_row else ''}|{learned_row['version'] if learned_row else ''}"
         ai_limit = await self._repo.fetch_one("ai_rate_limit", distributor_id=distributor_id)
         if previous is not None and previous.catalog_version == version:
             catalog, matcher = previous.catalog, previous.matcher
@@ -89,8 +91,10 @@ class ContextCache:
                     pack_size=r["pack_size"], price_cents=r["price_cents"], category=r["category"], id=r["id"])
             for r in rows
         )
+        learned = await self._repo.fetch_all("load_learned_aliases", distributor_id=distributor_id)
         return Catalog(distributor=distributor_id, products=products, timezone=distributor["timezone"],
-                       locale=distributor["locale"], currency=distributor["currency"])
+                       locale=distributor["locale"], currency=distributor["currency"],
+                       learned_aliases=effective_aliases(learned))
 
     async def prices(self) -> tuple[tuple[ModelPrice, ...], dict[tuple[str, str, date], str]]:
         if time.monotonic() - self._prices_loaded_at > PRICES_TTL:

@@ -212,3 +212,48 @@ select d.slug, o.status::text as status, o.total_cents, o.currency, o.review_rea
   join public.distributors d on d.id = o.distributor_id
   left join public.order_products op on op.distributor_id = o.distributor_id and op.order_id = o.id
  group by d.slug, o.id order by d.slug, o.created_at;
+
+-- learned_aliases_version --
+-- Changes when the distributor-wide learned aliases change (second part of the catalog cache key)
+select coalesce(max(la.updated_at), 'epoch'::timestamptz)::text || ':' || count(*)::text as version
+  from public.learned_aliases la where la.distributor_id = %(distributor_id)s and la.customer_id is null;
+
+-- load_learned_aliases --
+-- The distributor-wide learned aliases (customer_id null) of active products, oldest change first
+select la.alias, p.sku
+  from public.learned_aliases la
+  join public.products p on p.distributor_id = la.distributor_id and p.id = la.product_id
+ where la.distributor_id = %(distributor_id)s and la.customer_id is null and p.active
+ order by la.updated_at, la.id;
+
+-- correction_line --
+-- An order line as review sees it: its distributor, order, text, product and the message language
+select op.id::text, op.distributor_id::text, op.order_id::text, op.line_no, op.customer_text, op.product_id::text,
+       op.sku, op.quantity, op.match_method, op.review_reason, o.status::text as order_status, m.language
+  from public.order_products op
+  join public.orders o on o.distributor_id = op.distributor_id and o.id = op.order_id
+  left join public.messages m on m.distributor_id = o.distributor_id and m.id = o.ai_source_message_id
+ where op.id = %(order_product_id)s;
+
+-- order_lines --
+-- The lines of one order (to confirm them all), with the order's distributor and status
+select op.id::text, op.distributor_id::text, op.line_no, op.sku, op.product_id::text, o.status::text as order_status
+  from public.orders o
+  join public.order_products op on op.distributor_id = o.distributor_id and op.order_id = o.id
+ where o.id = %(order_id)s
+ order by op.line_no;
+
+-- product_by_sku --
+-- One product of the distributor's catalog by SKU
+select p.id::text, p.sku, p.name, p.active from public.products p
+ where p.distributor_id = %(distributor_id)s and p.sku = %(sku)s;
+
+-- correct_order_line --
+-- Correct or confirm one line of the distributor's order: training data, learned aliases, order status
+select public.correct_order_line_v1(op.id, %(product_id)s::uuid, %(quantity)s::numeric, %(confirm)s, %(alias)s) as result
+  from public.order_products op
+ where op.id = %(order_product_id)s and op.distributor_id = %(distributor_id)s;
+
+-- refresh_rollups --
+-- Recompute the AI performance roll-ups (per day) and distributor_usage (per month) since a date
+select public.refresh_rollups_v1(%(since)s::date) as result;

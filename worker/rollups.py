@@ -1,0 +1,57 @@
+"""Roll-ups the worker refreshes: AI performance per model and per prompt version per day
+(calls, latency, cost, and accuracy from staff reviews), and distributor_usage per month.
+
+`refresh_rollups` runs `refresh_rollups_v1` (supabase/migrations/20261123095100_rollups.sql):
+it recomputes every day since `since` from ai_usage_metrics, ai_responses and ai_training_data,
+with INSERT … ON CONFLICT DO UPDATE, so calling it again changes nothing. Days are the
+distributor's; call it with yesterday (`default_since`) so a day that just ended in some time
+zone, and reviews of yesterday's analyses, are counted. Reviews of older analyses are picked
+up too: the days of analyses reviewed since `since` are recomputed as well.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from worker.repository import Repository
+
+ROLLUP_INTERVAL = 300.0  # seconds between refreshes a worker loop should wait
+ROLLUP_LOOKBACK = timedelta(days=1)  # how far back a periodic refresh recomputes
+
+log = logging.getLogger("orderflow.rollups")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollupRefresh:
+    """Rows the refresh changed (inserted or updated with new numbers; removed when their source is gone)."""
+
+    model_rows: int
+    prompt_rows: int
+    usage_rows: int
+    removed: int
+
+    @property
+    def changed(self) -> int:
+        return self.model_rows + self.prompt_rows + self.usage_rows + self.removed
+
+
+def default_since(now: datetime | None = None) -> date:
+    """Yesterday (UTC): what a periodic refresh recomputes."""
+    return ((now or datetime.now(UTC)).astimezone(UTC) - ROLLUP_LOOKBACK).date()
+
+
+async def refresh_rollups(repo: Repository, since: date) -> RollupRefresh:
+    """Recompute the roll-ups since `since` (one transaction); returns what changed."""
+    row = await repo.fetch_one("refresh_rollups", since=since)
+    result = row["result"] if row else {}
+    done = RollupRefresh(model_rows=int(result.get("model_rows", 0)), prompt_rows=int(result.get("prompt_rows", 0)),
+                         usage_rows=int(result.get("usage_rows", 0)), removed=int(result.get("removed", 0)))
+    log.info("rollups refreshed", extra={"action": "rollups_refreshed", "since": since.isoformat(),
+                                         "model_rows": done.model_rows, "prompt_rows": done.prompt_rows,
+                                         "usage_rows": done.usage_rows, "removed": done.removed})
+    return done
+
+
+__all__ = ["ROLLUP_INTERVAL", "ROLLUP_LOOKBACK", "RollupRefresh", "default_since", "refresh_rollups"]

@@ -6,6 +6,7 @@ worker/sql/queries.sql and keyword arguments. Driver errors are mapped here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from worker.queries import query
 
-POOL_TIMEOUT = 30.0  # seconds to wait for a free connection
+POOL_TIMEOUT = 10.0  # seconds to wait for a free connection (then DatabaseUnavailable, and the caller retries)
+RECONNECT_TIMEOUT = 600.0  # seconds the pool keeps trying (with backoff) to replace a lost connection
 LEASE_LOST_SQLSTATE = "OF001"  # raised by record_outcome_v1 when another worker owns the message
 
 Row = dict[str, Any]
@@ -43,7 +45,7 @@ class Repository:
         self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
             url, connection_class=psycopg.AsyncConnection[Row], min_size=min_size, max_size=max_size, open=False,
             timeout=POOL_TIMEOUT,
-            kwargs={"autocommit": True, "row_factory": dict_row}, reconnect_timeout=0,
+            kwargs={"autocommit": True, "row_factory": dict_row}, reconnect_timeout=RECONNECT_TIMEOUT,
         )
 
     async def open(self) -> None:
@@ -86,15 +88,22 @@ class Repository:
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(str(exc)) from exc
         try:
-            await conn.execute(f'listen "{channel}"')
+            try:
+                await conn.execute(f'listen "{channel}"')
+            except psycopg.OperationalError as exc:
+                raise DatabaseUnavailable(str(exc)) from exc
 
             async def payloads() -> AsyncIterator[str]:
-                async for notify in conn.notifies():
-                    yield notify.payload
+                try:
+                    async for notify in conn.notifies():
+                        yield notify.payload
+                except psycopg.OperationalError as exc:  # the server went away under the listener
+                    raise DatabaseUnavailable(str(exc)) from exc
 
             yield payloads()
         finally:
-            await conn.close()
+            with contextlib.suppress(psycopg.Error):
+                await conn.close()
 
 
 def dumps(value: object) -> str:

@@ -4,6 +4,8 @@ from settings, and run them until a signal says stop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import signal
 
 from ai.analyzer import AnalysisRequest, AnalysisResult, Analyzer
@@ -12,7 +14,7 @@ from ai.pii import get_detector
 from worker.context import ContextCache
 from worker.loop import Worker, WorkerStats, new_worker_id
 from worker.pipeline import Pipeline
-from worker.repository import Repository
+from worker.repository import DatabaseUnavailable, Repository
 from worker.settings import Settings
 
 
@@ -29,6 +31,9 @@ class DelayedAnalyzer:
     async def analyze(self, request: AnalysisRequest) -> AnalysisResult:
         await asyncio.sleep(self.delay_s)
         return await self.inner.analyze(request)
+
+
+log = logging.getLogger("orderflow.worker")
 
 
 def build_analyzer(settings: Settings) -> Analyzer:
@@ -56,6 +61,19 @@ def build_worker(repo: Repository, settings: Settings, *, analyzer: Analyzer | N
                   lease_seconds=lease_seconds, heartbeat_interval=heartbeat_interval)
 
 
+async def _refresh_rollups_periodically(repo: Repository, stop: asyncio.Event) -> None:
+    """Keep ai_model_performance, ai_prompt_performance and distributor_usage fresh (cheap to read)."""
+    from worker.rollups import ROLLUP_INTERVAL, default_since, refresh_rollups
+
+    while not stop.is_set():
+        try:
+            await refresh_rollups(repo, default_since())
+        except DatabaseUnavailable:
+            log.warning("roll-up refresh skipped: database unavailable", extra={"action": "rollups_skipped"})
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=ROLLUP_INTERVAL)
+
+
 async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, concurrency: int | None = None,
                      deliver: bool = False) -> WorkerStats:
     """Run the worker until SIGTERM/SIGINT (draining in-flight work); with `deliver`, the webhook
@@ -67,6 +85,7 @@ async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     delivery: asyncio.Task[object] | None = None
+    rollups = asyncio.create_task(_refresh_rollups_periodically(repo, stop))
     try:
         if deliver:
             from webhooks.delivery import run_delivery
@@ -82,6 +101,9 @@ async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, 
         return stats
     finally:
         stop.set()
+        rollups.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rollups
         if delivery is not None and not delivery.done():
             delivery.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -132,7 +132,7 @@ class Worker:
         rows = await self.repo.fetch_all("claim_messages", worker_id=self.worker_id, batch=batch,
                                          lease_seconds=self.lease_seconds, per_distributor=batch)
         return [Claim(message_id=str(r["message_id"]), distributor_id=str(r["distributor_id"]),
-                      attempts=int(r["attempts"])) for r in rows]
+                      attempts=int(r["attempts"]), message=r) for r in rows]
 
     async def _run_one(self, claim: Claim) -> None:
         started = time.monotonic()

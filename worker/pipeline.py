@@ -30,6 +30,7 @@ class Claim:
     message_id: str
     distributor_id: str
     attempts: int
+    message: dict[str, Any] | None = None  # the fields the claim returned; None: load them
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,7 +66,8 @@ class Pipeline:
         self.clock = clock
 
     async def process(self, claim: Claim) -> Processed:
-        msg = await self.repo.fetch_one("load_message", message_id=claim.message_id, distributor_id=claim.distributor_id)
+        msg = claim.message or await self.repo.fetch_one("load_message", message_id=claim.message_id,
+                                                         distributor_id=claim.distributor_id)
         if msg is None:
             return Processed(state="lost")
         ctx = await self.contexts.get(claim.distributor_id)
@@ -113,7 +115,8 @@ class Pipeline:
         return row is not None and int(row["spent"]) >= budget
 
     async def _recent_orders(self, msg: dict[str, Any]) -> tuple[tuple[RecentOrderLine, ...], ...]:
-        rows = await self.repo.fetch_all("recent_orders", distributor_id=msg["distributor_id"], customer_id=msg["customer_id"])
+        rows = await self.repo.fetch_all("recent_orders", distributor_id=str(msg["distributor_id"]),
+                                         customer_id=msg["customer_id"])
         orders: dict[str, list[RecentOrderLine]] = {}
         for row in rows:
             orders.setdefault(str(row["id"]), []).append(RecentOrderLine(sku=row["sku"], quantity=float(row["quantity"])))

@@ -44,15 +44,25 @@ def latencies(url: str) -> list[float]:
     return [float(r[0]) for r in rows]
 
 
-async def ingest(url: str, n: int, prefix: str) -> float:
+async def ingest(url: str, n: int, prefix: str, rate: float | None = None) -> float:
+    """Store n messages as fast as possible, or paced at `rate` messages/s."""
     repo = Repository(url, min_size=4, max_size=8)
     await repo.open()
     try:
         ids = await import_eval_catalogs(repo, EVAL_DIR)
         records = records_from_cases(load_cases(EVAL_DIR), ids, n, customers_per_distributor=200, prefix=prefix)
         started = time.perf_counter()
-        chunks = [records[i::8] for i in range(8)]
-        await asyncio.gather(*(store_many(repo, chunk) for chunk in chunks))
+        if rate is None:
+            chunks = [records[i::8] for i in range(8)]
+            await asyncio.gather(*(store_many(repo, chunk) for chunk in chunks))
+        else:
+            tick = 0.05  # seconds
+            per_tick = max(1, round(rate * tick))
+            for i in range(0, n, per_tick):
+                await store_many(repo, records[i:i + per_tick])
+                delay = started + (i + per_tick) / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
         return time.perf_counter() - started
     finally:
         await repo.close()
@@ -81,12 +91,13 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
         proc.wait(30)
 
 
-def scenario(url: str, *, messages: int, workers: int, concurrency: int, env: dict[str, str], label: str) -> dict[str, float]:
+def scenario(url: str, *, messages: int, workers: int, concurrency: int, env: dict[str, str], label: str,
+             rate: float | None = None) -> dict[str, float]:
     procs = spawn_workers(url, workers, concurrency, env)
     time.sleep(2.0)  # let them import and connect before the clock starts
     try:
         started = time.perf_counter()
-        ingest_s = asyncio.run(ingest(url, messages, prefix=f"wamid.{label}."))
+        ingest_s = asyncio.run(ingest(url, messages, prefix=f"wamid.{label}.", rate=rate))
         elapsed = wait_done(url, messages, timeout=600) + 0  # from the end of ingest
         total_s = time.perf_counter() - started
     finally:
@@ -102,6 +113,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--slow-messages", type=int, default=1_000)
+    parser.add_argument("--paced-rate", type=float, default=200.0, help="messages/s for the latency scenario")
+    parser.add_argument("--paced-messages", type=int, default=3_000)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     print(f"machine: {machine()}")
@@ -109,6 +122,11 @@ def main() -> None:
         r = scenario(url, messages=args.messages, workers=args.workers, concurrency=args.concurrency, env={}, label="fast")
         print(f"offline analyzer: {r['messages']} messages, {args.workers} worker processes x {args.concurrency} in flight: "
               f"{r['rate']:.0f} messages/s end to end ({r['total_s']:.1f} s incl. intake {r['ingest_s']:.1f} s); "
+              f"message→order latency p50 {r['p50_s'] * 1000:.0f} ms, p99 {r['p99_s'] * 1000:.0f} ms over {r['orders']} orders")
+    with scratch_database(args.database_url) as url:
+        r = scenario(url, messages=args.paced_messages, workers=args.workers, concurrency=args.concurrency, env={},
+                     label="paced", rate=args.paced_rate)
+        print(f"offline analyzer, paced intake at {args.paced_rate:.0f} messages/s ({r['messages']} messages): "
               f"message→order latency p50 {r['p50_s'] * 1000:.0f} ms, p99 {r['p99_s'] * 1000:.0f} ms over {r['orders']} orders")
     with scratch_database(args.database_url) as url:
         r = scenario(url, messages=args.slow_messages, workers=1, concurrency=256,

@@ -36,7 +36,7 @@ from webhooks.signing import generate_secret, signature_headers
 from webhooks.whatsapp import parse_payload
 from worker.repository import Repository
 
-EXAMPLES = int(os.environ.get("ORDERFLOW_FUZZ_EXAMPLES", "120"))
+EXAMPLES = int(os.environ.get("ORDERFLOW_FUZZ_EXAMPLES", "1000"))  # per test: 3,000 requests in all
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 PHONE_ID = "fuzz-phone-1"
@@ -75,6 +75,9 @@ def harness(admin_url: str, template_db: str) -> Iterator[Harness]:
         ids.append(str(row[0]))
         db.execute(f"insert into external_integrations (distributor_id, kind, name, external_account_id, verify_token, "
                    f"{secret_column}) values (%s, %s, 'fuzz', %s, 'fuzz-token', %s)", (row[0], kind, account, secret))
+        # the fuzz is about parsing and signatures, not the inbound rate limit (tested in test_rate_limits.py)
+        db.execute("insert into api_rate_limits (distributor_id, scope, requests_per_minute, burst) "
+                   "values (%s, 'inbound', 10000000, 100000)", (row[0],))
     loop = asyncio.new_event_loop()
     repo = Repository(url, min_size=1, max_size=2)
     loop.run_until_complete(repo.open())

@@ -15,7 +15,18 @@ from dataclasses import dataclass, field
 from ai.delivery_dates import delivery_spans
 from ai.normalize import STOPWORDS, fold
 from ai.pack_units import FORMAT_WORDS, PACK_WORDS
-from ai.quantities import CODE, MEASURE, NUMBER, SEP, WORD, XQTY, Token, read_measures, read_numbers
+from ai.quantities import (
+    CODE,
+    MEASURE,
+    NUMBER,
+    QUANTITY_MEASURES,
+    SEP,
+    WORD,
+    XQTY,
+    Token,
+    read_measures,
+    read_numbers,
+)
 from ai.vocabulary import (
     ABBREVIATIONS,
     ADDRESS_CUES,
@@ -38,6 +49,7 @@ class ParsedLine:
     phrase: str  # product words only ("coca 600")
     sentence: int = 0  # index of the sentence (see split_sentences) the line came from
     joined: bool = False  # split off the previous line at "y/and/e" without a count of its own
+    measure: str | None = None  # unit of a leading measure: "lb" ("30 lb of brisket", the count), "l", "oz" ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,7 +236,8 @@ def _segments(tokens: list[Token]) -> Iterator[_Segment]:
 
 def _starts_new_count(current: list[Token], tokens: list[Token], i: int) -> bool:
     """A count after a line that already has its count and product words starts a new line."""
-    counts = [k for k, t in enumerate(current) if t.kind in {NUMBER, XQTY}]
+    counts = [k for k, t in enumerate(current)
+              if t.kind in {NUMBER, XQTY} or t.kind == MEASURE and t.unit in QUANTITY_MEASURES]
     if not counts or not any(_is_content(t) for t in current[counts[0] + 1 :]):
         return False
     nxt = tokens[i + 1] if i + 1 < len(tokens) else None
@@ -269,6 +282,20 @@ class _Read:
     each: bool  # "2 cases each": the count is for every product named around it
     pack_only: bool = False  # the phrase is only the pack word ("3 cajas"): it names no product
     body: list[Token] = field(default_factory=list)  # the tokens of the line as the customer wrote it
+    measure: str | None = None  # unit of a leading measure ("30 lb of brisket", "2 litros de leche")
+
+
+def _firm_count(tokens: list[Token], index: int) -> bool:
+    """A multiplier or a count before a pack word: a count that a leading weight does not replace."""
+    nxt = tokens[index + 1] if index + 1 < len(tokens) else None
+    return tokens[index].kind == XQTY or (nxt is not None and nxt.text in PACK_WORDS)
+
+
+def _leading_measure(tokens: list[Token]) -> bool:
+    """ "30 lb of brisket", "2 litros de leche": a measure, then product words (not "5 lb bag")."""
+    if len(tokens) < 2 or tokens[0].kind != MEASURE or not tokens[0].value:
+        return False
+    return tokens[1].text not in PACK_WORDS and any(_is_content(t) for t in tokens[1:])
 
 
 def _read_segment(tokens: list[Token]) -> _Read | None:
@@ -279,7 +306,14 @@ def _read_segment(tokens: list[Token]) -> _Read | None:
     body = tokens
     index = _count_index(tokens)
     quantity: float | None = None
-    if index is not None:
+    unit: str | None = None
+    measure = tokens[0].unit if _leading_measure(tokens) else None
+    if measure is not None and index is not None and _firm_count(tokens, index):
+        measure = None  # "10 lb brisket x 3", "5 kg 2 cajas ...": the count is elsewhere, the weight is a size
+    if measure in QUANTITY_MEASURES:
+        quantity, unit = tokens[0].value, tokens[0].unit  # sold by weight: the weight is the amount
+        tokens = tokens[1:]
+    elif index is not None:
         quantity = tokens[index].value
         before, after = tokens[:index], tokens[index + 1 :]
         if any(_is_content(t) and t.text not in PACK_WORDS for t in after) and tokens[index].kind != XQTY:
@@ -287,7 +321,6 @@ def _read_segment(tokens: list[Token]) -> _Read | None:
             tokens = after
         else:
             tokens = before + after
-    unit: str | None = None
     phrase: list[Token] = []
     for k, t in enumerate(tokens):
         pack = PACK_WORDS.get(t.text) if t.kind == WORD else None
@@ -312,7 +345,8 @@ def _read_segment(tokens: list[Token]) -> _Read | None:
         pack_only = unit not in FORMAT_WORDS
     if quantity is None and not phrase:
         return None
-    return _Read(quantity=quantity, unit=unit, phrase=phrase, each=each, pack_only=pack_only, body=body)
+    return _Read(quantity=quantity, unit=unit, phrase=phrase, each=each, pack_only=pack_only, body=body,
+                 measure=measure)
 
 
 def _original(text: str, tokens: list[Token]) -> str:
@@ -355,6 +389,7 @@ def parse_lines(text: str, language: str, sentences: Sequence[Sentence] | None =
                 phrase=_original(text, read.phrase),
                 sentence=sentence.index,
                 joined=segment.joined and quantity is None,
+                measure=read.measure,
             )
             if segment.corrects and lines:
                 replaced = lines.pop()

@@ -18,11 +18,12 @@ from ai.contract import Analysis, Intent, Line
 from ai.delivery_dates import resolve_delivery
 from ai.intent import SentenceCues, decide_intent, message_cues
 from ai.language import LANGUAGES, detect_language
-from ai.line_matching import MatchedLine, match_lines
+from ai.line_matching import IMPLICIT_QUANTITY, MatchedLine, match_lines
 from ai.lines import parse_lines, split_sentences
 from ai.matcher import Matcher
 from ai.normalize import fold
 from ai.pack_units import PACK_WORDS
+from ai.quantities import AMOUNT_MEASURES
 from ai.replies import compose_reply
 
 REPEAT_CONFIDENCE = 0.7  # lines copied from the last order: a person confirms them
@@ -82,6 +83,32 @@ def select_order_lines(matched: list[MatchedLine], cues: list[SentenceCues]) -> 
     return kept
 
 
+def rescue_dropped_lines(
+    matched: list[MatchedLine], kept: list[MatchedLine], cues: list[SentenceCues]
+) -> list[MatchedLine]:
+    """Safety net for an order: a fragment with an amount and product words never disappears.
+
+    A line left out by `select_order_lines` that has a count or leading measure ("2 litros de
+    leche", "can you add 3 cases of xyz?") comes back without a product, for a person to see.
+    Fragments in complaint, cancel, price or availability sentences stay out: they are not lines.
+    """
+    by_index = {c.index: c for c in cues}
+    kept_ids = {id(m) for m in kept}
+    out: list[MatchedLine] = []
+    for m in matched:
+        if id(m) in kept_ids:
+            out.append(m)
+            continue
+        cue = by_index.get(m.parsed.sentence)
+        if cue is None or not (cue.orderable or cue.counted_orderable):
+            continue
+        if (m.counted or m.parsed.measure in AMOUNT_MEASURES) and _names_something(m.parsed.phrase):
+            quantity = m.parsed.quantity if m.parsed.quantity is not None else IMPLICIT_QUANTITY
+            out.append(MatchedLine(parsed=m.parsed, candidate=None, runner_up=m.candidate or m.runner_up,
+                                   quantity=quantity, counted=m.counted, confidence=0.0, reasons=("unmatched",)))
+    return out
+
+
 class OfflineAnalyzer:
     """Satisfies ai.analyzer.Analyzer."""
 
@@ -117,6 +144,8 @@ class OfflineAnalyzer:
         intent = decide_intent(cues, {m.parsed.sentence for m in kept})
         if intent not in ORDER_INTENTS:
             kept = []
+        elif len(kept) < len(matched):
+            kept = rescue_dropped_lines(matched, kept, cues)
         reasons = [f"{reason}:line:{number}" for number, m in enumerate(kept, start=1) for reason in m.reasons]
         if intent in ORDER_INTENTS and not any(m.candidate is not None for m in kept):
             reasons.append("no_matched_lines")
@@ -168,4 +197,4 @@ class OfflineAnalyzer:
                               prompt_version=self.prompt_version, raw=raw)
 
 
-__all__ = ["OfflineAnalyzer", "approx_tokens", "select_order_lines"]
+__all__ = ["OfflineAnalyzer", "approx_tokens", "rescue_dropped_lines", "select_order_lines"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ai.normalize import fold
+from ai.normalize import MEASURE_UNITS, fold
 
 CONTAINER = "container"  # caja, case, fardo, pack ...: what wholesale is counted in
 SINGLE = "single"  # botella, lata, pieza ...: one retail item
@@ -94,6 +94,12 @@ def fit_quantity(quantity: float, customer_unit: str | None, product_unit: str, 
     """Convert a customer's count to the product's unit when that is unambiguous."""
     if customer_unit is None:
         return UnitFit(quantity=quantity, certainty=1.0, reason=None)
+    measure = MEASURE_UNITS.get(customer_unit)
+    if measure is not None and customer_unit not in PACK_WORDS:
+        # "30 lb of brisket": right for a product sold per lb; never converted to another unit
+        if MEASURE_UNITS.get(fold(product_unit).rstrip(".")) == measure:
+            return UnitFit(quantity=quantity, certainty=1.0, reason=None)
+        return UnitFit(quantity=quantity, certainty=0.5, reason="unit_mismatch")
     found = PACK_WORDS.get(fold(customer_unit))
     if found is None:
         return UnitFit(quantity=quantity, certainty=0.9, reason=None)

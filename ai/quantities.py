@@ -23,6 +23,11 @@ CODE = "code"  # a number that is part of a name: "80/20", "9x9", "#10", "1458"
 SEP = "sep"  # "," "/" "+" "&" and friends
 
 MAX_COUNT = 500  # counts above this are sizes, codes or addresses ("coca 600", "1458 W Fulton")
+# Measures that are an amount to sell when they lead a line ("30 lb of brisket", "5 kg de queso"):
+# weights. Volumes and the rest ("2 litros", "16 oz") usually name a product's size.
+QUANTITY_MEASURES = frozenset({"lb", "kg", "g"})
+# Leading measures that may be the amount asked for ("2 litros de leche"), never just a size ("16 oz").
+AMOUNT_MEASURES = QUANTITY_MEASURES | {"l", "gal"}
 DOZEN = 12
 
 NUMBER_WORDS: dict[str, dict[str, float]] = {
@@ -81,7 +86,8 @@ class Token:
     start: int  # span in the original text
     end: int
     kind: str = WORD
-    value: float | None = None  # for NUMBER and XQTY
+    value: float | None = None  # for NUMBER and XQTY, and the amount of a MEASURE
+    unit: str = ""  # for MEASURE: canonical measure unit ("lb", "kg", "l"; "" for millilitres)
 
 
 def _lookup_number_word(word: str, language: str) -> float | None:
@@ -222,7 +228,7 @@ def read_numbers(tokens: list[Token], language: str) -> list[Token]:
             elif glued and glued.group(2) in MEASURE_UNITS:
                 unit = MEASURE_UNITS[glued.group(2)]
                 out.append(Token(text=glued.group(1).replace(",", ".") + unit, start=token.start, end=token.end,
-                                 kind=MEASURE, value=token.value))
+                                 kind=MEASURE, value=digit_value(glued.group(1)), unit=unit))
             elif glued and glued.group(2) in PACK_WORDS and digit_value(glued.group(1)) is not None:
                 cut = token.start + len(glued.group(1))  # "4cs" → "4" + "cs"
                 number = glued.group(1)
@@ -258,8 +264,9 @@ def read_measures(tokens: list[Token]) -> list[Token]:
         token = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         if token.kind == NUMBER and nxt is not None and nxt.kind == WORD and nxt.text in MEASURE_UNITS:
-            size = f"{token.value or 0:g}" + MEASURE_UNITS[nxt.text]
-            out.append(Token(text=size, start=token.start, end=nxt.end, kind=MEASURE))
+            unit = MEASURE_UNITS[nxt.text]
+            size = f"{token.value or 0:g}" + unit
+            out.append(Token(text=size, start=token.start, end=nxt.end, kind=MEASURE, value=token.value, unit=unit))
             i += 2
             continue
         if token.kind == NUMBER and token.value is not None and (token.value > MAX_COUNT):
@@ -278,11 +285,13 @@ def strip_quantity(text: str) -> str:
 
 
 __all__ = [
+    "AMOUNT_MEASURES",
     "CODE",
     "MAX_COUNT",
     "MEASURE",
     "NUMBER",
     "NUMBER_WORDS",
+    "QUANTITY_MEASURES",
     "SEP",
     "WORD",
     "XQTY",

@@ -71,7 +71,7 @@ FILLERS = frozenset(
     do does have has any carry tienen tienes tiene hay manejan venden tem voces vcs vc voce if so then entonces
     entao cuanto cuesta cuestan how much is quanto custa custam price precio preco valor
     puedes pueden podrias podrian puede pode podem poderia si ok oki va listo ai aqui lo siguiente
-    following these this esto isso isto
+    following these this esto isso isto uns umas aprox aproximadamente about around approximately
     """.split()
 )
 

@@ -118,3 +118,20 @@ def test_sentences_know_their_question_mark() -> None:
 def test_nothing_to_parse() -> None:
     assert parse_lines("", "es") == []
     assert parse_lines("thanks!!", "en") == []
+
+
+def test_weights_split_lines_like_counts() -> None:
+    text = "need 30 lb of brisket and 2 bags of parmesan asap"
+    assert [(line.quantity, line.unit, line.phrase) for line in parse_lines(text, "en")] == [
+        (30.0, "lb", "brisket"), (2.0, "bag", "parmesan"),
+    ]
+    text = "mándame 2 cajas de coca, 5 kg de queso 3 cajas de takis"
+    assert summary(text, "es") == [(2.0, "coca"), (5.0, "queso"), (3.0, "takis")]
+    text = "preciso 2 caixas de heineken, uns 3 kg de linguiça"
+    assert summary(text, "pt") == [(2.0, "heineken"), (3.0, "linguiça")]
+
+
+def test_a_weight_is_not_lost_to_a_later_number() -> None:
+    # "15 de ..." is not the count of "5 kg de queso": the weight is its amount
+    lines = parse_lines("quiero 5 kg de queso oaxaca para el 15 de diciembre", "es")
+    assert (lines[0].quantity, lines[0].unit, lines[0].phrase) == (5.0, "kg", "queso oaxaca")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ai.analyzer import AnalysisRequest, Analyzer, RecentOrderLine
-from ai.catalog import Catalog, load_catalog_file
+from ai.catalog import Catalog, Product, load_catalog_file
 from ai.contract import Analysis, Intent
 from ai.evaluation import ALL, EvalReport, run_eval_async
 from ai.offline_analyzer import OfflineAnalyzer
@@ -135,3 +135,92 @@ def test_repeat_order_uses_recent_orders(analyzer: OfflineAnalyzer, valle: Catal
     assert analysis.intent == Intent.ORDER
     assert [(line.sku, line.quantity) for line in analysis.lines] == [("CC-600-24", 5), ("SPR-600-24", 2)]
     assert "repeat_order" in analysis.review_reasons
+
+
+# Weights as quantities, and the safety net: no order fragment with an amount disappears.
+BY_WEIGHT = Catalog(
+    distributor="weights",
+    products=(
+        Product(sku="LK-BEF-BRK", name="Beef brisket, whole, per lb", aliases=("brisket",), unit="lb", price_cents=520),
+        Product(sku="LK-PAR-5", name="Parmesan, grated, 5 lb bag", aliases=("parmesan", "parm"), unit="bag",
+                price_cents=3300),
+        Product(sku="LK-BAC-15", name="Bacon, sliced, 15 lb case", aliases=("bacon",), unit="case", price_cents=6000),
+        Product(sku="QS-OAX", name="Queso oaxaca por kilo", aliases=("queso oaxaca", "queso"), unit="kg",
+                price_cents=9000),
+        Product(sku="CAR-MOL", name="Carne molida de res", aliases=("carne molida", "carne"), unit="kg",
+                price_cents=12000),
+    ),
+)
+
+
+def lines_of(analysis: Analysis) -> list[tuple[str | None, float, str | None]]:
+    return [(line.sku, line.quantity, line.unit) for line in analysis.lines]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("need 30 lb of brisket and 2 bags of parmesan asap", [("LK-BEF-BRK", 30.0, "lb"), ("LK-PAR-5", 2.0, "bag")]),
+        ("20 libras de brisket y 1 bolsa de parmesano", [("LK-BEF-BRK", 20.0, "lb"), ("LK-PAR-5", 1.0, "bolsa")]),
+        ("quiero 5 kg de queso oaxaca y 2 kilos de carne molida", [("QS-OAX", 5.0, "kg"), ("CAR-MOL", 2.0, "kg")]),
+        ("quero 3 quilos de carne moída pra amanhã", [("CAR-MOL", 3.0, "kg")]),
+        ("need 10lbs brisket", [("LK-BEF-BRK", 10.0, "lb")]),
+    ],
+)
+def test_weights_are_quantities(
+    analyzer: OfflineAnalyzer, text: str, expected: list[tuple[str | None, float, str | None]]
+) -> None:
+    analysis = analyzer.analyze_text(request(text, BY_WEIGHT))
+    assert analysis.intent == Intent.ORDER
+    assert lines_of(analysis) == expected
+    assert all(line.confidence >= 0.75 for line in analysis.lines)
+    assert not analysis.needs_review, analysis.review_reasons
+
+
+def test_weight_of_a_product_sold_in_another_unit_goes_to_review(analyzer: OfflineAnalyzer) -> None:
+    analysis = analyzer.analyze_text(request("10 lbs of bacon and 2 bags of parm", BY_WEIGHT))
+    assert analysis.intent == Intent.ORDER
+    assert lines_of(analysis) == [("LK-BAC-15", 10.0, "lb"), ("LK-PAR-5", 2.0, "bag")]  # 10 lb: never converted
+    assert analysis.needs_review and "unit_mismatch:line:1" in analysis.review_reasons
+    assert analysis.lines[0].confidence < 0.75 and analysis.lines[1].confidence == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a weight of a product the catalog does not have
+        ("send 2 bags of parm, 10 lbs of short ribs and 30 lb of brisket",
+         [("LK-PAR-5", 2.0, "bag"), (None, 10.0, "lb"), ("LK-BEF-BRK", 30.0, "lb")]),
+        ("preciso 2 quilos de carne moída e uns 3 kg de linguiça",
+         [("CAR-MOL", 2.0, "kg"), (None, 3.0, "kg")]),
+        # a count in a question inside an order
+        ("need 2 bags of parm. can you also do 3 cases of truffle oil?", [("LK-PAR-5", 2.0, "bag"), (None, 3.0, "case")]),
+        # a volume without a count: a person reads it
+        ("mándame 3 kg de queso y 2 litros de crema", [("QS-OAX", 3.0, "kg"), (None, 1.0, None)]),
+    ],
+)
+def test_order_fragments_with_an_amount_never_disappear(
+    analyzer: OfflineAnalyzer, text: str, expected: list[tuple[str | None, float, str | None]]
+) -> None:
+    analysis = analyzer.analyze_text(request(text, BY_WEIGHT))
+    assert analysis.intent == Intent.ORDER
+    assert lines_of(analysis) == expected
+    unmatched = [n for n, line in enumerate(analysis.lines, start=1) if line.sku is None]
+    assert analysis.needs_review
+    assert all(f"unmatched:line:{n}" in analysis.review_reasons for n in unmatched)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hola! mándame 3 kg de queso, mi cel 55 1234 5678, entregar en Calle 5 de Mayo 23. gracias!!",
+        "need 30 lb of brisket for friday at 9am, total was $45.50 last time. thanks!",
+        "need 30 lb of brisket and 16 oz cups?",
+        "3 kg de queso oaxaca, lo mismo que el pedido de ayer",
+        "need 30 lb of brisket. the 2 bags of parm from last week were damaged",
+    ],
+)
+def test_safety_net_leaves_non_lines_out(analyzer: OfflineAnalyzer, text: str) -> None:
+    analysis = analyzer.analyze_text(request(text, BY_WEIGHT))
+    assert [line.sku for line in analysis.lines] in (["QS-OAX"], ["LK-BEF-BRK"])
+    assert not any(reason.startswith("unmatched") for reason in analysis.review_reasons)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ai.lines import parse_lines
+from ai.pack_units import fit_quantity
 from ai.quantities import (
     CODE,
     MEASURE,
@@ -132,6 +133,20 @@ def test_strip_quantity(line: str, expected: str) -> None:
         ("tortillas 3 cases", "en", 3.0, "case", "tortillas"),
         ("uma caixa de óleo", "pt", 1.0, "caixa", "óleo"),
         ("1 1/2 caja de huevo", "es", 1.5, "caja", "huevo"),
+        # a leading weight is the amount, in its measure unit
+        ("30 lb of brisket", "en", 30.0, "lb", "brisket"),
+        ("10 lbs bacon", "en", 10.0, "lb", "bacon"),
+        ("10lbs bacon", "en", 10.0, "lb", "bacon"),
+        ("5 kg de queso", "es", 5.0, "kg", "queso"),
+        ("2 kilos de carne", "es", 2.0, "kg", "carne"),
+        ("20 libras de brisket", "es", 20.0, "lb", "brisket"),
+        ("3 quilos de carne", "pt", 3.0, "kg", "carne"),
+        ("dos kilos de tortilla", "es", 2.0, "kg", "tortilla"),
+        ("1,5 kg de jamón", "es", 1.5, "kg", "jamón"),
+        # ... but not when it is a size next to a real count
+        ("10 lb brisket x 3", "en", 3.0, None, "10 lb brisket"),
+        ("5 lb bag of parmesan x 2", "en", 2.0, "bag", "parmesan"),
+        ("2 cases of 16 oz cups", "en", 2.0, "case", "16 oz cups"),
     ],
 )
 def test_line_quantities(text: str, language: str, quantity: float, unit: str | None, phrase: str) -> None:
@@ -143,3 +158,26 @@ def test_trailing_size_is_not_a_count() -> None:
     [line] = parse_lines("heineken 600", "pt")
     assert line.quantity is None
     assert line.phrase == "heineken 600"
+
+
+def test_measures_carry_amount_and_unit() -> None:
+    tokens = read_measures(read_numbers([Token(text="30", start=0, end=2), Token(text="lbs", start=3, end=6)], "en"))
+    assert [(t.kind, t.value, t.unit) for t in tokens] == [(MEASURE, 30.0, "lb")]
+    [glued] = read_numbers([Token(text="2,5kg", start=0, end=5)], "es")
+    assert (glued.kind, glued.value, glued.unit) == (MEASURE, 2.5, "kg")
+
+
+@pytest.mark.parametrize("text", ["16 oz cups", "2 litros de leche", "600 ml coca"])
+def test_sizes_are_not_counts(text: str) -> None:
+    [line] = parse_lines(text, "es")
+    assert line.quantity is None and line.measure is not None
+
+
+@pytest.mark.parametrize(
+    ("customer", "product", "certainty", "reason"),
+    [("lb", "lb", 1.0, None), ("lb", "lbs", 1.0, None), ("kg", "kilo", 1.0, None), ("kg", "kg", 1.0, None),
+     ("lb", "case", 0.5, "unit_mismatch"), ("kg", "lb", 0.5, "unit_mismatch"), ("kg", "caja", 0.5, "unit_mismatch")],
+)
+def test_weights_fit_only_their_own_unit(customer: str, product: str, certainty: float, reason: str | None) -> None:
+    fit = fit_quantity(30.0, customer, product, 1)
+    assert (fit.quantity, fit.certainty, fit.reason) == (30.0, certainty, reason)  # never converted

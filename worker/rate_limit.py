@@ -11,7 +11,7 @@ take_rate_token_v1 per request (GCRA state in private.rate_buckets, one upsert).
   distributor has an `ai` row; without one, AI calls are unlimited (no default: a paid provider
   has its own account-wide limits, and the offline analyzer costs nothing). A message over the
   limit is deferred (defer_messages_v1: due again later, no attempt spent), and the claim
-  (claim_messages_v2) holds back a distributor's messages while its bucket is empty.
+  (claim_messages_v2 and later) holds back a distributor's messages while its bucket is empty.
 
 `burst` is how many requests may arrive at once (0 counts as 1); requests_per_minute refills it.
 """

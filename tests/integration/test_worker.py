@@ -97,3 +97,32 @@ def test_concurrent_usage_writes_cross_each_threshold_exactly_once(fresh_db_url:
     rows = scalar(fresh_db_url, "select array_agg(threshold_pct order by threshold_pct) from ai_budget_alerts where distributor_id = %s",
                   (distributor_id,))
     assert rows == [50, 80, 100]
+
+
+def test_a_claim_never_scans_the_whole_messages_table(fresh_db_url: str) -> None:
+    """The claim's cost must not grow with the messages ever received: with a long processed
+    history, repeated claims (the generic plan plpgsql switches to) read messages by index only.
+    claim_messages_v3 hash-joined its picks against a sequential scan of the table."""
+    from worker.queries import query
+
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute("""
+            with d as (insert into distributors (slug, name) values ('history', 'History') returning id),
+                 c as (insert into customers (distributor_id, name) select id, 'Tienda' from d returning id, distributor_id),
+                 v as (insert into conversations (distributor_id, customer_id, channel, handle)
+                       select distributor_id, id, 'whatsapp', '+5215500000000' from c returning id, distributor_id, customer_id)
+            insert into messages (distributor_id, conversation_id, customer_id, direction, channel, provider_message_id,
+                                  body, state, processed_at, available_at)
+            select v.distributor_id, v.id, v.customer_id, 'inbound', 'whatsapp', 'wamid.history.' || g, 'quiero agua',
+                   case when g <= 5000 then 'processed' else 'queued' end::message_state,
+                   case when g <= 5000 then now() end, now() - interval '1 minute'
+              from v, generate_series(1, 5020) g""")
+        conn.execute("vacuum analyze messages")
+        with conn.transaction():
+            conn.execute("set local plan_cache_mode = force_generic_plan")
+            claimed = [conn.execute(query("claim_messages"), {"worker_id": "w", "batch": 1, "lease_seconds": 60,
+                                                              "per_distributor": 1}).fetchall() for _ in range(8)]
+            seq_scans = conn.execute(
+                "select seq_scan from pg_stat_xact_user_tables where relid = 'public.messages'::regclass").fetchone()
+    assert [len(rows) for rows in claimed] == [1] * 8
+    assert seq_scans == (0,)

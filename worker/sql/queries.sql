@@ -2,7 +2,7 @@
 -- Claim a batch of due messages under a lease, round-robin across distributors, none of one without AI tokens,
 -- with the message fields the pipeline reads
 select message_id, distributor_id, attempts, customer_id, kind, body, needs_review, review_reasons, preferred_language
-  from public.claim_messages_v3(%(worker_id)s, %(batch)s, %(lease_seconds)s, %(per_distributor)s);
+  from public.claim_messages_v4(%(worker_id)s, %(batch)s, %(lease_seconds)s, %(per_distributor)s);
 
 -- defer_messages --
 -- Give back claimed messages of a distributor over its AI rate: due again after `seconds`, no attempt spent

@@ -19,7 +19,12 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from worker.db import connection
 from worker.db.migrate import migrate
+from worker.encryption import new_master_key
 from worker.settings import REPO_ROOT, load_settings
+
+# One master key for the session, inherited by the processes tests start (`orderflow serve`, workers):
+# against a DATABASE_URL the service refuses to run without one.
+os.environ.setdefault("ORDERFLOW_MASTER_KEY", new_master_key())
 
 EVAL_DIR = Path(os.environ.get("ORDERFLOW_EVAL_DIR", str(REPO_ROOT.parent / "shared" / "eval")))
 

@@ -36,6 +36,7 @@ from webhooks.inbound import InboundMessage, MalformedPayload, PayloadError, dec
 from webhooks.intake_records import Integration, IntegrationCache, message_record, scrub
 from webhooks.signing import InvalidSecret, SignatureError
 from webhooks.whatsapp import SIGNATURE_HEADER, parse_payload, verify_signature, verify_subscription
+from worker.encryption import Keyring
 from worker.intake import store
 from worker.rate_limit import take_inbound_token
 from worker.repository import DatabaseUnavailable, Repository, dumps
@@ -116,8 +117,9 @@ async def _read_body(request: Request) -> bytes:
 class Intake:
     """The request handlers, sharing the repository, the integration cache and the audit throttle."""
 
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: Repository, keyring: Keyring) -> None:
         self.repo = repo
+        self.keyring = keyring
         self.integrations = IntegrationCache(repo)
         self._audited: dict[tuple[str, str], tuple[float, int]] = {}  # (integration, reason) -> (last row, suppressed)
 
@@ -211,7 +213,7 @@ class Intake:
 
     async def _store(self, integration: Integration, messages: Iterable[InboundMessage], summary: dict[str, int]) -> None:
         for message in messages:
-            stored = await store(self.repo, message_record(integration, message))
+            stored = await store(self.repo, message_record(integration, message), self.keyring)
             summary["stored" if stored.created else "duplicates"] += 1
             log.info("message stored", extra={"action": "intake_stored", "message_id": stored.message_id,
                                               "distributor_id": integration.distributor_id,
@@ -252,11 +254,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(repo: Repository, settings: Settings | None = None) -> Starlette:
-    """The intake ASGI app over an opened repository (the caller opens and closes it).
-
-    `settings` is accepted for symmetry with the other entry points; nothing in it applies yet.
+    """The intake ASGI app over an opened repository (the caller opens and closes it). The master
+    key comes from `settings` (the environment by default): without one the app does not start.
     """
-    intake = Intake(repo)
+    intake = Intake(repo, Keyring.from_settings(settings))
     routes = [
         Route("/healthz", _edge(intake.healthz), methods=["GET"]),
         Route("/webhooks/whatsapp", _edge(intake.whatsapp_verify), methods=["GET"]),

@@ -8,6 +8,7 @@ from webhooks.commands import deliver, serve, webhooks_app
 from worker import commands
 from worker.db.commands import db_app
 from worker.eval_command import evaluate
+from worker.keys_cli import customers_app, keys_app
 from worker.orders_cli import orders_app
 from worker.retention import retention_app
 from worker.users import users_app
@@ -17,6 +18,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(retention_app, name="retention")
 app.add_typer(orders_app, name="orders")
+app.add_typer(keys_app, name="keys")
+app.add_typer(customers_app, name="customers")
 app.command("worker")(commands.worker)
 app.command("ingest")(commands.ingest)
 app.command("status")(commands.status)

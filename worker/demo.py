@@ -33,6 +33,8 @@ from webhooks.intake_app import create_app
 from worker.db import connection
 from worker.db.migrate import reset
 from worker.demo_receiver import ReceiverTally, receiver_app
+from worker.encrypt_pending import encrypt_pending
+from worker.encryption import Keyring
 from worker.repository import Repository
 from worker.runtime import build_worker
 from worker.settings import Settings
@@ -169,6 +171,8 @@ async def run_demo(settings: Settings, console: Console) -> None:
     console.print(f"reset: {len(applied)} migrations applied, demo data seeded from supabase/seed.sql")
     repo = Repository(url, min_size=2, max_size=12)
     await repo.open()
+    encrypted = await encrypt_pending(repo, Keyring.from_settings(settings))
+    console.print(f"encrypted the seed's plaintext: {encrypted.customers} customer phones and addresses")
     stop = asyncio.Event()
     tally = ReceiverTally()
     try:

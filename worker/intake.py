@@ -1,17 +1,21 @@
-"""Storing inbound messages through the one intake function (ingest_message_v1).
+"""Storing inbound messages through the one intake function (ingest_message_v2).
 
-The HTTP intake (webhooks/) and `orderflow ingest FILE.jsonl` both end here.
+The HTTP intake (webhooks/) and `orderflow ingest FILE.jsonl` both end here. The customer's handle
+and phone number and the provider's raw payload are hashed and encrypted here, with the
+distributor's data key (worker/encryption.py), before anything reaches the database.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from worker.encryption import Keyring, default_keyring
 from worker.repository import Repository, dumps
 
 
@@ -38,13 +42,33 @@ class Stored:
     created: bool  # False: a repeated delivery of a message we already had
 
 
-async def store(repo: Repository, record: InboundRecord) -> Stored:
+PHONE_CHANNELS = frozenset({"whatsapp", "sms"})  # their handle is the customer's phone number
+
+
+def normalised_phone(phone: str) -> str | None:
+    """A phone number as the intake keys it: its digits ("+52 1 55-5000-0101" and WhatsApp's
+    "5215550000101" are the same customer)."""
+    return re.sub(r"[^0-9]", "", phone) or None
+
+
+def phone_of(channel: str, handle: str) -> str | None:
+    """The phone number a handle stands for, on channels where it is one."""
+    return normalised_phone(handle) if channel in PHONE_CHANNELS else None
+
+
+async def store(repo: Repository, record: InboundRecord, keyring: Keyring | None = None) -> Stored:
+    key = await (keyring or default_keyring()).data_key(repo, record.distributor_id)
+    phone = phone_of(record.channel, record.handle)
     row = await repo.fetch_one(
         "ingest_message",
         distributor_id=record.distributor_id, channel=record.channel, provider_message_id=record.provider_message_id,
-        handle=record.handle, profile_name=record.profile_name, body=record.body, kind=record.kind,
-        raw=dumps(record.raw) if record.raw is not None else None, received_at=record.received_at,
-        integration_id=record.integration_id, needs_review=record.needs_review,
+        handle_hash=key.handle_hash(record.channel, record.handle),
+        handle_encrypted=key.seal(record.handle, "conversations.handle"),
+        phone_hash=key.phone_hash(phone) if phone else None,
+        phone_encrypted=key.seal(phone, "customers.phone") if phone else None,
+        profile_name=record.profile_name, body=record.body, kind=record.kind,
+        raw_encrypted=key.seal(dumps(record.raw), "messages.raw_payload") if record.raw is not None else None,
+        received_at=record.received_at, integration_id=record.integration_id, needs_review=record.needs_review,
         review_reasons=list(record.review_reasons), attachments=dumps(list(record.attachments)),
     )
     assert row is not None
@@ -85,10 +109,11 @@ async def ingest_file(repo: Repository, path: Path) -> tuple[int, int]:
     return await store_many(repo, records)
 
 
-async def store_many(repo: Repository, records: Sequence[InboundRecord]) -> tuple[int, int]:
+async def store_many(repo: Repository, records: Sequence[InboundRecord],
+                     keyring: Keyring | None = None) -> tuple[int, int]:
     created = duplicates = 0
     for record in records:
-        stored = await store(repo, record)
+        stored = await store(repo, record, keyring)
         if stored.created:
             created += 1
         else:
@@ -96,4 +121,5 @@ async def store_many(repo: Repository, records: Sequence[InboundRecord]) -> tupl
     return created, duplicates
 
 
-__all__ = ["InboundRecord", "IntakeFileError", "Stored", "ingest_file", "parse_jsonl", "store", "store_many"]
+__all__ = ["PHONE_CHANNELS", "InboundRecord", "IntakeFileError", "Stored", "ingest_file", "normalised_phone", "parse_jsonl", "phone_of", "store",
+           "store_many"]

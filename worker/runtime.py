@@ -7,11 +7,13 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 from ai.analyzer import AnalysisRequest, AnalysisResult, Analyzer
 from ai.offline_analyzer import OfflineAnalyzer
 from ai.pii import get_detector
 from worker.context import ContextCache
+from worker.encryption import Keyring
 from worker.loop import Worker, WorkerStats, new_worker_id
 from worker.pipeline import Pipeline
 from worker.repository import DatabaseUnavailable, Repository
@@ -61,23 +63,36 @@ def build_worker(repo: Repository, settings: Settings, *, analyzer: Analyzer | N
                   lease_seconds=lease_seconds, heartbeat_interval=heartbeat_interval)
 
 
-async def _refresh_rollups_periodically(repo: Repository, stop: asyncio.Event) -> None:
-    """Keep ai_model_performance, ai_prompt_performance and distributor_usage fresh (cheap to read)."""
-    from worker.rollups import ROLLUP_INTERVAL, default_since, refresh_rollups
-
+async def _periodically(stop: asyncio.Event, interval: float, job: Callable[[], Awaitable[object]], what: str) -> None:
+    """Run `job` now and every `interval` seconds until `stop`; a database outage skips a round."""
     while not stop.is_set():
         try:
-            await refresh_rollups(repo, default_since())
+            await job()
         except DatabaseUnavailable:
-            log.warning("roll-up refresh skipped: database unavailable", extra={"action": "rollups_skipped"})
+            log.warning(f"{what} skipped: database unavailable", extra={"action": f"{what.replace(' ', '_')}_skipped"})
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=ROLLUP_INTERVAL)
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+def _maintenance(repo: Repository, keyring: Keyring, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    """Roll-ups (ai_model_performance, ai_prompt_performance, distributor_usage: cheap to read) and
+    the encryption of plaintext personal data that reached the database (worker/encrypt_pending.py)."""
+    from worker.encrypt_pending import ENCRYPT_INTERVAL, encrypt_pending
+    from worker.rollups import ROLLUP_INTERVAL, default_since, refresh_rollups
+
+    return [
+        asyncio.create_task(_periodically(stop, ROLLUP_INTERVAL, lambda: refresh_rollups(repo, default_since()),
+                                          "roll-up refresh")),
+        asyncio.create_task(_periodically(stop, ENCRYPT_INTERVAL, lambda: encrypt_pending(repo, keyring),
+                                          "encryption of pending plaintext")),
+    ]
 
 
 async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, concurrency: int | None = None,
                      deliver: bool = False) -> WorkerStats:
     """Run the worker until SIGTERM/SIGINT (draining in-flight work); with `deliver`, the webhook
     delivery loop runs in the same process and stops with it."""
+    keyring = Keyring.from_settings(settings)  # before anything starts: no master key, no worker
     repo = Repository(url, max_size=12 if deliver else 8)
     await repo.open()
     stop = asyncio.Event()
@@ -85,7 +100,7 @@ async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, 
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     delivery: asyncio.Task[object] | None = None
-    rollups = asyncio.create_task(_refresh_rollups_periodically(repo, stop))
+    maintenance = _maintenance(repo, keyring, stop)
     try:
         if deliver:
             from webhooks.delivery import run_delivery
@@ -101,9 +116,10 @@ async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, 
         return stats
     finally:
         stop.set()
-        rollups.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await rollups
+        for task in maintenance:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if delivery is not None and not delivery.done():
             delivery.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -7,7 +7,7 @@ OPENAI_API_KEY and friends.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +29,8 @@ class Settings:
     retry_base: float  # seconds; a failed attempt waits retry_base * 2**(attempt-1)
     allow_private_webhook_targets: bool
     simulated_ai_latency_ms: int  # benchmarks only: add this delay to every analysis
+    master_key: str | None = field(default=None, repr=False)  # None: the embedded database's key file
+    previous_master_key: str | None = field(default=None, repr=False)  # during a master key rotation
 
     @property
     def migrations_dir(self) -> Path:
@@ -54,6 +56,8 @@ def load_settings() -> Settings:
         retry_base=float(env.get("ORDERFLOW_RETRY_BASE", "2.0")),
         allow_private_webhook_targets=_flag("ORDERFLOW_ALLOW_PRIVATE_WEBHOOKS"),
         simulated_ai_latency_ms=int(env.get("ORDERFLOW_SIMULATED_AI_LATENCY_MS", "0")),
+        master_key=env.get("ORDERFLOW_MASTER_KEY") or None,
+        previous_master_key=env.get("ORDERFLOW_PREVIOUS_MASTER_KEY") or None,
     )
 
 

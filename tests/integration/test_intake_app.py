@@ -27,6 +27,7 @@ import pytest
 
 from webhooks.intake_app import MAX_BODY, create_app
 from webhooks.signing import generate_secret, signature_headers
+from worker.encryption import default_keyring
 from worker.repository import DatabaseUnavailable, Repository
 from worker.settings import REPO_ROOT, load_settings
 
@@ -114,20 +115,35 @@ def dumps(data: object) -> bytes:
 
 
 async def test_a_signed_whatsapp_message_is_queued_with_its_customer_and_conversation(
-    url: str, client: httpx.AsyncClient
+    url: str, repo: Repository, client: httpx.AsyncClient
 ) -> None:
     wa = WhatsApp(url)
-    body = dumps(wa.payload())
+    payload = wa.payload()
+    body = dumps(payload)
     response = await client.post("/webhooks/whatsapp", content=body, headers=wa.sign(body))
     assert response.status_code == 200
     assert response.json() == {"stored": 1, "duplicates": 0, "statuses": 0, "errors": 0}
     with psycopg.connect(url) as conn:
-        row = conn.execute(
-            "select m.state::text, m.channel, m.kind, m.body, cu.name, cu.phone, c.handle, c.integration_id::text "
+        rows = conn.execute(
+            "select m.state::text, m.channel, m.kind, m.body, cu.name, c.integration_id::text, "
+            "       cu.phone, m.raw_payload, c.handle, cu.phone_hash, cu.phone_encrypted, c.handle_encrypted, "
+            "       m.raw_payload_encrypted "
             "from messages m join customers cu on cu.id = m.customer_id join conversations c on c.id = m.conversation_id "
             "where m.distributor_id = %s", (wa.distributor_id,)).fetchall()
-    assert row == [("queued", "whatsapp", "text", "Hola, mandame 3 cajas de agua 500ml y 2 de coca 1.5L", "Marta Test",
-                    "5491100000001", "5491100000001", wa.integration_id)]
+    [row] = rows
+    assert row[:6] == ("queued", "whatsapp", "text", "Hola, mandame 3 cajas de agua 500ml y 2 de coca 1.5L", "Marta Test",
+                       wa.integration_id)
+    # the phone, the handle and the raw payload are stored encrypted, and open with the distributor's key
+    phone, raw_payload, handle, phone_hash, phone_encrypted, handle_encrypted, raw_encrypted = row[6:]
+    assert (phone, raw_payload) == (None, None)
+    key = await default_keyring().data_key(repo, wa.distributor_id)
+    assert handle == key.handle_hash("whatsapp", "5491100000001")
+    assert phone_hash == key.phone_hash("5491100000001")
+    assert key.open(phone_encrypted, "customers.phone") == "5491100000001"
+    assert key.open(handle_encrypted, "conversations.handle") == "5491100000001"
+    stored_payload = json.loads(key.open(raw_encrypted, "messages.raw_payload"))
+    assert stored_payload["id"] == payload["entry"][0]["changes"][0]["value"]["messages"][0]["id"]
+    assert b"5491100000001" not in b"".join(bytes(v) for v in (phone_hash, phone_encrypted, handle_encrypted, raw_encrypted))
 
 
 async def test_the_same_payload_twice_stores_one_message(url: str, client: httpx.AsyncClient) -> None:
@@ -263,7 +279,9 @@ async def test_a_batch_with_one_bad_message_stores_the_good_ones(url: str, clien
     assert wa.messages(url) == 2
 
 
-async def test_a_signed_channel_message_is_stored_on_its_channel(url: str, client: httpx.AsyncClient) -> None:
+async def test_a_signed_channel_message_is_stored_on_its_channel(
+    url: str, repo: Repository, client: httpx.AsyncClient
+) -> None:
     ch = Channel(url)
     body, headers = ch.signed({"messages": [{"id": "gw-1", "from": "+5491155550000", "name": "Ana", "text": "2 cajas",
                                              "channel": "telegram"}, {"id": "gw-2", "text": "no sender"}]})
@@ -273,7 +291,8 @@ async def test_a_signed_channel_message_is_stored_on_its_channel(url: str, clien
         rows = conn.execute("select m.channel, m.provider_message_id, c.handle, cu.name from messages m "
                             "join conversations c on c.id = m.conversation_id join customers cu on cu.id = m.customer_id "
                             "where m.distributor_id = %s", (ch.distributor_id,)).fetchall()
-    assert rows == [("telegram", "gw-1", "+5491155550000", "Ana")]
+    key = await default_keyring().data_key(repo, ch.distributor_id)
+    assert rows == [("telegram", "gw-1", key.handle_hash("telegram", "+5491155550000"), "Ana")]
 
 
 async def test_a_badly_signed_channel_message_is_401_and_audited(url: str, client: httpx.AsyncClient) -> None:

@@ -65,6 +65,8 @@ def db_reset(
         raise typer.Exit(2)
     applied = reset_database(connection.database_url(settings), settings.migrations_dir, settings.supabase_dir / "seed.sql")
     console.print(f"reset: {len(applied)} migrations applied, seed loaded")
+    console.print("the seed's phones are plaintext until encrypted: the worker does it at start, "
+                  "or run `orderflow keys encrypt-pending`")
 
 
 @db_app.command("audit")

@@ -87,10 +87,11 @@ select id::text, provider, model, effective_from, input_per_mtok_micro_usd, cach
   from public.ai_model_prices order by provider, model, effective_from;
 
 -- ingest_message --
--- Store one inbound message (deduplicated on the provider id) and wake the workers
-select message_id, created from public.ingest_message_v1(
-  %(distributor_id)s, %(channel)s, %(provider_message_id)s, %(handle)s, %(profile_name)s, %(body)s, %(kind)s,
-  %(raw)s::jsonb, %(received_at)s, %(integration_id)s, %(needs_review)s, %(review_reasons)s::text[], %(attachments)s::jsonb);
+-- Store one inbound message (deduplicated on the provider id) with its handle, phone and payload hashed and encrypted
+select message_id, created from public.ingest_message_v2(
+  %(distributor_id)s, %(channel)s, %(provider_message_id)s, %(handle_hash)s, %(handle_encrypted)s, %(phone_hash)s,
+  %(phone_encrypted)s, %(profile_name)s, %(body)s, %(kind)s, %(raw_encrypted)s, %(received_at)s, %(integration_id)s,
+  %(needs_review)s, %(review_reasons)s::text[], %(attachments)s::jsonb);
 
 -- distributor_by_slug --
 -- Resolve a distributor slug to its id
@@ -258,3 +259,91 @@ select public.correct_order_line_v1(op.id, %(product_id)s::uuid, %(quantity)s::n
 -- refresh_rollups --
 -- Recompute the AI performance roll-ups (per day) and distributor_usage (per month) since a date
 select public.refresh_rollups_v1(%(since)s::date) as result;
+
+-- active_data_key --
+-- A distributor's active data key, wrapped
+select id, distributor_id, key_version, wrapped_key, wrapped_with
+  from public.encryption_keys where distributor_id = %(distributor_id)s and active;
+
+-- create_data_key --
+-- Store a distributor's first data key, unless a concurrent process stored one first
+insert into public.encryption_keys (distributor_id, key_version, wrapped_key, wrapped_with)
+values (%(distributor_id)s, %(version)s, %(wrapped_key)s, %(wrapped_with)s)
+on conflict do nothing;
+
+-- data_keys_not_wrapped_with --
+-- Data keys a master key rotation still has to re-wrap
+select id, distributor_id, key_version, wrapped_key, wrapped_with
+  from public.encryption_keys where wrapped_with is distinct from %(wrapped_with)s order by distributor_id, key_version;
+
+-- rewrap_data_key --
+-- Replace one data key's wrapping (only if nobody re-wrapped it meanwhile)
+update public.encryption_keys
+   set wrapped_key = %(wrapped_key)s, wrapped_with = %(wrapped_with)s, rotated_at = now()
+ where id = %(id)s and wrapped_with is not distinct from %(wrapped_with_before)s;
+
+-- plaintext_customers --
+-- Customers still holding a plaintext phone or address (legacy rows, staff edits), a batch
+select id, distributor_id, phone, address from public.customers
+ where phone is not null or address is not null
+ order by distributor_id limit %(limit)s;
+
+-- encrypt_customer --
+-- Replace a customer's plaintext phone and address by their ciphertexts (the hash only if no other customer has it)
+update public.customers c
+   set phone = null, address = null,
+       phone_encrypted = coalesce(%(phone_encrypted)s, c.phone_encrypted),
+       address_encrypted = coalesce(%(address_encrypted)s, c.address_encrypted),
+       phone_hash = case
+         when %(phone_hash)s::bytea is null then c.phone_hash
+         when exists (select from public.customers o where o.distributor_id = c.distributor_id
+                        and o.phone_hash = %(phone_hash)s::bytea and o.id <> c.id) then c.phone_hash
+         else %(phone_hash)s::bytea end
+ where c.id = %(id)s and c.phone is not distinct from %(phone)s and c.address is not distinct from %(address)s;
+
+-- plaintext_conversations --
+-- Conversations whose handle is still plaintext, a batch
+select id, distributor_id, channel, handle from public.conversations
+ where handle not like 'h1:%%'
+ order by distributor_id limit %(limit)s;
+
+-- encrypt_conversation --
+-- Replace a conversation's plaintext handle by its hash and ciphertext; a clash with an open conversation closes this one
+update public.conversations c
+   set handle = %(handle_hash)s, handle_encrypted = %(handle_encrypted)s,
+       status = case when c.status = 'open' and exists (
+                  select from public.conversations o where o.distributor_id = c.distributor_id and o.channel = c.channel
+                     and o.handle = %(handle_hash)s and o.status = 'open' and o.id <> c.id) then 'closed' else c.status end
+ where c.id = %(id)s and c.handle = %(handle)s;
+
+-- plaintext_payloads --
+-- Messages whose raw payload is still plaintext, a batch
+select id, distributor_id, raw_payload::text as raw_payload from public.messages
+ where raw_payload is not null
+ order by distributor_id limit %(limit)s;
+
+-- encrypt_payload --
+-- Replace a message's plaintext payload by its ciphertext
+update public.messages set raw_payload = null, raw_payload_encrypted = %(raw_encrypted)s
+ where id = %(id)s and raw_payload is not null;
+
+-- customer_secrets --
+-- One distributor's customers with their ciphertexts, for service code that decrypts (optionally one phone hash)
+select id, name, phone_encrypted, address_encrypted, phone, address from public.customers
+ where distributor_id = %(distributor_id)s and (%(phone_hash)s::bytea is null or phone_hash = %(phone_hash)s::bytea)
+ order by created_at, id limit %(limit)s;
+
+-- message_payload --
+-- One message's encrypted (or not yet encrypted) raw payload
+select distributor_id, raw_payload_encrypted, raw_payload::text as raw_payload from public.messages where id = %(id)s;
+
+-- data_keys_by_master --
+-- How many data keys each master key wraps
+select coalesce(wrapped_with, '(none)') as wrapped_with, count(*) as keys
+  from public.encryption_keys group by wrapped_with order by wrapped_with;
+
+-- plaintext_pending --
+-- Rows still holding plaintext personal data, per kind
+select (select count(*) from public.customers where phone is not null or address is not null) as customers,
+       (select count(*) from public.conversations where handle not like 'h1:%%') as conversations,
+       (select count(*) from public.messages where raw_payload is not null) as payloads;

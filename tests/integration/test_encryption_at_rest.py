@@ -1,0 +1,150 @@
+"""Encryption at rest against a real Postgres: what the intake stores, the master key rotation,
+plaintext left by older code or typed by staff, and what a distributor's staff can read."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.support.flow import scalar
+from tests.support.tenants import create_distributor, create_user, impersonate
+from worker.encrypt_pending import encrypt_pending
+from worker.encryption import EncryptionError, Keyring, MasterKey, new_master_key
+from worker.intake import InboundRecord, store
+from worker.repository import Repository
+
+
+@pytest.fixture
+async def repo(fresh_db_url: str) -> AsyncIterator[Repository]:
+    repository = Repository(fresh_db_url, min_size=1, max_size=4)
+    await repository.open()
+    yield repository
+    await repository.close()
+
+
+def distributor(url: str, slug: str) -> str:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return str(create_distributor(conn, slug))
+
+
+def record(distributor_id: str, n: int, handle: str = "+52 1 55 5000 0101", **extra: Any) -> InboundRecord:
+    return InboundRecord(distributor_id=distributor_id, channel="whatsapp", provider_message_id=f"wamid.enc.{n}",
+                         handle=handle, profile_name="Lupita", body="3 cajas de coca 600",
+                         raw={"id": f"wamid.enc.{n}", "from": handle}, **extra)
+
+
+def plaintext_anywhere(url: str, needle: str) -> list[str]:
+    """Columns of customers, conversations and messages whose text contains `needle`."""
+    found = []
+    with psycopg.connect(url) as conn:
+        for table in ("customers", "conversations", "messages"):
+            for row in conn.execute(f"select to_jsonb(t)::text from public.{table} t").fetchall():  # noqa: S608
+                if needle in row[0]:
+                    found.append(table)
+    return found
+
+
+async def test_the_intake_stores_no_plaintext_phone_and_finds_the_customer_again(fresh_db_url: str,
+                                                                                  repo: Repository) -> None:
+    keyring = Keyring(MasterKey.parse(new_master_key()))
+    valle = distributor(fresh_db_url, "valle-enc")
+    await store(repo, record(valle, 1), keyring)
+    await store(repo, record(valle, 2, handle="5215550000101"), keyring)  # the same phone, written differently
+
+    assert plaintext_anywhere(fresh_db_url, "5550000101") == []
+    assert scalar(fresh_db_url, "select count(*) from customers where distributor_id = %s", (valle,)) == 1
+    # a second distributor keys the same phone differently: hashes do not link tenants
+    sol = distributor(fresh_db_url, "sol-enc")
+    await store(repo, record(sol, 3), keyring)
+    assert scalar(fresh_db_url, """
+        select count(distinct phone_hash) from customers where distributor_id in (%s, %s)""", (valle, sol)) == 2
+    key = await keyring.data_key(repo, valle)
+    blob = scalar(fresh_db_url, "select phone_encrypted from customers where distributor_id = %s", (valle,))
+    assert key.open(blob, "customers.phone") == "5215550000101"
+
+
+async def test_rotating_the_master_key_rewraps_data_keys_and_nothing_else(fresh_db_url: str, repo: Repository) -> None:
+    old, new = MasterKey.parse(new_master_key()), MasterKey.parse(new_master_key())
+    ids = [distributor(fresh_db_url, f"rot-{i}") for i in range(3)]
+    for n, distributor_id in enumerate(ids):
+        await store(repo, record(distributor_id, n), Keyring(old))
+    ciphertexts = scalar(fresh_db_url, "select array_agg(phone_encrypted order by id) from customers")
+
+    during = Keyring(new, previous=old)  # services run with both keys while the rotation runs
+    assert await during.rotate_master(repo, new) == 3
+    assert await during.rotate_master(repo, new) == 0  # idempotent
+    assert scalar(fresh_db_url, "select array_agg(distinct wrapped_with) from encryption_keys") == [new.key_id]
+    assert scalar(fresh_db_url, "select array_agg(phone_encrypted order by id) from customers") == ciphertexts
+
+    after = Keyring(new)  # the old key is gone from the environment
+    for distributor_id in ids:
+        key = await after.data_key(repo, distributor_id)
+        blob = scalar(fresh_db_url, "select phone_encrypted from customers where distributor_id = %s", (distributor_id,))
+        assert key.open(blob, "customers.phone") == "5215550000101"
+    with pytest.raises(EncryptionError, match="wrapped with"):
+        await Keyring(old).data_key(repo, ids[0])
+
+
+async def test_plaintext_from_older_code_and_staff_is_encrypted_and_the_customer_kept(fresh_db_url: str,
+                                                                                    repo: Repository) -> None:
+    keyring = Keyring(MasterKey.parse(new_master_key()))
+    valle = distributor(fresh_db_url, "valle-legacy")
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        # what ingest_message_v1 (before encryption) stored, and an address typed by staff
+        conn.execute("""select public.ingest_message_v1(%s, 'whatsapp', 'wamid.legacy.1', '5215550000101', 'Lupita',
+                                                        'hola', 'text', %s::jsonb)""",
+                     (valle, json.dumps({"id": "wamid.legacy.1", "from": "5215550000101"})))
+        conn.execute("update customers set address = 'Calle 5 de Mayo 12, Puebla' where distributor_id = %s", (valle,))
+    assert set(plaintext_anywhere(fresh_db_url, "5550000101")) == {"customers", "conversations", "messages"}
+
+    done = await encrypt_pending(repo, keyring, batch=1)
+    assert (done.customers, done.conversations, done.payloads) == (1, 1, 1)
+    assert plaintext_anywhere(fresh_db_url, "5550000101") == []
+    assert plaintext_anywhere(fresh_db_url, "5 de Mayo") == []
+    assert (await encrypt_pending(repo, keyring)).total == 0
+
+    # the next message from that phone lands on the same customer and the same open conversation
+    await store(repo, record(valle, 9, handle="5215550000101"), keyring)
+    assert scalar(fresh_db_url, "select count(*) from customers where distributor_id = %s", (valle,)) == 1
+    assert scalar(fresh_db_url, "select count(*) from conversations where distributor_id = %s", (valle,)) == 1
+    key = await keyring.data_key(repo, valle)
+    address = scalar(fresh_db_url, "select address_encrypted from customers where distributor_id = %s", (valle,))
+    assert key.open(address, "customers.address") == "Calle 5 de Mayo 12, Puebla"
+    payload = scalar(fresh_db_url, """select raw_payload_encrypted from messages
+                                       where provider_message_id = 'wamid.legacy.1'""")
+    assert json.loads(key.open(payload, "messages.raw_payload"))["id"] == "wamid.legacy.1"
+
+
+async def test_a_legacy_conversation_that_clashes_with_a_new_one_is_closed(fresh_db_url: str,
+                                                                          repo: Repository) -> None:
+    keyring = Keyring(MasterKey.parse(new_master_key()))
+    valle = distributor(fresh_db_url, "valle-clash")
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute("""select public.ingest_message_v1(%s, 'whatsapp', 'wamid.old', '5215550000101', 'Lupita', 'hola')""",
+                     (valle,))
+    await store(repo, record(valle, 1, handle="5215550000101"), keyring)  # arrived before the backfill ran
+    await encrypt_pending(repo, keyring)
+    assert plaintext_anywhere(fresh_db_url, "5550000101") == []
+    assert scalar(fresh_db_url, """select array_agg(status order by created_at) from conversations
+                                    where distributor_id = %s""", (valle,)) == ["closed", "open"]
+
+
+async def test_staff_read_ciphertext_only(fresh_db_url: str, repo: Repository) -> None:
+    keyring = Keyring(MasterKey.parse(new_master_key()))
+    valle = distributor(fresh_db_url, "valle-staff")
+    await store(repo, record(valle, 1), keyring)
+    with psycopg.connect(fresh_db_url) as conn:
+        user = create_user(conn, uuid.UUID(valle), "admin")
+        with impersonate(conn, user):
+            rows = conn.execute("select to_jsonb(c)::text from customers c").fetchall()
+            keys = conn.execute("select key_version, wrapped_with is null from encryption_keys").fetchall()
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                conn.execute("select wrapped_key from encryption_keys")
+        conn.rollback()
+    assert len(rows) == 1 and "5550000101" not in rows[0][0]
+    assert keys == [(1, False)]  # its admins see that a key exists, never the wrapped key

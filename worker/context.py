@@ -1,25 +1,29 @@
 """What the pipeline knows about a distributor, cached per worker process.
 
 The catalog (and its matcher, which precomputes indexes) is rebuilt only when the catalog
-changes; prices and budgets are re-read after a short time to live.
+changes; prices and budgets are re-read after a short time to live. A customer whose own learned
+aliases disagree with the distributor's (this shop's "la roja" is another product) gets its own
+catalog and matcher, cached per customer until the learned aliases change.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from ai.catalog import Catalog, Product
 from ai.cost import ModelPrice
 from ai.matcher import Matcher
-from worker.corrections import effective_aliases
+from worker.corrections import alias_key, effective_aliases
 from worker.repository import Repository
 
 CONTEXT_TTL = 30.0  # seconds before a distributor's settings and catalog version are re-checked
 PRICES_TTL = 60.0  # seconds
+CUSTOMER_CACHE_SIZE = 4096  # customers whose own-alias view (or its absence) is remembered
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +54,8 @@ class ContextCache:
         self._prices: tuple[ModelPrice, ...] = ()
         self._prices_ids: dict[tuple[str, str, date], str] = {}
         self._prices_loaded_at = 0.0
+        # (distributor, customer) -> (catalog version, catalog, matcher)
+        self._customers: OrderedDict[tuple[str, str], tuple[str, Catalog, Matcher]] = OrderedDict()
 
     async def get(self, distributor_id: str) -> DistributorContext:
         cached = self._contexts.get(distributor_id)
@@ -95,6 +101,31 @@ class ContextCache:
         return Catalog(distributor=distributor_id, products=products, timezone=distributor["timezone"],
                        locale=distributor["locale"], currency=distributor["currency"],
                        learned_aliases=effective_aliases(learned))
+
+    async def for_customer(self, ctx: DistributorContext, customer_id: str | None) -> tuple[Catalog, Matcher]:
+        """The catalog and matcher for one customer's messages: the distributor's, unless the
+        customer's own learned aliases say otherwise (then theirs win over the distributor's)."""
+        if customer_id is None:
+            return ctx.catalog, ctx.matcher
+        key = (ctx.id, str(customer_id))
+        hit = self._customers.get(key)
+        if hit is not None and hit[0] == ctx.catalog_version:
+            self._customers.move_to_end(key)
+            return hit[1], hit[2]
+        rows = await self._repo.fetch_all("load_customer_learned_aliases", distributor_id=ctx.id,
+                                          customer_id=str(customer_id))
+        own = effective_aliases(rows)
+        general = {alias_key(alias): sku for alias, sku in ctx.catalog.learned_aliases}
+        if all(general.get(alias_key(alias)) == sku for alias, sku in own):
+            catalog, matcher = ctx.catalog, ctx.matcher
+        else:
+            merged = [{"alias": alias, "sku": sku} for alias, sku in (*ctx.catalog.learned_aliases, *own)]
+            catalog = replace(ctx.catalog, learned_aliases=effective_aliases(merged))
+            matcher = Matcher(catalog)
+        self._customers[key] = (ctx.catalog_version, catalog, matcher)
+        while len(self._customers) > CUSTOMER_CACHE_SIZE:
+            self._customers.popitem(last=False)
+        return catalog, matcher
 
     async def prices(self) -> tuple[tuple[ModelPrice, ...], dict[tuple[str, str, date], str]]:
         if time.monotonic() - self._prices_loaded_at > PRICES_TTL:

@@ -88,7 +88,8 @@ class Pipeline:
         else:
             now = self.clock().astimezone(ZoneInfo(ctx.timezone))
             recent = await self._recent_orders(msg) if self.analyzer.paid else ()
-            request = AnalysisRequest(text=redacted, catalog=ctx.catalog, now=now, recent_orders=recent,
+            catalog, matcher = await self.contexts.for_customer(ctx, msg["customer_id"])
+            request = AnalysisRequest(text=redacted, catalog=catalog, now=now, recent_orders=recent,
                                       customer_language=msg["preferred_language"])
             if ctx.ai_per_minute is not None:
                 decision = await take_ai_token(self.repo, distributor_id=claim.distributor_id)
@@ -101,7 +102,7 @@ class Pipeline:
             prices, price_ids = await self.contexts.prices()
             usage = usage_row(result.usage, prompt_version=result.prompt_version, latency_ms=result.latency_ms,
                               prices=prices, price_ids=price_ids, today=now.date())
-            outcome = build_outcome(facts, result=result, usage=usage, catalog=ctx.catalog, matcher=ctx.matcher)
+            outcome = build_outcome(facts, result=result, usage=usage, catalog=catalog, matcher=matcher)
 
         if msg["needs_review"]:  # flagged at intake (media, a bad item in a cart ...)
             outcome["needs_review"] = True

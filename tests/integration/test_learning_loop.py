@@ -131,6 +131,22 @@ async def test_another_customer_of_the_distributor_gets_the_distributor_alias(wo
     assert_learned(other[0], "JAR-FRESA-24")
 
 
+async def test_a_customer_keeps_its_own_meaning_when_staff_teach_another_customer_differently(world: World) -> None:
+    """Two shops call different products "las rojitas": each keeps its own; the distributor-wide
+    alias follows the latest teaching, which a third shop (with none of its own) gets."""
+    w = world
+    fresa_shop, tama_shop, new_shop = "+5215533330001", "+5215533330002", "+5215533330003"
+    first = await order_for(w, w.a, fresa_shop, NICKNAME_ORDER)
+    await correct_line(w.repo, order_product_id=first[0]["line_id"], product_sku="JAR-FRESA-24")
+    second = await order_for(w, w.a, tama_shop, NICKNAME_ORDER)
+    assert_learned(second[0], "JAR-FRESA-24")  # the distributor-wide alias, until staff say otherwise
+    await correct_line(w.repo, order_product_id=second[0]["line_id"], product_sku="JAR-TAMA-24")
+
+    assert_learned((await order_for(w, w.a, fresa_shop, "2 cajas de rojitas"))[0], "JAR-FRESA-24")
+    assert_learned((await order_for(w, w.a, tama_shop, "2 cajas de rojitas"))[0], "JAR-TAMA-24")
+    assert_learned((await order_for(w, w.a, new_shop, "2 cajas de rojitas"))[0], "JAR-TAMA-24")
+
+
 async def test_another_distributor_is_unaffected(world: World) -> None:
     w = world
     first = await order_for(w, w.a, "+5215511110001", NICKNAME_ORDER)

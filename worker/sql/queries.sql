@@ -228,6 +228,14 @@ select la.alias, p.sku
  where la.distributor_id = %(distributor_id)s and la.customer_id is null and p.active
  order by la.updated_at, la.id;
 
+-- load_customer_learned_aliases --
+-- One customer's own learned aliases (what this customer means by a word) of active products, oldest change first
+select la.alias, p.sku
+  from public.learned_aliases la
+  join public.products p on p.distributor_id = la.distributor_id and p.id = la.product_id
+ where la.distributor_id = %(distributor_id)s and la.customer_id = %(customer_id)s and p.active
+ order by la.updated_at, la.id;
+
 -- correction_line --
 -- An order line as review sees it: its distributor, order, text, product and the message language
 select op.id::text, op.distributor_id::text, op.order_id::text, op.line_no, op.customer_text, op.product_id::text,

@@ -1,4 +1,5 @@
-"""Faults the platform rides out by itself: Postgres restarted under a running worker and delivery loop.
+"""Faults the platform rides out by itself: Postgres restarted under a running worker and delivery
+loop, and the distributors' webhook receiver down for the first part of a run.
 
 The test starts its own embedded server (the shared test server must not restart under other
 tests), seeds 1,500 messages over the three eval distributors with webhook endpoints pointing
@@ -190,3 +191,86 @@ async def test_postgres_restarted_mid_run_loses_and_doubles_nothing(
     duplicates = {key: n for key, n in seen.items() if n > 1}
     assert not duplicates, f"{len(duplicates)} webhooks were delivered more than once, e.g. {next(iter(duplicates))}"
     assert seen == expected
+
+
+RECEIVER_DOWN_TOTAL = 1_200  # messages: enough for the run to outlast the outage
+FIRST_RETRY = (4.5, 5.5)  # seconds: the schedule's second attempt (5 s) with its +-10 % jitter
+
+
+async def test_a_receiver_down_for_the_first_part_of_a_run_gets_every_event_once_on_schedule(
+    fresh_db_url: str, eval_dir: Path, tmp_path: Path
+) -> None:
+    """`orderflow worker` and `orderflow deliver` run as real processes while the distributors'
+    receiver is not listening (connection refused); it comes up a second after the first failed
+    attempt. Every failed delivery must be retried on the schedule (5 s, jittered) and arrive
+    exactly once, like the ones attempted after it came up."""
+    url = fresh_db_url
+    repo = Repository(url, min_size=1, max_size=2)
+    await repo.open()
+    try:
+        ids, _ = await seed_messages(repo, eval_dir, RECEIVER_DOWN_TOTAL)
+    finally:
+        await repo.close()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}/"
+    _add_endpoints(url, base, ids)
+
+    logs = {name: tmp_path / f"{name}.log" for name in ("worker", "deliver")}
+    failures: dict[str, tuple[float, float]] = {}  # delivery id -> (failed at, next attempt at), epoch seconds
+
+    def note_failures() -> bool:
+        with psycopg.connect(url) as conn:
+            for delivery_id, failed_at, next_at in conn.execute("""
+                    select id::text, extract(epoch from updated_at)::float8, extract(epoch from next_attempt_at)::float8
+                      from webhook_deliveries where attempts = 1 and delivered_at is null and last_error is not null"""):
+                failures.setdefault(delivery_id, (failed_at, next_at))
+        return bool(failures)
+
+    with logs["worker"].open("wb") as worker_log, logs["deliver"].open("wb") as deliver_log:
+        procs = {"worker": _spawn("worker", url, worker_log), "deliver": _spawn("deliver", url, deliver_log)}
+        receiver = WebhookReceiver(secrets=[TEST_WHSEC], port=port)
+        try:
+            await _wait("a delivery fails against the closed port", note_failures, procs, logs, PROGRESS_TIMEOUT)
+            up_by = time.monotonic() + 1.0
+            while time.monotonic() < up_by:  # keep noting the failures of that second
+                note_failures()
+                await asyncio.sleep(0.05)
+            receiver.start()
+
+            def delivered() -> bool:
+                note_failures()
+                pending = scalar(url, "select count(*) from webhook_deliveries where state <> 'succeeded'")
+                return bool(_processed(url) == RECEIVER_DOWN_TOTAL and pending == 0)
+
+            await _wait("every delivery succeeded", delivered, procs, logs, FINISH_TIMEOUT)
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for proc in procs.values():
+                try:
+                    proc.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            requests = receiver.requests
+            receiver.stop()
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("""select d.id::text, d.event_id, e.url, d.attempts, extract(epoch from d.delivered_at)::float8
+                                 from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id""").fetchall()
+    print(f"\n{len(failures)} of {len(rows)} deliveries failed while the receiver was down, then came on the first retry")
+    assert failures, "some deliveries should have failed while the receiver was down"
+    assert len(failures) < len(rows), "some deliveries should have been attempted after it came up"
+    by_id = {r[0]: r for r in rows}
+    for delivery_id, (failed_at, next_at) in failures.items():
+        _, _, _, attempts, delivered_at = by_id[delivery_id]
+        assert attempts == 2, f"delivery {delivery_id}: delivered on attempt {attempts}, expected the first retry"
+        assert FIRST_RETRY[0] - 0.05 <= next_at - failed_at <= FIRST_RETRY[1] + 0.05
+        assert delivered_at >= failed_at + FIRST_RETRY[0] - 0.05, "retried before its time"
+    assert all(r[3] == 1 for r in rows if r[0] not in failures)
+
+    expected = collections.Counter((str(event_id), str(endpoint_url).removeprefix(base)) for _, event_id, endpoint_url, _, _ in rows)
+    seen = collections.Counter((r.headers["webhook-id"], r.path.lstrip("/")) for r in requests)
+    assert all(r.verified for r in requests), "every webhook carries a valid signature"
+    assert seen == expected, "every event exactly once per endpoint"

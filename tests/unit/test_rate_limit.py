@@ -39,6 +39,9 @@ class Contexts:
     async def get(self, distributor_id: str) -> DistributorContext:
         return self.ctx
 
+    async def for_customer(self, ctx: DistributorContext, customer_id: str | None) -> tuple[Catalog, Matcher]:
+        return ctx.catalog, ctx.matcher
+
 
 class NoPii:
     def detect(self, text: str, language: str) -> list[Any]:

@@ -13,7 +13,12 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from worker.db import connection
 from worker.db.migrate import migrate
+from worker.encryption import new_master_key
 from worker.settings import load_settings
+
+# Scratch databases are reached through DATABASE_URL by the processes a bench starts, and against a
+# DATABASE_URL the service wants a master key: one per bench run, inherited by those processes.
+os.environ.setdefault("ORDERFLOW_MASTER_KEY", new_master_key())
 
 
 def machine() -> str:

@@ -16,6 +16,7 @@ from rich.console import Console
 
 from worker import logs
 from worker.db import connection
+from worker.oneshot import run_once
 from worker.repository import Repository
 from worker.settings import load_settings
 
@@ -120,17 +121,10 @@ def replay(
     endpoint_id, distributor_id = _uuid(endpoint, "--endpoint"), _uuid(distributor, "--distributor")
     settings = load_settings()
 
-    async def _run() -> int:
-        repo = Repository(connection.database_url(settings), min_size=1, max_size=1)
-        await repo.open()
-        try:
-            return await replay_deliveries(repo, delivery_id=delivery_id, since=window[0], until=window[1],
-                                           endpoint_id=endpoint_id, distributor_id=distributor_id)
-        finally:
-            await repo.close()
-
     try:
-        count = asyncio.run(_run())
+        count = run_once(lambda repo: replay_deliveries(repo, delivery_id=delivery_id, since=window[0], until=window[1],
+                                                        endpoint_id=endpoint_id, distributor_id=distributor_id),
+                         settings)
     except ReplayRequestError as exc:
         raise typer.BadParameter(str(exc)) from exc
     console.print(f"replayed {count} deliver{'y' if count == 1 else 'ies'}")

@@ -12,7 +12,7 @@ from rich.table import Table
 from worker import logs
 from worker.db import connection
 from worker.intake import ingest_file
-from worker.repository import Repository
+from worker.oneshot import run_once
 from worker.settings import load_settings
 
 console = Console()
@@ -39,15 +39,7 @@ def ingest(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="J
     """Store messages from a JSONL file through the intake function (as the channels do)."""
     settings = load_settings()
 
-    async def _run() -> tuple[int, int]:
-        repo = Repository(connection.database_url(settings), min_size=1, max_size=2)
-        await repo.open()
-        try:
-            return await ingest_file(repo, path)
-        finally:
-            await repo.close()
-
-    created, duplicates = asyncio.run(_run())
+    created, duplicates = run_once(lambda repo: ingest_file(repo, path), settings, connections=2)
     console.print(f"stored {created} messages ({duplicates} duplicates ignored)")
 
 
@@ -63,15 +55,7 @@ def status() -> None:
     """Queue depth by state, oldest queued age, last-minute throughput and failures, per distributor."""
     settings = load_settings()
 
-    async def _run() -> list[dict[str, object]]:
-        repo = Repository(connection.database_url(settings), min_size=1, max_size=1)
-        await repo.open()
-        try:
-            return await repo.fetch_all("status_by_distributor")
-        finally:
-            await repo.close()
-
-    rows = asyncio.run(_run())
+    rows = run_once(lambda repo: repo.fetch_all("status_by_distributor"), settings)
     table = Table(title="orderflow queue")
     columns = ["slug", "queued", "processing", "processed", "in_review", "failed", "oldest_queued_s", "last_minute"]
     for column in columns:

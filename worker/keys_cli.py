@@ -12,7 +12,6 @@ Rotating the master key, with no downtime:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -20,10 +19,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from worker.db import connection
 from worker.encrypt_pending import encrypt_pending
 from worker.encryption import EncryptionError, Keyring, new_master_key
 from worker.intake import normalised_phone
+from worker.oneshot import run_once
 from worker.repository import Repository
 from worker.settings import load_settings
 
@@ -43,16 +42,8 @@ def _run(work: Callable[[Repository, Keyring], Awaitable[T]]) -> T:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
 
-    async def _go() -> T:
-        repo = Repository(connection.database_url(settings), min_size=1, max_size=1)
-        await repo.open()
-        try:
-            return await work(repo, keyring)
-        finally:
-            await repo.close()
-
     try:
-        return asyncio.run(_go())
+        return run_once(lambda repo: work(repo, keyring), settings)
     except EncryptionError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc

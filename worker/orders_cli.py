@@ -7,7 +7,6 @@ worker/corrections.py.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -15,9 +14,8 @@ import typer
 from rich.console import Console
 
 from worker.corrections import Correction, CorrectionError, confirm_order, correct_line
-from worker.db import connection
+from worker.oneshot import run_once
 from worker.repository import Repository
-from worker.settings import load_settings
 
 T = TypeVar("T")
 
@@ -28,18 +26,8 @@ orders_app = typer.Typer(help="Orders in review: correct or confirm lines (the m
 
 
 def _run(work: Callable[[Repository], Awaitable[T]]) -> T:
-    settings = load_settings()
-
-    async def _go() -> T:
-        repo = Repository(connection.database_url(settings), min_size=1, max_size=1)
-        await repo.open()
-        try:
-            return await work(repo)
-        finally:
-            await repo.close()
-
     try:
-        return asyncio.run(_go())
+        return run_once(work)
     except CorrectionError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc

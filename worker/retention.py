@@ -13,7 +13,6 @@ a 'retention_applied' security event. A second run finds nothing and writes noth
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from worker import logs
-from worker.db import connection
+from worker.oneshot import run_once
 from worker.repository import Repository, dumps
 from worker.settings import load_settings
 
@@ -109,15 +108,7 @@ def run_command(
     logs.configure(log_level)
     settings = load_settings()
 
-    async def _run() -> list[RetentionResult]:
-        repo = Repository(connection.database_url(settings), min_size=1, max_size=1)
-        await repo.open()
-        try:
-            return await run_retention(repo, batch=batch, dry_run=dry_run, slug=distributor)
-        finally:
-            await repo.close()
-
-    results = asyncio.run(_run())
+    results = run_once(lambda repo: run_retention(repo, batch=batch, dry_run=dry_run, slug=distributor), settings)
     if distributor and not results:
         console.print(f"[red]no distributor with slug {distributor!r}[/red]")
         raise typer.Exit(1)

@@ -9,7 +9,6 @@ user_invitations); this command does it for the platform, as the service.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +18,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from worker.db import connection
+from worker.oneshot import run_once
 from worker.repository import OrderflowError, Repository
 from worker.settings import load_settings
 
@@ -83,16 +82,9 @@ def invite_command(
     """Invite an e-mail to a distributor with a role; signing up with it creates the profile."""
     settings = load_settings()
 
-    async def _run() -> Invitation:
-        repo = Repository(connection.database_url(settings), min_size=1, max_size=1)
-        await repo.open()
-        try:
-            return await invite(repo, email=email, distributor_slug=distributor, role=role, days=days)
-        finally:
-            await repo.close()
-
     try:
-        invitation = asyncio.run(_run())
+        invitation = run_once(lambda repo: invite(repo, email=email, distributor_slug=distributor, role=role, days=days),
+                              settings)
     except InvitationError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc

@@ -10,9 +10,11 @@ from typing import Any
 
 import psycopg
 import pytest
+from typer.testing import CliRunner
 
 from tests.support.flow import scalar
 from tests.support.tenants import create_distributor, create_user, impersonate
+from worker.cli import app
 from worker.encrypt_pending import encrypt_pending
 from worker.encryption import EncryptionError, Keyring, MasterKey, new_master_key
 from worker.intake import InboundRecord, store
@@ -148,3 +150,48 @@ async def test_staff_read_ciphertext_only(fresh_db_url: str, repo: Repository) -
         conn.rollback()
     assert len(rows) == 1 and "5550000101" not in rows[0][0]
     assert keys == [(1, False)]  # its admins see that a key exists, never the wrapped key
+
+
+# --- orderflow keys / customers ---------------------------------------------------------------------
+
+
+def test_the_cli_encrypts_pending_plaintext_finds_by_phone_and_rotates_the_master_key(
+    fresh_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, new = new_master_key(), new_master_key()
+    monkeypatch.setenv("DATABASE_URL", fresh_db_url)
+    monkeypatch.setenv("ORDERFLOW_MASTER_KEY", old)
+    monkeypatch.delenv("ORDERFLOW_PREVIOUS_MASTER_KEY", raising=False)
+    distributor(fresh_db_url, "cli-enc")
+    with psycopg.connect(fresh_db_url, autocommit=True) as conn:
+        conn.execute("""insert into customers (distributor_id, name, phone, address)
+                        select id, 'Lupita', '+52 1 55 5000 0101', 'Calle 5 de Mayo 12' from distributors where slug = 'cli-enc'""")
+    runner = CliRunner()
+
+    done = runner.invoke(app, ["keys", "encrypt-pending"])
+    assert done.exit_code == 0, done.output
+    assert "encrypted: 1 customer(s)" in done.output
+    assert plaintext_anywhere(fresh_db_url, "5000") == []
+    found = runner.invoke(app, ["customers", "find", "--distributor", "cli-enc", "--phone", "5215550000101"])
+    assert found.exit_code == 0, found.output
+    assert "5215550000101" in found.output and "Calle 5 de Mayo 12" in found.output
+    missing = runner.invoke(app, ["customers", "find", "--distributor", "cli-enc", "--phone", "5215550000999"])
+    assert "Lupita" not in missing.output
+
+    monkeypatch.setenv("ORDERFLOW_MASTER_KEY", new)
+    refused = runner.invoke(app, ["customers", "find", "--distributor", "cli-enc"])
+    assert refused.exit_code == 1 and "wrapped with" in refused.output  # the old key is not in the environment yet
+    monkeypatch.setenv("ORDERFLOW_PREVIOUS_MASTER_KEY", old)
+    rotated = runner.invoke(app, ["keys", "rotate-master"])
+    assert rotated.exit_code == 0 and "re-wrapped 1 data key(s)" in rotated.output, rotated.output
+    monkeypatch.delenv("ORDERFLOW_PREVIOUS_MASTER_KEY")
+    after = runner.invoke(app, ["customers", "find", "--distributor", "cli-enc"])
+    assert after.exit_code == 0 and "5215550000101" in after.output, after.output
+
+
+def test_without_a_master_key_the_cli_refuses_against_a_database_url(fresh_db_url: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", fresh_db_url)
+    monkeypatch.delenv("ORDERFLOW_MASTER_KEY")
+    result = CliRunner().invoke(app, ["keys", "encrypt-pending"])
+    assert result.exit_code == 2 and "ORDERFLOW_MASTER_KEY is not set" in result.output

@@ -362,3 +362,31 @@ def test_finish_deliveries_reads_deliveries_by_index_only(history_url: str) -> N
     assert [row[0] for row in finished] == [1] * CALLS
     assert [len(row[1]) for row in finished] == [0] * (CALLS - 1) + [1]
     assert scans == no_scans(big)
+
+
+# --- the intake, per message ---------------------------------------------------------------------------------------
+
+
+def test_ingest_message_reads_big_tables_by_index_only(history_url: str) -> None:
+    """New customers and conversations, a known customer, and a repeated delivery: each by key."""
+    big = ("public.messages", "public.conversations", "public.customers", "public.order_attachments")
+    with generic_plans(history_url) as conn:
+        distributor_id = tenant(conn, 4)
+        known_phone_hash = b"\x01" * 32
+        conn.execute("update public.customers set phone_hash = %s where id = (select id from public.customers "
+                     "where distributor_id = %s limit 1)", (known_phone_hash, distributor_id))
+        stored: list[tuple[Any, ...]] = []
+
+        def ingest(i: int) -> None:
+            phone_hash = known_phone_hash if i % 2 else bytes([i + 2]) * 32
+            row = conn.execute(query("ingest_message"), {
+                "distributor_id": distributor_id, "channel": "whatsapp", "provider_message_id": f"wamid.plan.{i % 6}",
+                "handle_hash": f"h1:{i:064x}", "handle_encrypted": b"sealed", "phone_hash": phone_hash,
+                "phone_encrypted": b"sealed", "profile_name": "Tienda", "body": "quiero agua", "kind": "text",
+                "raw_encrypted": b"sealed", "received_at": None, "integration_id": None, "needs_review": False,
+                "review_reasons": [], "attachments": "[]"}).fetchone()
+            stored.append(tuple(row or ()))
+
+        scans = seq_scans_during(conn, ingest, big)
+    assert [created for _, created in stored] == [True] * 6 + [False] * (CALLS - 6)  # the last ones are repeats
+    assert scans == no_scans(big)

@@ -1,4 +1,5 @@
-"""Delivery date words ("mañana", "para el lunes", "pra sexta", "for Thursday") → an ISO date.
+"""Delivery date words ("mañana", "para el lunes", "pra sexta", "for Thursday", "15 de diciembre",
+"Dec 15th") → an ISO date.
 
 Counted from the distributor's local date: "mañana" is today + 1 and a weekday is the next
 such day strictly after today (so "el lunes" said on a Monday means a week later). The
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ai.contract import DeliveryHint
 from ai.normalize import fold
+from ai.pack_units import PACK_WORDS
 
 _PREFIX = (
     r"(?:(?:para|pa|pra|pro|el|este|esta|proximo|proxima|hasta|ate|na|no|nesta|neste|essa|nessa|dia|"
@@ -88,11 +90,45 @@ _DAY_OF_MONTH_RE = _gated(
     r"\b(?:(?:para\s+)?el\s+dia|(?:para\s+o\s+|pro\s+|no\s+)?dia|(?:on|for|by)\s+the)\s+(\d{1,2})(?:st|nd|rd|th)?\b",
     r"(?:dia|the)\s+\d",
 )
+# Month names, folded. Spanish and Portuguese write "15 de diciembre" / "15 de dezembro"; English
+# "December 15", "Dec 15th", "15 December" or "the 15th of December". Short forms that are also
+# words ("mar", "may", "set", "out") only count with "de"/"of" or an ordinal ("may 5th").
+_MONTHS: dict[str, int] = {
+    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7, "agosto": 8,
+    "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
+    "janeiro": 1, "fevereiro": 2, "marco": 3, "maio": 5, "junho": 6, "julho": 7, "setembro": 9, "outubro": 10,
+    "novembro": 11, "dezembro": 12,
+    "january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7, "august": 8, "september": 9,
+    "october": 10, "november": 11, "december": 12,
+}
+_MONTH_SHORT: dict[str, int] = {
+    "ene": 1, "jan": 1, "feb": 2, "fev": 2, "abr": 4, "apr": 4, "jun": 6, "jul": 7, "ago": 8, "aug": 8, "sep": 9,
+    "sept": 9, "oct": 10, "nov": 11, "dic": 12, "dez": 12, "dec": 12,
+}
+_MONTH_WORDS: dict[str, int] = {"mar": 3, "may": 5, "mai": 5, "set": 9, "out": 10}  # also ordinary words
+_MONTH_ANY = {**_MONTHS, **_MONTH_SHORT, **_MONTH_WORDS}
+_MONTH_SAFE = "|".join(sorted({**_MONTHS, **_MONTH_SHORT}, key=len, reverse=True))
+_MONTH_ALL = "|".join(sorted(_MONTH_ANY, key=len, reverse=True))
+_ORDINAL = r"(?:st|nd|rd|th|o|a)"
+_DATE_PREFIX = r"(?:(?:para|pra|el|o|dia|for|on|by|the|entrega|delivery|deliver|until|hasta|ate)\s+)*"
+_DAY_MONTH_RE = _gated(
+    rf"\b{_DATE_PREFIX}(\d{{1,2}}){_ORDINAL}?\s+(?:de\s+|of\s+)({_MONTH_ALL})\b\.?"
+    rf"|\b{_DATE_PREFIX}(\d{{1,2}}){_ORDINAL}?\s+({_MONTH_SAFE})\b\.?",
+    rf"\d{_ORDINAL}?\s+(?:de\s+|of\s+)?(?:{_MONTH_ALL})\b",
+)
+# "December 3 cases of fries": a count of a pack word after the month is a quantity, not a day
+_NOT_A_COUNT = rf"(?!\s*(?:{'|'.join(sorted(map(re.escape, PACK_WORDS), key=len, reverse=True))})\b)"
+_MONTH_DAY_RE = _gated(
+    rf"\b{_DATE_PREFIX}(?:({_MONTH_SAFE})\.?\s+(\d{{1,2}}){_ORDINAL}?\b{_NOT_A_COUNT}"
+    rf"|({_MONTH_ALL})\.?\s+(\d{{1,2}}){_ORDINAL}\b)",
+    rf"(?:{_MONTH_ALL})\.?\s+\d",
+)
 _URGENT_RE = re.compile(_URGENT)
 
 # What the patterns find in a text, before the language and today's date give it a meaning:
 # (kind, start, end, value, second, year). "days": value = days from today; "weekday": value =
-# weekday number; "numeric": value, second, year = the numbers as written; "day": value = day of month.
+# weekday number; "numeric": value, second, year = the numbers as written; "day": value = day of month;
+# "calendar": value = day of month, second = month (named).
 _Hit = tuple[str, int, int, int, int, int | None]
 
 
@@ -152,6 +188,14 @@ def _scan(folded: str) -> list[_Hit]:
         hits.append(("numeric", m.start(), m.end(), int(m.group(1)), int(m.group(2)), year))
     for m in _DAY_OF_MONTH_RE.finditer(folded):
         hits.append(("day", m.start(), m.end(), int(m.group(1)), 0, None))
+    for m in _DAY_MONTH_RE.finditer(folded):
+        day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        hits.append(("calendar", m.start(), m.end(), int(day), _MONTH_ANY[month], None))
+    for m in _MONTH_DAY_RE.finditer(folded):
+        if any(kind == "calendar" and m.start() < end and start < m.end() for kind, start, end, *_ in hits):
+            continue  # "15 December 3 cases": the month belongs to the day before it, not to the count after
+        month, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        hits.append(("calendar", m.start(), m.end(), int(day), _MONTH_ANY[month], None))
     return hits
 
 
@@ -179,6 +223,9 @@ def _find(folded: str, language: str, today: date) -> list[_Found]:
             day, month = (second, value) if language == "en" else (value, second)
             if 1 <= month <= 12:
                 found.append(_Found(start=start, end=end, when=_calendar(today, day, month, year)))
+        elif kind == "calendar":
+            if 1 <= value <= 31:
+                found.append(_Found(start=start, end=end, when=_calendar(today, value, second, None)))
         elif 1 <= value <= 31:
             found.append(_Found(start=start, end=end, when=_calendar(today, value, None, None)))
     return sorted(found, key=lambda f: (f.start, -f.end))

@@ -33,6 +33,16 @@ MX, BR, US = "America/Mexico_City", "America/Sao_Paulo", "America/Chicago"
         ("para el 15/12", "es", MX, "para el 15/12", "2026-12-15"),
         ("for 12/3", "en", US, "for 12/3", "2026-12-03"),
         ("el día 2", "es", MX, "el día 2", "2026-12-02"),
+        ("3 cajas de agua para el 15 de diciembre", "es", MX, "para el 15 de diciembre", "2026-12-15"),
+        ("2 garrafones el 3 de enero", "es", MX, "el 3 de enero", "2027-01-03"),  # January has passed: next year
+        ("4 cajas dic 5", "es", MX, "dic 5", "2026-12-05"),
+        ("manda 3 caixas dia 15 de dezembro", "pt", BR, "dia 15 de dezembro", "2026-12-15"),
+        ("10 fardos pra 2 de janeiro", "pt", BR, "pra 2 de janeiro", "2027-01-02"),
+        ("2 cases of lemons for December 15", "en", US, "for December 15", "2026-12-15"),
+        ("chicken on Dec. 3rd", "en", US, "on Dec. 3rd", "2026-12-03"),
+        ("4 cases of fries by the 15th of December", "en", US, "by the 15th of December", "2026-12-15"),
+        ("May 5th please", "en", US, "May 5th", "2027-05-05"),
+        ("15 December 3 cases fries", "en", US, "15 December", "2026-12-15"),
     ],
 )
 def test_resolves(text: str, language: str, timezone: str, words: str, iso: str) -> None:
@@ -56,6 +66,9 @@ def test_uses_the_distributor_timezone() -> None:
         "por la mañana estoy en la tienda",  # in the morning
         "gloves large x4, exp 09/28",  # a card expiry
         "3 cajas de coca 600",
+        "I may need 5 cases of lettuce",  # "may" is a verb here
+        "a set of 2 knives",
+        "December 3 cases of fries",  # 3 is a count of cases
         "",
     ],
 )
@@ -66,6 +79,14 @@ def test_no_date(text: str) -> None:
 def test_unknown_timezone_falls_back_to_utc() -> None:
     hint = resolve_delivery("hoy", "es", NOW, "Not/AZone")
     assert hint is not None and hint.date == "2026-11-25"
+
+
+def test_a_named_date_is_cut_out_of_the_product_lines() -> None:
+    text = "me mandas 3 cajas de agua para el 15 de diciembre"
+    covered = "".join(text[a:b] for a, b in delivery_spans(text))
+    assert covered.strip() == "para el 15 de diciembre"
+    text = "15 December 3 cases fries"
+    assert "3 cases" not in "".join(text[a:b] for a, b in delivery_spans(text))
 
 
 def test_spans_cover_dates_and_urgency() -> None:

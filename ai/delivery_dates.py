@@ -90,45 +90,59 @@ _DAY_OF_MONTH_RE = _gated(
     r"\b(?:(?:para\s+)?el\s+dia|(?:para\s+o\s+|pro\s+|no\s+)?dia|(?:on|for|by)\s+the)\s+(\d{1,2})(?:st|nd|rd|th)?\b",
     r"(?:dia|the)\s+\d",
 )
-# Month names, folded. Spanish and Portuguese write "15 de diciembre" / "15 de dezembro"; English
-# "December 15", "Dec 15th", "15 December" or "the 15th of December". Short forms that are also
-# words ("mar", "may", "set", "out") only count with "de"/"of" or an ordinal ("may 5th").
-_MONTHS: dict[str, int] = {
-    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7, "agosto": 8,
+# Month names, folded. Spanish and Portuguese write "15 de diciembre" / "15 de dezembro" (always with
+# "de"); English "December 15", "Dec 15th", "15 December" or "the 15th of December". Names that are
+# also ordinary words ("mayo" the mayonnaise, "may", "mar", "set", "out") count only with "de"/"of" or
+# an ordinal ("May 5th"), and only for a date within AMBIGUOUS_WITHIN_DAYS ("2 de mayo" said in
+# November is two cases of mayonnaise). The words stay on one line: "ketchup x 2\nmayo x 2" is a list.
+_MONTHS_ES_PT: dict[str, int] = {
+    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "junio": 6, "julio": 7, "agosto": 8,
     "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
     "janeiro": 1, "fevereiro": 2, "marco": 3, "maio": 5, "junho": 6, "julho": 7, "setembro": 9, "outubro": 10,
     "novembro": 11, "dezembro": 12,
+    "ene": 1, "fev": 2, "abr": 4, "ago": 8, "dic": 12, "dez": 12,
+}
+_MONTHS_EN: dict[str, int] = {
     "january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7, "august": 8, "september": 9,
     "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
 }
-_MONTH_SHORT: dict[str, int] = {
-    "ene": 1, "jan": 1, "feb": 2, "fev": 2, "abr": 4, "apr": 4, "jun": 6, "jul": 7, "ago": 8, "aug": 8, "sep": 9,
-    "sept": 9, "oct": 10, "nov": 11, "dic": 12, "dez": 12, "dec": 12,
-}
-_MONTH_WORDS: dict[str, int] = {"mar": 3, "may": 5, "mai": 5, "set": 9, "out": 10}  # also ordinary words
-_MONTH_ANY = {**_MONTHS, **_MONTH_SHORT, **_MONTH_WORDS}
-_MONTH_SAFE = "|".join(sorted({**_MONTHS, **_MONTH_SHORT}, key=len, reverse=True))
-_MONTH_ALL = "|".join(sorted(_MONTH_ANY, key=len, reverse=True))
+_MONTHS_AMBIGUOUS: dict[str, int] = {"mayo": 5, "may": 5, "mar": 3, "mai": 5, "set": 9, "out": 10}
+AMBIGUOUS_WITHIN_DAYS = 120
+_MONTH_ANY = {**_MONTHS_ES_PT, **_MONTHS_EN, **_MONTHS_AMBIGUOUS}
+
+
+def _names(months: dict[str, int]) -> str:
+    return "|".join(sorted(months, key=len, reverse=True))
+
+
+_SP = r"[ \t]+"  # spaces within a line
 _ORDINAL = r"(?:st|nd|rd|th|o|a)"
-_DATE_PREFIX = r"(?:(?:para|pra|el|o|dia|for|on|by|the|entrega|delivery|deliver|until|hasta|ate)\s+)*"
+_DATE_PREFIX = rf"(?:(?:para|pra|el|o|dia|for|on|by|the|entrega|delivery|deliver|until|hasta|ate){_SP})*"
 _DAY_MONTH_RE = _gated(
-    rf"\b{_DATE_PREFIX}(\d{{1,2}}){_ORDINAL}?\s+(?:de\s+|of\s+)({_MONTH_ALL})\b\.?"
-    rf"|\b{_DATE_PREFIX}(\d{{1,2}}){_ORDINAL}?\s+({_MONTH_SAFE})\b\.?",
-    rf"\d{_ORDINAL}?\s+(?:de\s+|of\s+)?(?:{_MONTH_ALL})\b",
+    rf"\b{_DATE_PREFIX}(\d{{1,2}}){_ORDINAL}?{_SP}(?:de|of){_SP}({_names(_MONTH_ANY)})\b\.?"
+    rf"|\b{_DATE_PREFIX}(\d{{1,2}}){_ORDINAL}?{_SP}({_names(_MONTHS_EN)})\b\.?",
+    rf"\d{_ORDINAL}?{_SP}(?:(?:de|of){_SP})?(?:{_names(_MONTH_ANY)})\b",
 )
 # "December 3 cases of fries": a count of a pack word after the month is a quantity, not a day
 _NOT_A_COUNT = rf"(?!\s*(?:{'|'.join(sorted(map(re.escape, PACK_WORDS), key=len, reverse=True))})\b)"
 _MONTH_DAY_RE = _gated(
-    rf"\b{_DATE_PREFIX}(?:({_MONTH_SAFE})\.?\s+(\d{{1,2}}){_ORDINAL}?\b{_NOT_A_COUNT}"
-    rf"|({_MONTH_ALL})\.?\s+(\d{{1,2}}){_ORDINAL}\b)",
-    rf"(?:{_MONTH_ALL})\.?\s+\d",
+    rf"\b{_DATE_PREFIX}(?:({_names(_MONTHS_EN)})\.?{_SP}(\d{{1,2}}){_ORDINAL}?\b{_NOT_A_COUNT}"
+    rf"|({_names({**_MONTHS_EN, **_MONTHS_AMBIGUOUS})})\.?{_SP}(\d{{1,2}}){_ORDINAL}\b)",
+    rf"(?:{_names(_MONTH_ANY)})\.?{_SP}\d",
+)
+# "this weekend", "el fin de semana", "neste fim de semana": the coming Saturday
+_WEEKEND_RE = _gated(
+    rf"\b{_PREFIX}(?:(?:this|next|the|este|el|proximo|neste|nesse|no|este|o|proximo)\s+)*"
+    r"(?:weekend|fin\s+de\s+semana|finde|fim\s+de\s+semana)\b",
+    r"weekend|fin\s+de\s+semana|finde|fim\s+de\s+semana",
 )
 _URGENT_RE = re.compile(_URGENT)
 
 # What the patterns find in a text, before the language and today's date give it a meaning:
 # (kind, start, end, value, second, year). "days": value = days from today; "weekday": value =
 # weekday number; "numeric": value, second, year = the numbers as written; "day": value = day of month;
-# "calendar": value = day of month, second = month (named).
+# "calendar": value = day of month, second = month (named), year = 1 when the month word is ambiguous.
 _Hit = tuple[str, int, int, int, int, int | None]
 
 
@@ -183,6 +197,8 @@ def _scan(folded: str) -> list[_Hit]:
         hits.append(("weekday", m.start(), m.end(), _PT_WEEKDAYS[m.group(1) or m.group(2)], 0, None))
     for m in _EN_SHORT_RE.finditer(folded):
         hits.append(("weekday", m.start(), m.end(), _EN_SHORT[m.group(1)], 0, None))
+    for m in _WEEKEND_RE.finditer(folded):
+        hits.append(("weekday", m.start(), m.end(), 5, 0, None))
     for m in _NUMERIC_RE.finditer(folded):
         year = int(m.group(3)) if m.group(3) else None
         hits.append(("numeric", m.start(), m.end(), int(m.group(1)), int(m.group(2)), year))
@@ -190,12 +206,12 @@ def _scan(folded: str) -> list[_Hit]:
         hits.append(("day", m.start(), m.end(), int(m.group(1)), 0, None))
     for m in _DAY_MONTH_RE.finditer(folded):
         day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        hits.append(("calendar", m.start(), m.end(), int(day), _MONTH_ANY[month], None))
+        hits.append(("calendar", m.start(), m.end(), int(day), _MONTH_ANY[month], int(month in _MONTHS_AMBIGUOUS)))
     for m in _MONTH_DAY_RE.finditer(folded):
         if any(kind == "calendar" and m.start() < end and start < m.end() for kind, start, end, *_ in hits):
             continue  # "15 December 3 cases": the month belongs to the day before it, not to the count after
         month, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        hits.append(("calendar", m.start(), m.end(), int(day), _MONTH_ANY[month], None))
+        hits.append(("calendar", m.start(), m.end(), int(day), _MONTH_ANY[month], int(month in _MONTHS_AMBIGUOUS)))
     return hits
 
 
@@ -224,8 +240,9 @@ def _find(folded: str, language: str, today: date) -> list[_Found]:
             if 1 <= month <= 12:
                 found.append(_Found(start=start, end=end, when=_calendar(today, day, month, year)))
         elif kind == "calendar":
-            if 1 <= value <= 31:
-                found.append(_Found(start=start, end=end, when=_calendar(today, value, second, None)))
+            when = _calendar(today, value, second, None) if 1 <= value <= 31 else None
+            if when is not None and (not year or (when - today).days <= AMBIGUOUS_WITHIN_DAYS):
+                found.append(_Found(start=start, end=end, when=when))
         elif 1 <= value <= 31:
             found.append(_Found(start=start, end=end, when=_calendar(today, value, None, None)))
     return sorted(found, key=lambda f: (f.start, -f.end))

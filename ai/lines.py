@@ -36,6 +36,7 @@ from ai.vocabulary import (
     EACH_WORDS,
     FILLERS,
     INTRO_CUES,
+    WEAK_CORRECTIONS,
     first_words,
     starts_with,
 )
@@ -61,7 +62,13 @@ class Sentence:
     terminator: str = ""  # what ended it: "?", "!", ".", ":", newline ...
 
 
-_PERSON_PLACEHOLDER = re.compile(r"<PERSON>")  # a name: blanked, it does not end a clause ("soy <PERSON> de ...")
+# A name, with the title before it ("don <PERSON>", "Mrs. <PERSON>"): blanked, it does not end a
+# clause ("soy <PERSON> de ..."); a title left behind would read as a product word ("don" julio).
+_PERSON_PLACEHOLDER = re.compile(
+    r"(?:\b(?:don|dona|doña|sr|sra|srta|senor|señor|senora|señora|seu|senhor|senhora|mr|mrs|ms|miss|sir)\.?\s+)?"
+    r"<PERSON>",
+    re.IGNORECASE,
+)
 _SCRUB_PATTERNS = (
     re.compile(r"<(?!PERSON>)[A-Z_]+>"),  # other redaction placeholders end a clause
     re.compile(r"\S+@\S+"),
@@ -69,6 +76,15 @@ _SCRUB_PATTERNS = (
     re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=(?:[A-Za-z0-9]*[A-Za-z]){3})[A-Za-z0-9]{10,}\b"),  # RFC, CURP ...
     re.compile(r"(?:R\$|US\$|\$|€)\s?\d[\d.,]*"),
     re.compile(r"\b\d{1,2}:\d{2}\s*(?:am|pm|hrs|h)?\b|\b\d{1,2}\s*(?:am|pm)\b", re.IGNORECASE),
+)
+# A US-style street address ("to 77 Oak Street, Suite 2", "4410 W Lake Ave"), in case PII redaction
+# missed it: a house number, one to three words, a street suffix. Not a count of a pack word
+# ("12 packs of street taco tortillas").
+_STREET_ADDRESS = re.compile(
+    rf"\b\d{{1,6}}\s+(?!(?:{'|'.join(sorted(map(re.escape, PACK_WORDS), key=len, reverse=True))}|of)\b)"
+    r"(?:[A-Za-z]+\.?\s+){1,3}(?:street|avenue|ave|road|rd|boulevard|blvd|lane|drive|court|parkway|highway|hwy)\b"
+    r"(?:\.?,?\s*(?:suite|ste|apt|unit|#)\s*\w+)?",
+    re.IGNORECASE,
 )
 _ADDRESS_STARTS = first_words(ADDRESS_CUES)
 _CLAUSE_STARTS = first_words(INTRO_CUES) | first_words(CONTACT_CUES)
@@ -102,6 +118,8 @@ def scrub(text: str) -> str:
     for m in _DIGIT_RUN.finditer(text):
         if sum(c.isdigit() for c in m.group(0)) >= MIN_SCRUBBED_DIGITS:
             _blank(chars, m.start(), m.end(), ",")
+    for m in _STREET_ADDRESS.finditer(text):
+        _blank(chars, m.start(), m.end(), ",")
     for start, end in delivery_spans(text):
         _blank(chars, start, end)
     return "".join(chars)
@@ -205,7 +223,7 @@ def _segments(tokens: list[Token]) -> Iterator[_Segment]:
         token = tokens[i]
         correction = starts_with(words, i, CORRECTION_CUES) if words[i] in _CORRECTION_STARTS else None
         boundary_after = False
-        if correction is not None and (i == 0 or tokens[i - 1].kind == SEP or words[i] != "mejor"):
+        if correction is not None and (i == 0 or tokens[i - 1].kind == SEP or words[i] not in WEAK_CORRECTIONS):
             if current:
                 yield _Segment(tokens=current, joined=joined, corrects=corrects)
             current, joined, corrects, pending_correction = [], False, False, True

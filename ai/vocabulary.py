@@ -71,7 +71,7 @@ FILLERS = frozenset(
     do does have has any carry tienen tienes tiene hay manejan venden tem voces vcs vc voce if so then entonces
     entao cuanto cuesta cuestan how much is quanto custa custam price precio preco valor
     puedes pueden podrias podrian puede pode podem poderia si ok oki va listo ai aqui lo siguiente
-    following these this esto isso isto uns umas aprox aproximadamente about around approximately
+    following these this esto isso isto uns umas aprox aproximadamente about around approximately nao
     """.split()
 )
 
@@ -193,7 +193,8 @@ CONTACT_CUES = _cues(
     """
 )
 
-# Self-corrections: the line before the cue is replaced by the one after it.
+# Self-corrections: the line before the cue is replaced by the one after it. The words of
+# WEAK_CORRECTIONS ("mejor", "melhor", "actually") correct only right after a comma or at the start.
 CORRECTION_CUES = _cues(
     """
     digo
@@ -203,22 +204,33 @@ CORRECTION_CUES = _cues(
     perdon
     no mejor
     o mejor
+    mejor que sean
+    mejor que sea
+    no mejor que sean
     mejor
     corrijo
     correccion
     i mean
     sorry i mean
     make that
+    make it
+    actually make it
+    actually make that
+    actually
     scratch that
     correction
     no wait
     quer dizer
     ou melhor
+    melhor
+    nao melhor
     na verdade
     desculpa
     corrigindo
     """
 )
+
+WEAK_CORRECTIONS = frozenset({"mejor", "melhor", "actually"})
 
 __all__ = [
     "ABBREVIATIONS",
@@ -230,6 +242,7 @@ __all__ = [
     "FILLERS",
     "INTRO_CUES",
     "QUALIFIERS",
+    "WEAK_CORRECTIONS",
     "first_words",
     "starts_with",
 ]

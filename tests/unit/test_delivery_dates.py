@@ -35,13 +35,13 @@ MX, BR, US = "America/Mexico_City", "America/Sao_Paulo", "America/Chicago"
         ("el día 2", "es", MX, "el día 2", "2026-12-02"),
         ("3 cajas de agua para el 15 de diciembre", "es", MX, "para el 15 de diciembre", "2026-12-15"),
         ("2 garrafones el 3 de enero", "es", MX, "el 3 de enero", "2027-01-03"),  # January has passed: next year
-        ("4 cajas dic 5", "es", MX, "dic 5", "2026-12-05"),
+        ("4 cajas para el 5 de dic", "es", MX, "para el 5 de dic", "2026-12-05"),
         ("manda 3 caixas dia 15 de dezembro", "pt", BR, "dia 15 de dezembro", "2026-12-15"),
         ("10 fardos pra 2 de janeiro", "pt", BR, "pra 2 de janeiro", "2027-01-02"),
         ("2 cases of lemons for December 15", "en", US, "for December 15", "2026-12-15"),
         ("chicken on Dec. 3rd", "en", US, "on Dec. 3rd", "2026-12-03"),
         ("4 cases of fries by the 15th of December", "en", US, "by the 15th of December", "2026-12-15"),
-        ("May 5th please", "en", US, "May 5th", "2027-05-05"),
+        ("Mar 3rd please", "en", US, "Mar 3rd", "2027-03-03"),  # an ambiguous word, with an ordinal, 98 days ahead
         ("15 December 3 cases fries", "en", US, "15 December", "2026-12-15"),
     ],
 )
@@ -69,6 +69,9 @@ def test_uses_the_distributor_timezone() -> None:
         "I may need 5 cases of lettuce",  # "may" is a verb here
         "a set of 2 knives",
         "December 3 cases of fries",  # 3 is a count of cases
+        "quiero 2 de mayo y 3 de catsup",  # mayonnaise: May 2 would be five months ahead
+        "ketchup x 2\nmayo x 2",  # a list, not "2 May"
+        "May 5th please",  # five months ahead: not a delivery date
         "",
     ],
 )

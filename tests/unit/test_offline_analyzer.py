@@ -20,6 +20,11 @@ DEV_MIN_LINE_F1 = 1.0
 EXTRA_MIN_INTENT_ACCURACY = 1.0
 EXTRA_MIN_LINE_F1 = 1.0
 EXTRA_CASES = Path(__file__).parent / "fixtures" / "offline_extra_cases.jsonl"
+# 150 cases written by a helper who had not read the analyzer (intent and lines labelled; its pii
+# labels are left empty, so only intent and lines are judged): 0.977 line F1 when written, 1.000
+# after the generic fixes it led to (corrections in pt/en, titles before names, month names, weekends).
+BLIND_CASES = Path(__file__).parent / "fixtures" / "offline_blind_cases.jsonl"
+CASE_FILES = [pytest.param(EXTRA_CASES, id="extra"), pytest.param(BLIND_CASES, id="blind")]
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
@@ -53,14 +58,16 @@ async def test_dev_cases(eval_dir: Path, analyzer: OfflineAnalyzer) -> None:
     assert_scores(report, DEV_MIN_INTENT_ACCURACY, DEV_MIN_LINE_F1)
 
 
-async def test_extra_cases(eval_dir: Path, analyzer: OfflineAnalyzer) -> None:
-    report = await run_eval_async(EXTRA_CASES, eval_dir, analyzer=analyzer)
+@pytest.mark.parametrize("cases", CASE_FILES)
+async def test_extra_cases(cases: Path, eval_dir: Path, analyzer: OfflineAnalyzer) -> None:
+    report = await run_eval_async(cases, eval_dir, analyzer=analyzer)
     assert report.cases >= 30
     assert_scores(report, EXTRA_MIN_INTENT_ACCURACY, EXTRA_MIN_LINE_F1)
 
 
-def test_extra_cases_have_the_eval_shape() -> None:
-    for raw in EXTRA_CASES.read_text(encoding="utf-8").splitlines():
+@pytest.mark.parametrize("cases", CASE_FILES)
+def test_extra_cases_have_the_eval_shape(cases: Path) -> None:
+    for raw in cases.read_text(encoding="utf-8").splitlines():
         case = json.loads(raw)
         assert set(case) == {"id", "distributor", "text", "expect"}
         assert case["id"].split("-")[1] in {"es", "en", "pt"}
@@ -224,3 +231,24 @@ def test_safety_net_leaves_non_lines_out(analyzer: OfflineAnalyzer, text: str) -
     analysis = analyzer.analyze_text(request(text, BY_WEIGHT))
     assert [line.sku for line in analysis.lines] in (["QS-OAX"], ["LK-BEF-BRK"])
     assert not any(reason.startswith("unmatched") for reason in analysis.review_reasons)
+
+
+@pytest.mark.parametrize(("text", "distributor", "sku", "quantity"), [
+    ("Manda 3 caixas de heineken, não, melhor 5", "sol", "SOL-HEIN-600-24", 5.0),
+    ("Send 4 cases of large eggs, actually make it 6", "northwind", "NW-EGG-LG-15DZ", 6.0),
+    ("4 cases of large eggs, make it 6", "northwind", "NW-EGG-LG-15DZ", 6.0),
+    ("me mandas 1 caja de doritos... no, mejor que sean 3", "valle", "DOR-NAC-40", 3.0),
+    ("I actually need 3 cases of large eggs", "northwind", "NW-EGG-LG-15DZ", 3.0),  # not a correction
+])
+async def test_self_corrections_keep_the_last_quantity(
+    text: str, distributor: str, sku: str, quantity: float, analyzer: OfflineAnalyzer, eval_dir: Path
+) -> None:
+    catalog = load_catalog_file(eval_dir / f"catalog-{distributor}.json")
+    lines = (await analyzer.analyze(request(text, catalog))).analysis.lines
+    assert [(line.sku, line.quantity) for line in lines] == [(sku, quantity)]
+
+
+async def test_a_title_before_a_redacted_name_is_not_a_product(analyzer: OfflineAnalyzer, valle: Catalog) -> None:
+    text = "Hola don <PERSON>, para mañana: 3 cartones de corona. Gracias"  # "don" would read as Don Julio
+    lines = (await analyzer.analyze(request(text, valle))).analysis.lines
+    assert [line.quantity for line in lines] == [3.0] and lines[0].sku is not None and "DJ" not in lines[0].sku

@@ -40,8 +40,9 @@ CUED_TITLE = (
     r"(?:(?:(?i:la|el|o|a)[ \t]+)?(?i:señora|señor|senora|senor|senhora|senhor|sra|sr|srta|don|doña|dona|seu"
     r"|lic|ing|mr|mrs|ms|miss)\.?[ \t]+)"
 )
-END_OF_LINE = r"(?=[ \t]*[.!]*[ \t]*(?:\n|\Z))"
-TRAILER = r"(?=[\s.!\p{So}\p{Sk}\p{Cf}]*\Z)"  # only punctuation, emoji or space until the end
+PHONE_TAIL = r"(?:[ \t]*[,;/|:\-–—]?[ \t]*\+?\(?\d[\d \t().\-]{6,}\d)?"  # "- Dana, 555-867-5309"
+END_OF_LINE = rf"(?={PHONE_TAIL}[ \t]*[.!]*[ \t]*(?:\n|\Z))"
+TRAILER = rf"(?={PHONE_TAIL}[\s.!\p{{So}}\p{{Sk}}\p{{Cf}}]*\Z)"  # only a phone, punctuation, emoji or space until the end
 
 INTRODUCTION_CUES = (
     r"soy|me llamo|mi nombre es|le habla|les habla|te habla|habla|le escribe|les escribe|te escribe"

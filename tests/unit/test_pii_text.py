@@ -44,6 +44,8 @@ def found(detector: PiiDetector, text: str, language: str) -> list[tuple[str, st
         ("en", "Best regards, John Smith", "John Smith"),
         ("es", "Saludos cordiales,\nAna López", "Ana López"),
         ("pt", "Aqui é a Dona Maria do mercadinho", "Maria"),
+        ("en", "2 cases boneless chicken please, thx - Dana, 555-867-5309", "Dana"),  # a signature with a phone
+        ("es", "3 cajas de coca. Saludos, Martha López 55 1234 5678", "Martha López"),
     ],
 )
 def test_names_after_a_cue(detector: PiiDetector, language: str, text: str, name: str) -> None:

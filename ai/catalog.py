@@ -22,6 +22,7 @@ class Product:
 @dataclass(frozen=True, kw_only=True)
 class Catalog:
     distributor: str  # slug or id: whatever the caller keys catalogs by
+    distributor_name: str = ""  # "Distribuidora El Valle": customers greet it ("Hola Valle")
     products: tuple[Product, ...]
     timezone: str = "UTC"
     locale: str = "es-MX"
@@ -54,6 +55,7 @@ def load_catalog_file(path: Path) -> Catalog:
     )
     return Catalog(
         distributor=meta["slug"],
+        distributor_name=meta.get("name", ""),
         products=products,
         timezone=meta.get("timezone", "UTC"),
         locale=meta.get("locale", "es-MX"),

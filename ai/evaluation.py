@@ -16,7 +16,7 @@ import asyncio
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,7 +45,7 @@ class Finding(Protocol):
 
 
 class PiiDetectorLike(Protocol):
-    def detect(self, text: str, language: str) -> Sequence[Finding]: ...
+    def detect(self, text: str, language: str, *, not_names: Collection[str] = ()) -> Sequence[Finding]: ...
 
 
 Redactor = Callable[[str, Sequence[Any]], str]
@@ -253,6 +253,13 @@ def _default_redactor() -> Redactor:
     return redact
 
 
+def _own_words(catalogs: dict[str, Catalog]) -> dict[str, frozenset[str]]:
+    """Each distributor's name and brands, which a greeting or an honorific does not make a person."""
+    from ai.pii_names import catalog_vocabulary
+
+    return {slug: catalog_vocabulary(catalog) for slug, catalog in catalogs.items()}
+
+
 async def run_eval_async(
     cases_path: Path,
     catalogs_dir: Path,
@@ -265,6 +272,7 @@ async def run_eval_async(
     analyzer = analyzer or _default_analyzer()
     redact = (redactor or _default_redactor()) if pii_detector is not None else None
     catalogs = load_catalogs(catalogs_dir)
+    own_words = _own_words(catalogs) if pii_detector is not None else {}
     intent: dict[str, Accuracy] = {}
     lines: dict[str, Counts] = {}
     pii: dict[str, dict[str, SpanCounts]] = {}
@@ -282,7 +290,7 @@ async def run_eval_async(
         analysed_text = text
         if pii_detector is not None and redact is not None:
             detected_language = detect_language(text, default=_locale_language(catalog))
-            findings = list(pii_detector.detect(text, detected_language))
+            findings = list(pii_detector.detect(text, detected_language, not_names=own_words[case["distributor"]]))
             analysed_text = redact(text, findings)
             scores = score_pii(text, case["expect"].get("pii", []), findings)
             for scope in scopes:

@@ -2,7 +2,7 @@
 
 `PiiDetector` runs a Presidio AnalyzerEngine that needs no model download: spaCy's blank
 tokenizers (`ai.pii_nlp`) feed Presidio's context enhancer, and the entities come from checked
-pattern recognizers (`ai.pii_recognizers`: phones, e-mail, cards, RFC/CURP/CPF/CNPJ) and cue-based
+pattern recognizers (`ai.pii_recognizers`: phones, e-mail, cards, RFC/CURP/CPF/CNPJ/SSN) and cue-based
 ones (`ai.pii_names`, `ai.pii_addresses`). bench/pii_nlp_compare.py measures this set-up against
 spaCy NER models and shows why it is the default.
 
@@ -14,7 +14,7 @@ tokenizer and stop words. Findings are stored as spans, never as text (`PiiFindi
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
@@ -23,8 +23,8 @@ from presidio_analyzer.nlp_engine import NlpEngine
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from ai.pii_addresses import AddressRecognizer
-from ai.pii_names import PersonRecognizer
-from ai.pii_nlp import TokenizerNlpEngine, spacy_ner_engine
+from ai.pii_names import PersonRecognizer, weak_cue
+from ai.pii_nlp import TokenizerNlpEngine, fold, spacy_ner_engine
 from ai.pii_recognizers import structured_recognizers
 
 CATEGORIES = ("PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "ADDRESS", "NATIONAL_ID", "CREDIT_CARD")
@@ -39,6 +39,7 @@ CATEGORY_OF_ENTITY: Mapping[str, str] = {
     "MX_CURP": "NATIONAL_ID",
     "BR_CPF": "NATIONAL_ID",
     "BR_CNPJ": "NATIONAL_ID",
+    "US_SSN": "NATIONAL_ID",
 }
 DEFAULT_LANGUAGES = ("es", "en", "pt")
 # Recognizers score a checked, well-formed match >= 0.55 on its own; a bare or unchecked one scores
@@ -123,14 +124,20 @@ class PiiDetector:
         base = language.split("-")[0].split("_")[0].lower()
         return base if base in self.languages else self.languages[0]
 
-    def detect(self, text: str, language: str) -> list[PiiFinding]:
-        """Non-overlapping findings in `text`, sorted by start."""
+    def detect(self, text: str, language: str, *, not_names: Collection[str] = ()) -> list[PiiFinding]:
+        """Non-overlapping findings in `text`, sorted by start.
+
+        `not_names`: folded words of the distributor's name and brands (`ai.pii_names.vocabulary_words`);
+        a name found only by a weak cue ("Hola Valle", "don Julio") made of them alone is not a person."""
         if not text.strip():
             return []
         lang = self.language_for(language)
         results = self._engine.analyze(
             text=text, language=lang, entities=self._entities, score_threshold=self.score_threshold
         )
+        if not_names:
+            results = [r for r in results if not (r.entity_type == "PERSON" and weak_cue(r)
+                                                   and set(fold(text[r.start : r.end]).split()) <= set(not_names))]
         return [to_finding(result) for result in non_overlapping(results)]
 
 

@@ -4,7 +4,7 @@ An address is a core and an optional tail:
 - core, es/pt: a street type, a capitalised street name and a house number
   ("Av. Insurgentes Sur 1234", "Calle 5 de Mayo #23", "Rua Augusta 1500", "Av. Paulista, 1578");
 - core, en: a house number, an optional direction, capitalised words and a street suffix
-  ("1458 W Fulton St", "220 N Michigan Ave");
+  ("1458 W Fulton St", "220 N Michigan Ave"), or a numbered route ("9801 Highway 290 E");
 - core after a delivery cue, without a street type ("entregar en Insurgentes Sur 1234");
 - tail: interior/suite, colonia/bairro, postal code, city and state pieces, each after a comma,
   dash or space (", Col. Del Valle", " - Bela Vista, São Paulo - SP", ", Chicago, IL 60607").
@@ -50,6 +50,7 @@ EN_SUFFIXES = (
     r"street|st|avenue|ave|boulevard|blvd|road|rd|drive|dr|lane|ln|way|court|ct|place|pl|parkway|pkwy"
     r"|highway|hwy|terrace|ter|circle|cir|square|sq|trail|trl|plaza|pike|expressway|expy|route|rte"
 )
+EN_ROUTES = r"Highway|HWY|Hwy|Route|Rte|Road|Rd"  # numbered, capitalised: "9801 Highway 290 E"
 DELIVERY_CUES = (
     r"entregar en|entregar na|entregar no|entrega en|entrega na|entrega no|enviar a|llevar a|dirección"
     r"|direccion|domicilio|endereço|endereco|address|deliver to|ship to|delivery to"
@@ -73,6 +74,9 @@ ADDRESS_PATTERNS = (
      STREET_SCORE),
     ("street_en", rf"(?<![\p{{L}}\d#\-/.,$])(?P<core>\d{{1,6}}[A-Za-z]?[ \t]+(?:{EN_DIRECTION}[ \t]+)?"
      rf"(?:{EN_WORD}[ \t]+){{1,4}}(?i:{EN_SUFFIXES})\.?(?![\p{{L}}\d])){TAIL}", STREET_SCORE),
+    ("highway_en", rf"(?<![\p{{L}}\d#\-/.,$])(?P<core>\d{{3,6}}[ \t]+(?:{EN_DIRECTION}[ \t]+)?"
+     rf"(?:(?:State|US|U\.S\.|County|Farm[ \t]+to[ \t]+Market|FM|Interstate|I-)[ \t]*)?"
+     rf"(?:{EN_ROUTES})[ \t]*\d{{1,4}}[A-Z]?(?:[ \t]+{EN_DIRECTION})?(?![\p{{L}}\d])){TAIL}", STREET_SCORE),
     ("delivery_cue", rf"(?<!\w)(?i:{DELIVERY_CUES})[ \t]*:?[ \t]+(?:(?i:la|el|a|o)[ \t]+)?"
      rf"(?P<core>{STREET_NAME}[ \t]*,?[ \t]*{HOUSE_NUMBER}){TAIL}", CUED_SCORE),
     ("area", rf"(?<![\p{{L}}\d])(?P<core>{AREA}|(?i:c\.[ \t]?p\.|cp|cep)[ \t]*:?[ \t]*\d{{5}}(?:-?\d{{3}})?(?!\d)){TAIL}",

@@ -9,12 +9,14 @@ catalog locale ("es-MX" -> "es"), read from `catalog-<slug>.json` beside the cas
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from ai.catalog import load_catalog_file
 from ai.pii import CATEGORIES, PiiFinding
+from ai.pii_names import catalog_vocabulary
 
 CATALOG_GLOB = "catalog-*.json"
 FALLBACK_LANGUAGE = "es"  # for a distributor without a catalog file
@@ -66,7 +68,7 @@ class Scorecard:
 
 
 class Detector(Protocol):
-    def detect(self, text: str, language: str) -> list[PiiFinding]: ...
+    def detect(self, text: str, language: str, *, not_names: Collection[str] = ()) -> list[PiiFinding]: ...
 
 
 def load_cases(path: Path) -> list[LabelledCase]:
@@ -95,14 +97,27 @@ def distributor_languages(eval_dir: Path) -> dict[str, str]:
     return languages
 
 
+def distributor_vocabularies(eval_dir: Path) -> dict[str, frozenset[str]]:
+    """{distributor slug: its name and brand words} from the catalogs, as the worker builds them."""
+    catalogs = (load_catalog_file(path) for path in sorted(eval_dir.glob(CATALOG_GLOB)))
+    return {catalog.distributor: catalog_vocabulary(catalog) for catalog in catalogs}
+
+
 def overlaps(finding: PiiFinding, span: LabelledSpan) -> bool:
     return finding.category == span.category and finding.start < span.end and span.start < finding.end
 
 
-def score(detector: Detector, cases: Iterable[LabelledCase], languages: Mapping[str, str]) -> Scorecard:
+def score(
+    detector: Detector,
+    cases: Iterable[LabelledCase],
+    languages: Mapping[str, str],
+    own_words: Mapping[str, Collection[str]] | None = None,
+) -> Scorecard:
+    """`own_words`: {distributor: its name and brand words}, as the worker passes them (`not_names`)."""
     card = Scorecard()
     for case in cases:
-        findings = detector.detect(case.text, languages.get(case.distributor, FALLBACK_LANGUAGE))
+        findings = detector.detect(case.text, languages.get(case.distributor, FALLBACK_LANGUAGE),
+                                   not_names=(own_words or {}).get(case.distributor, ()))
         score_case(card, case, findings)
     return card
 

@@ -1,16 +1,22 @@
 """Person names from the words people put around them, without a named-entity model.
 
-A name is one to four capitalised words ("Carmen Ruiz", "João da Silva", "O'Brien") right after a
-cue: an introduction ("soy", "me llamo", "aqui é o", "meu nome é", "this is", "my name is"), a
-sign-off at the end of a line ("Saludos, María", "Thanks, Kevin", "Abraço, Carlos"), a dash
-signature at the end of the message ("- Mike Johnson"), a greeting ("Hola Pedro,"), a title
-("Sr. López", "Mrs. Kim") or a contact phrase ("ask for Maria", "falar com a Ana", "recibe: Juan").
+A name is one to four capitalised words ("Carmen Ruiz", "João da Silva", "O'Brien", "Ma. Guadalupe
+Hernández de la Cruz") right after a cue: an introduction ("soy", "me llamo", "aqui é o", "this
+is", "name on file is"), a sign-off at the end of a line ("Saludos, María", "Thanks, Kevin"), a dash
+signature at the end of the message ("- Mike Johnson"), a greeting ("Hola Pedro,"), a title or an
+honorific ("Sr. López", "don Chuy", "seu Zé!"), a contact phrase ("ask for Maria", "recibe: Juan",
+"Owner: Dwayne"), a relation ("mi hijo Luis", "my son Kevin", "meu sócio Rafael"), data after a
+colon ("mis datos: José Torres, CURP ..."), or before "here"/"aquí" or a receiving verb ("Carlos
+here", "Jamal will sign for it").
 
 Shop messages are full of capitalised brands and shop names ("Don Julio", "La Esperanza", "Rosie's
 Diner", "Blue Door Cafe"), so a capitalised word is never enough on its own: the cue is required, a
 candidate stops at a common word ("Hola", "Gracias", "Lunes", "Pedido" ...), and it is dropped when
 it runs straight into a business word ("Cafe", "Tienda", "Bar" ...) or ends in a possessive "'s".
-Lower-case names ("soy carmen") are not found: with no model, nothing tells them from other words.
+Greetings, honorifics and contact cues also come before the distributor's own name and brands
+("Hola Valle", "Oi Sol"): the caller passes those words (`vocabulary_words`) and such names go.
+A lower-case word is a name only after a cue and only when it is a known given name
+(ai.pii_first_names): "soy pedro", "hey its dave", "carlos here"; "soy el encargado" is not.
 """
 
 from __future__ import annotations
@@ -19,20 +25,31 @@ import regex as re
 from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from ai.catalog import Catalog
+from ai.pii_first_names import is_first_name
 from ai.pii_nlp import fold
 from ai.pii_recognizers import recognizer_result
 
 ENTITY = "PERSON"
-INTRODUCTION_SCORE = 0.85  # "soy Carmen Ruiz", "this is Sarah"
+INTRODUCTION_SCORE = 0.85  # "soy Carmen Ruiz", "this is Sarah", "sou o joão"
 TITLE_SCORE = 0.75  # "Sr. López"
-SIGNATURE_SCORE = 0.7  # "- Mike Johnson" at the end, "Thanks, Kevin"
-CONTACT_SCORE = 0.7  # "ask for Maria", "recibe: Juan"
+SIGNATURE_SCORE = 0.7  # "- Mike Johnson" at the end, "Thanks, Kevin", "Carlos here"
+CONTACT_SCORE = 0.7  # "ask for Maria", "recibe: Juan", "mi hijo Luis", "Jamal will sign"
+HONORIFIC_SCORE = 0.65  # "don Chuy", "seu Zé!": also how brands are written ("Don Julio")
 GREETING_SCORE = 0.6  # "Hola Pedro,"
+# Cues that also precede the distributor's own name or its brands ("Hola Valle", "don Julio"):
+# detect(..., not_names=...) drops their names when every word of them is one of those.
+WEAK_CUES = frozenset({"greeting", "honorific", "contact"})
+CUE_KEY = "cue"  # the cue pattern a PERSON result came from, in its recognition_metadata
 
-# One capitalised word: "Carmen", "João", "O'Brien", "Jean-Luc", "Zé".
-WORD = r"\p{Lu}(?:\p{Ll}+|['’]\p{Lu}\p{Ll}+)(?:-\p{Lu}\p{Ll}+)?(?![\p{L}\d])"
+# One capitalised word: "Carmen", "João", "O'Brien", "McAllister", "Jean-Luc", "Zé".
+WORD = r"\p{Lu}(?:\p{Ll}+(?:\p{Lu}\p{Ll}+)?|['’]\p{Lu}\p{Ll}+)(?:-\p{Lu}\p{Ll}+)?(?![\p{L}\d])"
+INITIAL = r"\p{Lu}\p{Ll}?\.(?!\p{L})"  # "J.", "Ma.": only inside a name, before another word
 PARTICLE = r"(?:de la|de los|del|de|da|das|do|dos|van|von|di)"
-NAME = rf"{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?{WORD}){{0,3}}"
+NAME = rf"(?:{INITIAL}[ \t]+)?{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?(?:{INITIAL}[ \t]+)?{WORD}){{0,3}}"
+# A given name in lower case ("soy pedro"): only where a cue stands, and only if it is a known
+# given name (ai.pii_first_names); patterns with it name the group "lower".
+LOWER_NAME = r"(?P<lower>\p{Ll}[\p{Ll}'’]+)(?![\p{L}\d])"
 PARTICLES = frozenset({"de", "la", "los", "del", "da", "das", "do", "dos", "van", "von", "di"})
 TITLE = r"(?:Sr|Sra|Srta|Lic|Ing|Mr|Mrs|Ms|Miss)\.?"  # alone, case-sensitive; not "Don"/"Dona": brands
 # After a cue any title will do, with its article: "soy la señora Martínez", "falar com o seu João".
@@ -40,16 +57,24 @@ CUED_TITLE = (
     r"(?:(?:(?i:la|el|o|a)[ \t]+)?(?i:señora|señor|senora|senor|senhora|senhor|sra|sr|srta|don|doña|dona|seu"
     r"|lic|ing|mr|mrs|ms|miss)\.?[ \t]+)"
 )
+ARTICLE = r"(?:(?i:o|a|el|la)[ \t]+)"
 PHONE_TAIL = r"(?:[ \t]*[,;/|:\-–—]?[ \t]*\+?\(?\d[\d \t().\-]{6,}\d)?"  # "- Dana, 555-867-5309"
-END_OF_LINE = rf"(?={PHONE_TAIL}[ \t]*[.!]*[ \t]*(?:\n|\Z))"
+END_OF_LINE = rf"(?={PHONE_TAIL}[ \t]*[.!]*[ \t]*(?:\n|\Z|\|))"  # "| 9801 Highway 290 E": a signature block
 TRAILER = rf"(?={PHONE_TAIL}[\s.!\p{{So}}\p{{Sk}}\p{{Cf}}]*\Z)"  # only a phone, punctuation, emoji or space until the end
+CLAUSE_START = r"(?:^|(?<=[.!?,;:][ \t]*)|(?<=^[ \t]+))"  # a line, sentence or clause begins
+CLAUSE_END = r"(?=[ \t]*(?:[,.!;:\-–—]|\n|\Z))"
 
 INTRODUCTION_CUES = (
     r"soy|me llamo|mi nombre es|le habla|les habla|te habla|habla|le escribe|les escribe|te escribe"
-    r"|de parte de|a nombre de|this is|it's|it’s|it is|i'm|i’m|i am|my name is|my name's|name is|me chamo"
-    r"|meu nome é|meu nome e"
+    r"|de parte de|a nombre de|en nombre de|aquí|aqui|this is|it's|it’s|it is|i'm|i’m|i am|my name is"
+    r"|my name's|name is|name on file is|name on the account is|in the name of|under the name"
+    r"|me chamo|meu nome é|meu nome e|no nome de|em nome de"
 )
 PT_INTRODUCTION_CUES = r"aqui é|aqui e|aqui quem fala é|quem fala é|quem fala|fala|sou"  # may take "o"/"a"
+LOWER_INTRODUCTION_CUES = (  # where a lower-case given name is still a name: "soy pedro", "hey its dave"
+    r"soy|me llamo|mi nombre es|habla|sou|me chamo|meu nome é|meu nome e|aqui é|aqui e|quem fala é"
+    r"|its|it's|it’s|it is|i'm|i’m|im|i am|this is|my name is|my name's"
+)
 SIGN_OFFS = (
     r"gracias|muchas gracias|mil gracias|saludos|saludos cordiales|un saludo|atte|att|atentamente|thanks"
     r"|thank you|thanks a lot|thx|ty|cheers|regards|best regards|kind regards|best|obrigado|obrigada"
@@ -60,21 +85,54 @@ GREETINGS = r"hola|hi|hey|hello|oi|olá|ola|buen día|buen dia|buenos días|buen
 CONTACT_CUES = (
     r"ask for|call|text|attn|attention|contact|preguntar por|pregunten por|pregunta por|buscar a|hablar con"
     r"|llamar a|atención|contacto|recibe|quien recibe|entregar a|nombre|falar com|procurar|perguntar por"
-    r"|ligar para|contato|quem recebe|nome|name"
+    r"|ligar para|contato|quem recebe|recebe|nome|name|receiver|recipient|owner|dueño|dueña|dono|titular"
+    r"|responsable|responsável|responsavel"
+)
+# People the customer names by how they relate to the shop: "mi hijo Luis", "my son Kevin",
+# "meu sócio Rafael", "a gerente, a patrícia".
+RELATIONS = (
+    r"hijo|hija|hermano|hermana|esposo|esposa|marido|mujer|socio|socia|primo|prima|tío|tio|tía|tia|sobrino"
+    r"|sobrina|papá|mamá|compadre|comadre|empleado|empleada|encargado|encargada|gerente|cajero|cajera|chofer"
+    r"|son|daughter|brother|sister|wife|husband|partner|cousin|uncle|aunt|nephew|niece|manager|employee"
+    r"|cashier|filho|filha|irmão|irmao|irmã|irma|sócio|sócia|funcionário|funcionario|funcionária|funcionaria"
+    r"|sobrinho|sobrinha|pai|mãe|mae|motorista"
+)
+POSSESSIVES = r"mi|my|meu|minha|nuestro|nuestra|our|el|la|o|a|the|tu|your|seu|sua"
+HONORIFICS = r"don|doña|dona|seu|señor|señora|senhor|senhora|sr|sra|srta|doctor|doutor|doutora"  # not "Dr": Dr Pepper
+# Data handed over after a colon: "mis datos para el crédito: José Torres, CURP ...".
+DATA_CUES = (
+    r"datos|dados|cadastro|registro|application|details|info|información|informacion|nombre completo"
+    r"|nome completo|full name"
+)
+# A name that goes on to say what it will do with the delivery: "Jamal will sign for it".
+RECEIVING_VERBS = (
+    r"will sign|will receive|will get it|will pick|will be there|is receiving|signs for|va a recibir|recibe"
+    r"|recibirá|va a firmar|firma|vai receber|recebe|vai assinar|assina"
 )
 
-# (pattern name, regex with the name in group "name", score); cues ignore case, names do not.
+# (pattern name, regex with the name in group "name" or a given name in group "lower", score);
+# cues ignore case, names do not.
 CUE_PATTERNS = (
     ("introduction", rf"(?<!\w)(?i:{INTRODUCTION_CUES})[ \t,:]+{CUED_TITLE}?(?P<name>{NAME})",
      INTRODUCTION_SCORE),
-    ("pt_introduction", rf"(?<!\w)(?i:{PT_INTRODUCTION_CUES})[ \t]+(?:{CUED_TITLE}|(?i:o|a)[ \t]+)?"
+    ("pt_introduction", rf"(?<!\w)(?i:{PT_INTRODUCTION_CUES})[ \t]+(?:{CUED_TITLE}|{ARTICLE})?"
      rf"(?P<name>{NAME})", INTRODUCTION_SCORE),
+    ("lower_introduction", rf"(?<!\w)(?i:{LOWER_INTRODUCTION_CUES})[ \t,:]+{ARTICLE}?{LOWER_NAME}",
+     INTRODUCTION_SCORE),
     ("title", rf"(?<!\w){TITLE}[ \t]+(?P<name>{NAME})", TITLE_SCORE),
+    ("honorific", rf"(?<!\w)(?:(?:{HONORIFICS})\.?[ \t]+(?P<name>{NAME})(?![ \t]*\d)"
+     rf"|(?i:{HONORIFICS})\.?[ \t]+(?P<name>{NAME}){CLAUSE_END})", HONORIFIC_SCORE),
     ("sign_off", rf"(?<!\w)(?i:{SIGN_OFFS})[ \t]*[.,!:\-–—]*\s+{CUED_TITLE}?(?P<name>{NAME}){END_OF_LINE}", SIGNATURE_SCORE),
     ("dash_signature", rf"(?:^|(?<=\s))(?P<dash>[-–—~]{{1,2}})[ \t]*(?P<name>{NAME}){TRAILER}", SIGNATURE_SCORE),
+    ("here", rf"{CLAUSE_START}(?:(?P<name>{NAME})|{LOWER_NAME})[ \t]+(?i:here|aquí|aqui){CLAUSE_END}",
+     SIGNATURE_SCORE),
     ("greeting", rf"(?<!\w)(?i:{GREETINGS})[ \t,]+{CUED_TITLE}?(?P<name>{NAME})(?=[ \t]*(?:[,!.:]|\n|\Z))", GREETING_SCORE),
-    ("contact", rf"(?<!\w)(?i:{CONTACT_CUES})[ \t]*:?[ \t]+(?:{CUED_TITLE}|(?i:o|a|el|la)[ \t]+)?(?P<name>{NAME})",
+    ("contact", rf"(?<!\w)(?i:{CONTACT_CUES})[ \t]*:?[ \t]+(?:{CUED_TITLE}|{ARTICLE})?(?:(?P<name>{NAME})|{LOWER_NAME})",
      CONTACT_SCORE),
+    ("relation", rf"(?<!\w)(?i:{POSSESSIVES})[ \t]+(?i:{RELATIONS})[ \t]*,?[ \t]+{ARTICLE}?"
+     rf"(?:(?P<name>{NAME})|{LOWER_NAME})", CONTACT_SCORE),
+    ("data", rf"(?<!\w)(?i:{DATA_CUES})[^:\n]{{0,30}}:[ \t]*(?P<name>{NAME})(?=[ \t]*(?:[,;\n]|\Z))", CONTACT_SCORE),
+    ("receiving", rf"{CLAUSE_START}(?P<name>{NAME})[ \t]+(?i:{RECEIVING_VERBS})(?!\w)", CONTACT_SCORE),
 )
 
 # Capitalised words that are not names: a candidate stops before the first of these (folded).
@@ -82,6 +140,7 @@ STOP_WORDS = frozenset("""
 hola buenas buenos buen bom boa dia dias tardes tarde noches noite gracias saludos favor porfa hi hey hello
 thanks thank please oi ola obrigado obrigada valeu abraco abracos att atte team equipo equipe amigo amiga
 joven senor senora sir maam jefe patron boss guys todos gente pessoal galera everyone
+quien quem who alguien alguem someone somebody nadie ninguem nobody
 el la los las un una uno o a os as um uma the an y e and or por para con com en em no na in on at for from
 to of mi mis me my our your su sus tu seu sua meu minha yo eu i we you it this that esta este isso aqui
 here ya ja si sim yes ok okay not nao tambien also just only solo so
@@ -112,11 +171,13 @@ distribuidora distributor cocina cozinha farmacia pharmacy bakery grocery foods 
 supermercado minimercado hamburgueria churrascaria pastelaria sorveteria cerveceria
 sucursal almacen matriz planta oficina filial galpao deposito mercearia quitanda boteco adega conveniencia
 hortifruti sacolao atacado atacadao varejo
+comercializadora comercial grupo servicios industrias corporativo empresa empresas sociedad papeleria
+ferreteria tortilleria carniceria recauderia fruteria cremeria distribuidor distribuidores
 """.split())
 
 
 class PersonRecognizer(LocalRecognizer):
-    """PERSON after an introduction, sign-off, signature, greeting, title or contact cue."""
+    """PERSON after an introduction, sign-off, signature, greeting, title, contact or relation cue."""
 
     def __init__(self, *, language: str) -> None:
         self.patterns = tuple(
@@ -135,10 +196,40 @@ class PersonRecognizer(LocalRecognizer):
             for match in pattern.finditer(text):
                 if pattern_name == "dash_signature" and is_list_bullet(text, match.start("dash")):
                     continue
-                span = trim_name(text, match.start("name"), match.end("name"))
+                span = name_span(text, match)
                 if span is not None:
-                    results.append(recognizer_result(self, ENTITY, span[0], span[1], score))
+                    result = recognizer_result(self, ENTITY, span[0], span[1], score)
+                    result.recognition_metadata[CUE_KEY] = pattern_name
+                    results.append(result)
         return EntityRecognizer.remove_duplicates(results)
+
+
+def name_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+    """The name a cue pattern matched: a capitalised run trimmed, or a known lower-case given name."""
+    groups = match.groupdict()
+    if groups.get("name") is not None:
+        return trim_name(text, match.start("name"), match.end("name"))
+    lower = groups.get("lower")
+    if lower is not None and is_first_name(lower):
+        return match.start("lower"), match.end("lower")
+    return None
+
+
+def weak_cue(result: RecognizerResult) -> bool:
+    """Found after a cue that also precedes brands and the distributor's own name."""
+    return (result.recognition_metadata or {}).get(CUE_KEY) in WEAK_CUES
+
+
+def vocabulary_words(*texts: str) -> frozenset[str]:
+    """Folded capitalised words of a distributor's name and its catalog: what a weak cue may not
+    call a person ("Hola Valle", "don Julio"). The cost: "Hola José" is no name at a distributor
+    that sells José Cuervo."""
+    return frozenset(fold(word) for text in texts for word in re.findall(r"\p{L}+", text)
+                     if len(word) > 2 and word[0].isupper())
+
+
+def catalog_vocabulary(catalog: Catalog) -> frozenset[str]:
+    return vocabulary_words(catalog.distributor_name, *(product.name for product in catalog.products))
 
 
 def trim_name(text: str, start: int, end: int) -> tuple[int, int] | None:

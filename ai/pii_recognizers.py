@@ -46,6 +46,7 @@ PHONE_REGIONS = ("MX", "BR", "US")  # the markets the platform serves; "+<code>"
 PHONE_NATIONAL_DIGITS = range(10, 14)  # area code + subscriber, optionally with country code
 PHONE_LOCAL_DIGITS = range(7, 10)  # subscriber only ("555-0147", "4321 8765", "98765-4321")
 TRUNK_PREFIXES = ("0", "1")  # national dialling prefixes written as a group of their own (BR, US)
+BR_MOBILE_DIGITS = 11  # two-digit area code, then 9 and eight digits
 MX_LEGACY_PREFIXES = ("521", "044", "045")  # "+52 1 55 ...", "044 55 ...": dropped in 2019, still typed
 # A run of digit groups: "(11) 98765-4321", "55 4321 8765", "+52 1 81 2345 6789", "312.555.0177".
 # Not glued to a word, a price, a decimal, a date or a SKU; groups are possessive (no backtracking).
@@ -86,6 +87,14 @@ CNPJ_PATTERNS = [
     Pattern("br_cnpj", r"(?<![\w./-])[\dA-Z]{2}\.?[\dA-Z]{3}\.?[\dA-Z]{3}/?[\dA-Z]{4}-?\d{2}(?![\w]|[./-]\d)", 0.5),
 ]
 CNPJ_CONTEXT = ["cnpj", "nota", "fiscal", "nf", "nfe", "empresa", "razao"]
+
+SSN_PATTERNS = [
+    # 3-2-4 with the same separator twice ("412-58-3907", "523 71 4408"), or a bare run of 9
+    Pattern("us_ssn", r"(?<![\w./,-])\d{3}([- ])\d{2}\1\d{4}(?![\w]|[./,-]\d)", 0.5),
+    Pattern("us_ssn_bare", r"(?<![\w./,-])\d{9}(?![\w]|[./,-]\d)", 0.5),
+]
+SSN_CONTEXT = ["ssn", "social", "security", "tax", "taxpayer", "itin", "tin"]
+SSN_INVALID_AREAS = ("000", "666")  # and 9xx: never issued
 
 # The public-suffix list bundled with tldextract: no fetch, no cache directory.
 OFFLINE_SUFFIXES = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
@@ -212,6 +221,27 @@ class BrCnpjRecognizer(CheckedPatternRecognizer):
         return UNCHECKED_SCORE if grouped and "/" in matched else REJECT
 
 
+class UsSsnRecognizer(CheckedPatternRecognizer):
+    """US Social Security numbers: no check digit, only ranges never issued (area 000, 666, 9xx,
+    group 00, serial 0000). Written 3-2-4 with dashes it is hardly anything else; with spaces or as
+    a bare run of nine digits it could be a count or an order number, so a context word is needed."""
+
+    def __init__(self, *, language: str) -> None:
+        super().__init__(supported_entity="US_SSN", name="UsSsnRecognizer", supported_language=language,
+                         patterns=list(SSN_PATTERNS), context=SSN_CONTEXT)
+
+    def score_match(self, matched: str) -> float:
+        digits = digits_of(matched)
+        area, group, serial = digits[:3], digits[3:5], digits[5:]
+        if area in SSN_INVALID_AREAS or area.startswith("9") or group == "00" or serial == "0000":
+            return REJECT
+        if len(set(digits)) == 1:
+            return REJECT  # "111-11-1111": a placeholder
+        if "-" in matched:
+            return LIKELY_SCORE
+        return BARE_SCORE if " " in matched else UNCHECKED_SCORE
+
+
 class OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's e-mail pattern, with the domain checked against the bundled suffix list.
 
@@ -286,6 +316,8 @@ class PhoneNumberRecognizer(LocalRecognizer):
             ) or (dialled != digits and self._valid(dialled[-10:], "MX"))
             if not valid:
                 return REJECT
+            if not is_grouped(written) and self._br_mobile(digits):
+                return LIKELY_SCORE  # "11987654321": area code, then 9 and eight digits: nothing else looks so
             if not is_grouped(written) or max(map(len, PHONE_GROUP.findall(written))) <= 2:
                 return BARE_SCORE  # "5543218765" or "55 43 21 87 65": also how quantity lists look
             return LIKELY_SCORE
@@ -301,6 +333,16 @@ class PhoneNumberRecognizer(LocalRecognizer):
         if len(digits) == 13 and digits.startswith(MX_LEGACY_PREFIXES[1:]):
             return digits[3:]
         return digits
+
+    @staticmethod
+    def _br_mobile(digits: str) -> bool:
+        if len(digits) != BR_MOBILE_DIGITS or digits[2] != "9":
+            return False
+        try:
+            parsed = phonenumbers.parse(digits, "BR")
+        except NumberParseException:
+            return False
+        return phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
 
     @staticmethod
     def _valid(number: str, region: str | None) -> bool:
@@ -326,4 +368,5 @@ def structured_recognizers(language: str) -> list[EntityRecognizer]:
         MxCurpRecognizer(language=language),
         BrCpfRecognizer(language=language),
         BrCnpjRecognizer(language=language),
+        UsSsnRecognizer(language=language),
     ]

@@ -18,6 +18,7 @@ from typing import Any
 from ai.catalog import Catalog, Product
 from ai.cost import ModelPrice
 from ai.matcher import Matcher
+from ai.pii_names import catalog_vocabulary
 from worker.corrections import alias_key, effective_aliases
 from worker.repository import Repository
 
@@ -39,6 +40,8 @@ class DistributorContext:
     budget_mode: str | None
     loaded_at: float
     ai_per_minute: int | None = None  # api_rate_limits scope 'ai'; None: AI calls are not rate limited
+    # the distributor's name and brands: never a person after a greeting or an honorific ("Hola Valle")
+    own_words: frozenset[str] = frozenset()
 
 
 def _language_of(locale: str) -> str:
@@ -79,15 +82,15 @@ class ContextCache:
         version = f"{version_row['version'] if version_row else ''}|{learned_row['version'] if learned_row else ''}"
         ai_limit = await self._repo.fetch_one("ai_rate_limit", distributor_id=distributor_id)
         if previous is not None and previous.catalog_version == version:
-            catalog, matcher = previous.catalog, previous.matcher
+            catalog, matcher, own_words = previous.catalog, previous.matcher, previous.own_words
         else:
             catalog = await self._load_catalog(distributor_id, row)
-            matcher = Matcher(catalog)
+            matcher, own_words = Matcher(catalog), catalog_vocabulary(catalog)
         return DistributorContext(
             id=distributor_id, slug=row["slug"], timezone=row["timezone"], language=_language_of(row["locale"]),
             catalog=catalog, matcher=matcher, catalog_version=version,
             budget_micro_usd=row["monthly_budget_micro_usd"], budget_mode=row["budget_mode"],
-            loaded_at=time.monotonic(), ai_per_minute=int(ai_limit["requests_per_minute"]) if ai_limit else None,
+            own_words=own_words, loaded_at=time.monotonic(), ai_per_minute=int(ai_limit["requests_per_minute"]) if ai_limit else None,
         )
 
     async def _load_catalog(self, distributor_id: str, distributor: dict[str, Any]) -> Catalog:
@@ -98,7 +101,8 @@ class ContextCache:
             for r in rows
         )
         learned = await self._repo.fetch_all("load_learned_aliases", distributor_id=distributor_id)
-        return Catalog(distributor=distributor_id, products=products, timezone=distributor["timezone"],
+        return Catalog(distributor=distributor_id, distributor_name=distributor["name"], products=products,
+                       timezone=distributor["timezone"],
                        locale=distributor["locale"], currency=distributor["currency"],
                        learned_aliases=effective_aliases(learned))
 

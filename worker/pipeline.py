@@ -74,7 +74,7 @@ class Pipeline:
         body: str = msg["body"] or ""
         fallback_language = msg["preferred_language"] or ctx.language
         language = detect_language(body, default=fallback_language) if body.strip() else fallback_language
-        findings = self.pii.detect(body, language) if body.strip() else []
+        findings = self.pii.detect(body, language, not_names=ctx.own_words) if body.strip() else []
         redacted = redact(body, findings)
         facts = MessageFacts(message_id=claim.message_id, distributor_id=claim.distributor_id, worker_id=self.worker_id,
                              language=language, body_redacted=redacted, findings=findings)

@@ -9,7 +9,8 @@ import psycopg
 import pytest
 
 from ai.offline_analyzer import OfflineAnalyzer
-from tests.support.flow import scalar, seed_messages
+from tests.support.flow import import_eval_catalogs, records_from_cases, scalar, seed_messages
+from worker.intake import store_many
 from worker.outcome import MessageFacts, review_outcome
 from worker.repository import LeaseLost, Repository, dumps
 from worker.runtime import build_worker
@@ -74,6 +75,26 @@ async def test_a_late_worker_whose_lease_was_taken_writes_nothing(fresh_db_url: 
         assert scalar(fresh_db_url, "select attempts from messages where id = %s", (message_id,)) == 2
     finally:
         await repo.close()
+
+
+async def test_pii_is_redacted_but_the_distributors_own_name_and_brands_are_not(fresh_db_url: str, eval_dir: Path) -> None:
+    repo = await open_repo(fresh_db_url)
+    try:
+        ids = await import_eval_catalogs(repo, eval_dir)
+        text = "Hola Valle, soy Jesús Ramírez, mi cel 33 1234 5678. Mándeme 3 cajas de coca 600 y 1 don Julio"
+        case = {"distributor": "valle", "text": text}
+        await store_many(repo, records_from_cases([case], ids, 1, prefix="wamid.own"))
+        await build_worker(repo, load_settings(), analyzer=OfflineAnalyzer(), concurrency=1, worker_id="w",
+                           retry_base=0).run(until_idle=True)
+    finally:
+        await repo.close()
+    assert scalar(fresh_db_url, "select body_redacted from messages where direction = 'inbound'") == (
+        "Hola Valle, soy <PERSON>, mi cel <PHONE_NUMBER>. Mándeme 3 cajas de coca 600 y 1 don Julio")
+    assert scalar(fresh_db_url, "select string_agg(category, ',' order by start_offset) from pii_detection_results"
+                  ) == "PERSON,PHONE_NUMBER"
+    assert scalar(fresh_db_url, """select string_agg(p.sku || 'x' || op.quantity::int, ',' order by p.sku)
+                                     from order_products op join products p on p.id = op.product_id""") == (
+        "CC-600-24x3,DJ-BLA-750x1")
 
 
 def test_concurrent_usage_writes_cross_each_threshold_exactly_once(fresh_db_url: str) -> None:

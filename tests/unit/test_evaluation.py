@@ -25,7 +25,11 @@ class RegexDetector:
 
     PATTERNS = (("EMAIL_ADDRESS", re.compile(r"\S+@\S+\.\w+")), ("PHONE_NUMBER", re.compile(r"\(?\d[\d ()-]{8,}\d")))
 
-    def detect(self, text: str, language: str) -> list[FakeFinding]:
+    def __init__(self) -> None:
+        self.not_names: list[frozenset[str]] = []
+
+    def detect(self, text: str, language: str, *, not_names: frozenset[str] = frozenset()) -> list[FakeFinding]:
+        self.not_names.append(not_names)
         return [FakeFinding(category=kind, start=m.start(), end=m.end())
                 for kind, pattern in self.PATTERNS for m in pattern.finditer(text)]
 
@@ -69,9 +73,10 @@ def test_report_shape_without_pii(eval_dir: Path) -> None:
 
 
 async def test_pii_metrics_and_redacted_analysis(eval_dir: Path) -> None:
-    silent = SilentAnalyzer()
+    silent, detector = SilentAnalyzer(), RegexDetector()
     report = await run_eval_async(eval_dir / "cases-dev.jsonl", eval_dir, analyzer=silent,
-                                  pii_detector=RegexDetector(), redactor=redact)
+                                  pii_detector=detector, redactor=redact)
+    assert {"valle", "sol", "northwind"} <= set().union(*detector.not_names)  # each distributor's own name
     assert report.pii is not None
     emails = report.pii[ALL]["EMAIL_ADDRESS"]
     assert (emails.expected, emails.expected_found, emails.precision) == (2, 2, 1.0)

@@ -10,17 +10,30 @@ from pathlib import Path
 import pytest
 
 from ai.pii import CATEGORIES, PiiDetector, PiiFinding, get_detector, redact
-from ai.pii_eval import LabelledCase, Scorecard, distributor_languages, load_cases, score
+from ai.pii_eval import (
+    LabelledCase,
+    Scorecard,
+    distributor_languages,
+    distributor_vocabularies,
+    load_cases,
+    score,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EVAL_DIR = Path(os.environ.get("ORDERFLOW_EVAL_DIR", str(REPO_ROOT.parent / "shared" / "eval")))
 EXTRA_CASES = Path(__file__).parent / "fixtures" / "pii_extra_cases.jsonl"
-EXTRA_LANGUAGES = {"valle": "es", "northwind": "en", "sol": "pt"}  # the fixture's distributors
+BLIND_CASES = Path(__file__).parent / "fixtures" / "pii_blind_cases.jsonl"
+EXTRA_LANGUAGES = {"valle": "es", "northwind": "en", "sol": "pt"}  # the fixtures' distributors
 # What the detector reaches (PII spans found / reported spans that are PII); lower only with a reason.
 DEV_MIN_RECALL = 1.0
 DEV_MIN_PRECISION = 1.0
 EXTRA_MIN_RECALL = 1.0
 EXTRA_MIN_PRECISION = 1.0
+# 90 cases written by someone who had not read the detector: recall 0.724, precision 0.950 as written
+# (PERSON recall 0.455); the generic causes are fixed (lower-case given names, relations, honorifics,
+# receivers, data after a colon, SSNs, bare Brazilian mobiles, numbered highways, own-name greetings).
+BLIND_MIN_RECALL = 1.0
+BLIND_MIN_PRECISION = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +151,22 @@ def test_extra_set_recall_and_precision(detector: PiiDetector) -> None:
     card = score(detector, labelled(EXTRA_CASES), EXTRA_LANGUAGES)
     assert_figures(card, EXTRA_MIN_RECALL, EXTRA_MIN_PRECISION)
     assert all(card.by_category[c].found for c in CATEGORIES)  # the fixture covers every category
+
+
+def test_blind_set_recall_and_precision(detector: PiiDetector) -> None:
+    if not EVAL_DIR.exists():
+        pytest.skip(f"eval catalogs not found at {EVAL_DIR} (set ORDERFLOW_EVAL_DIR)")
+    card = score(detector, labelled(BLIND_CASES), EXTRA_LANGUAGES, distributor_vocabularies(EVAL_DIR))
+    assert_figures(card, BLIND_MIN_RECALL, BLIND_MIN_PRECISION)
+
+
+def test_greeting_the_distributor_is_no_person_when_its_words_are_known(detector: PiiDetector) -> None:
+    cases = [c for c in labelled(BLIND_CASES) if c.id in {"piiblind-es-017", "piiblind-en-014", "piiblind-pt-023"}]
+    assert len(cases) == 3
+    without = score(detector, cases, EXTRA_LANGUAGES)
+    assert len(without.false_positives) == 3  # "Hola Valle", "Hi Northwind", "Oi Sol"
+    if EVAL_DIR.exists():
+        assert score(detector, cases, EXTRA_LANGUAGES, distributor_vocabularies(EVAL_DIR)).false_positives == []
 
 
 def test_get_detector_builds_once_across_threads() -> None:

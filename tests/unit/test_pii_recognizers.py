@@ -17,6 +17,7 @@ from ai.pii_recognizers import (
     MxCurpRecognizer,
     MxRfcRecognizer,
     PhoneNumberRecognizer,
+    UsSsnRecognizer,
 )
 
 
@@ -40,6 +41,8 @@ def found(detector: PiiDetector, text: str, language: str = "es") -> list[tuple[
         ("+1 (773) 555-0142", LIKELY_SCORE),
         ("044 55 1234 5678", LIKELY_SCORE),  # the old Mexican mobile prefix
         ("5543218765", BARE_SCORE),  # a bare run of digits could be an order number
+        ("11987654321", LIKELY_SCORE),  # a bare Brazilian mobile: area code, 9, eight digits
+        ("12345678901", BARE_SCORE),  # 11 digits, no Brazilian mobile: only with a context word
         ("55 43 21 87 65", BARE_SCORE),  # pairs look like a list of quantities
         ("8765-4321", UNCHECKED_SCORE),  # no area code: needs "tel", "cel" ...
         ("123.456.789-09", REJECT),  # a CPF, not a phone
@@ -161,13 +164,36 @@ def test_cnpj_scores(number: str, expected: float) -> None:
         ("CPF 52998224725 pra nota fiscal", "BR_CPF", "52998224725", "pt"),
         ("CNPJ 11.222.333/0001-81 pra nota", "BR_CNPJ", "11.222.333/0001-81", "pt"),
         ("meu cpf é 123.456.789-00", "BR_CPF", "123.456.789-00", "pt"),  # mistyped, context says CPF
+        ("For the credit application, SSN 412-58-3907", "US_SSN", "412-58-3907", "en"),
+        ("SSN for the tax form is 523 71 4408", "US_SSN", "523 71 4408", "en"),
+        ("my social security number 412583907", "US_SSN", "412583907", "en"),
+        ("the number is 412-58-3907", "US_SSN", "412-58-3907", "en"),  # 3-2-4 with dashes needs no context
     ],
 )
 def test_national_ids_found(detector: PiiDetector, text: str, entity: str, number: str, language: str) -> None:
     assert found(detector, text, language) == [("NATIONAL_ID", entity, number)]
 
 
-@pytest.mark.parametrize("text", ["código 12345678901 do produto", "lote 123.456.789-00", "ref 52998224725"])
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        ("412-58-3907", LIKELY_SCORE),
+        ("523 71 4408", BARE_SCORE),  # spaces: could be three counts
+        ("412583907", UNCHECKED_SCORE),  # nine digits: could be an order number
+        ("000-12-3456", REJECT),  # area 000, 666 and 9xx are never issued
+        ("666-12-3456", REJECT),
+        ("912-12-3456", REJECT),
+        ("412-00-3456", REJECT),
+        ("412-58-0000", REJECT),
+        ("111-11-1111", REJECT),
+    ],
+)
+def test_ssn_scores(number: str, expected: float) -> None:
+    assert UsSsnRecognizer(language="en").score_match(number) == expected
+
+
+@pytest.mark.parametrize("text", ["código 12345678901 do produto", "lote 123.456.789-00", "ref 52998224725",
+                                  "order 412583907", "cases 523 71 4408"])
 def test_id_like_numbers_without_context_are_not_ids(detector: PiiDetector, text: str) -> None:
     assert found(detector, text, "pt") == []
 

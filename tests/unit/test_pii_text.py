@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ai.pii import PiiDetector, get_detector
-from ai.pii_names import is_list_bullet, trim_name
+from ai.pii_first_names import first_names, is_first_name
+from ai.pii_names import is_list_bullet, trim_name, vocabulary_words
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,33 @@ def found(detector: PiiDetector, text: str, language: str) -> list[tuple[str, st
         ("pt", "Aqui é a Dona Maria do mercadinho", "Maria"),
         ("en", "2 cases boneless chicken please, thx - Dana, 555-867-5309", "Dana"),  # a signature with a phone
         ("es", "3 cajas de coca. Saludos, Martha López 55 1234 5678", "Martha López"),
+        # lower-case given names after an introduction, or before "here"/"aquí"
+        ("es", "hola soy pedro de la tiendita, me apunta 6 six", "pedro"),
+        ("pt", "Oi, sou o joão, da padaria do lado", "joão"),
+        ("en", "hey its dave, same order as last week", "dave"),
+        ("en", "carlos here, can u do 3 cases of red bull", "carlos"),
+        ("pt", "Boa tarde! Francisco de Assis Albuquerque aqui, cancela o pedido", "Francisco de Assis Albuquerque"),
+        ("es", "Buen día, aquí Ramiro Sánchez Villaseñor. Cancelen lo de ayer", "Ramiro Sánchez Villaseñor"),
+        # relations, honorifics, receivers and owners
+        ("es", "Hable con mi hijo Luis Fernando al 33-1234-5678", "Luis Fernando"),
+        ("en", "tell your driver to text my son Kevin at the store", "Kevin"),
+        ("pt", "Liga pro meu sócio Rafael pra combinar a entrega", "Rafael"),
+        ("pt", "falar com a gerente, a patrícia, no 11987654321", "patrícia"),
+        ("es", "gracias don Chuy por lo de ayer! le encargo 2 cartones", "Chuy"),
+        ("pt", "Obrigado pela entrega, seu Zé! Semana que vem quero o mesmo", "Zé"),
+        ("pt", "Quem vai receber é a Dona Cida, telefone 21 99876-5432", "Cida"),
+        ("pt", "10 cx Coca-Cola 2L\nrecebe: Luana\ncel +55 11 91234-5678", "Luana"),
+        ("en", "4 cs Modelo\nReceiver: Tom Nguyen 415-555-0199", "Tom Nguyen"),
+        ("en", "The owner's SSN is 318-44-2290. Owner: Dwayne Mitchell", "Dwayne Mitchell"),
+        ("en", "Drop off at 727 Maple Avenue, back entrance. Jamal will sign for it", "Jamal"),
+        # data after a colon, names on file, initials and abbreviated given names
+        ("es", "mis datos para el crédito: José Manuel Torres Ibarra, CURP TOIJ780224HJCRBS00", "José Manuel Torres Ibarra"),
+        ("pt", "Segue dados p/ cadastro: Fernanda Lima Rocha, CPF 746.203.815-35", "Fernanda Lima Rocha"),
+        ("en", "For the credit application: Robert J. Alvarez, SSN 412-58-3907", "Robert J. Alvarez"),
+        ("en", "SSN for the tax form is 523 71 4408, name on file is Luis Ortega", "Luis Ortega"),
+        ("pt", "Segue o CPF pra nota: 529.982.247-25, no nome de Carlos Eduardo Souza", "Carlos Eduardo Souza"),
+        ("es", "Ahí dejan 5 cajas. Atte. Ma. Guadalupe Hernández de la Cruz", "Ma. Guadalupe Hernández de la Cruz"),
+        ("en", "Regards, Patrick McAllister | 9801 Highway 290 E, Austin | 512 555 0148", "Patrick McAllister"),
     ],
 )
 def test_names_after_a_cue(detector: PiiDetector, language: str, text: str, name: str) -> None:
@@ -56,15 +84,35 @@ def test_names_after_a_cue(detector: PiiDetector, language: str, text: str, name
     ("language", "text"),
     [
         ("es", "hola soy cliente nuevo, quiero 3 cajas"),
-        ("es", "soy carmen ruiz"),  # lower-case names are a known miss: nothing tells them apart
+        ("es", "soy el encargado de la tienda, soy de Abarrotes Lupita, soy nuevo"),
+        ("en", "hey its me again, its urgent; i'm here; this is ok"),
+        ("pt", "bom dia, sou eu de novo, sou da padaria; quem vai receber?"),
+        ("es", "La factura a nombre de Comercializadora El Sol del Bajío"),
+        ("en", "12 Dr Pepper 2L, 1 case Dr. Pepper"),
+        ("es", "¿tienen Don Julio 70? también 2 Don Julio Reposado 700"),
         ("es", "Gracias, Saludos"),
         ("en", "This is Monday's order: 3 cases; this is urgent. It's Friday"),
         ("en", "Hey Team, need 2 cases of Frank's RedHot"),
         ("pt", "Tienen Doña Maria mole? biscoito Maria x3"),
     ],
 )
-def test_no_name_without_a_capitalised_name_after_a_cue(detector: PiiDetector, language: str, text: str) -> None:
+def test_no_name_without_a_name_after_a_cue(detector: PiiDetector, language: str, text: str) -> None:
     assert [c for c, _ in found(detector, text, language) if c == "PERSON"] == []
+
+
+def test_the_distributors_own_name_is_not_a_person_after_a_weak_cue(detector: PiiDetector) -> None:
+    own = vocabulary_words("Distribuidora El Valle", "Atacadista Sol Nascente")
+    assert found(detector, "Hola Valle, soy Jesús Ramírez", "es") == [("PERSON", "Valle"), ("PERSON", "Jesús Ramírez")]
+    kept = detector.detect("Hola Valle, soy Jesús Ramírez", "es", not_names=own)
+    assert [f.text_in("Hola Valle, soy Jesús Ramírez") for f in kept] == ["Jesús Ramírez"]
+    text = "Oi Sol, aqui é o Sol Pereira"  # an introduction is not weak: a customer may share the name
+    assert [f.text_in(text) for f in detector.detect(text, "pt", not_names=own)] == ["Sol Pereira"]
+
+
+def test_lower_case_names_must_be_given_names() -> None:
+    assert is_first_name("pedro") and is_first_name("João") and is_first_name("dave")
+    assert not is_first_name("encargado") and not is_first_name("don") and not is_first_name("bill")
+    assert len(first_names()) > 1500
 
 
 def test_trim_name_cuts_at_common_words_and_drops_shop_names() -> None:
@@ -107,6 +155,8 @@ def test_dash_after_a_list_is_a_bullet_not_a_signature() -> None:
         ("en", "Our address is 455 Elm Street, Evanston IL 60201", "455 Elm Street, Evanston IL 60201"),
         ("en", "Deliver to 125 E. 5th Ave, Unit 2", "125 E. 5th Ave, Unit 2"),
         ("pt", "Endereço: Rua XV de Novembro, 200, Centro, Curitiba", "Rua XV de Novembro, 200, Centro, Curitiba"),
+        ("en", "Regards, Pat | 9801 Highway 290 E, Austin | 512 555 0148", "9801 Highway 290 E, Austin"),
+        ("en", "ship to 1200 State Road 7, Margate FL 33063", "1200 State Road 7, Margate FL 33063"),
     ],
 )
 def test_addresses(detector: PiiDetector, language: str, text: str, address: str) -> None:
@@ -119,6 +169,7 @@ def test_addresses(detector: PiiDetector, language: str, text: str, address: str
         ("es", "Calle 10 cajas de leche; Av. 3 cajas"),
         ("es", "Entregar en la bodega 3 de la central de abasto, pasillo 5"),
         ("en", "Deliver to the back door, 2 cases of Dr Pepper 12 oz; Route 66 burgers x 4"),
+        ("en", "12 Route 66 cases, need 12 cases, 2 rd 5, 3 route 66 root beer"),
         ("pt", "entrega na Padaria Central, rua de trás; Rua 3 caixas"),
     ],
 )

@@ -44,7 +44,7 @@ select m.id, m.distributor_id, m.customer_id, m.conversation_id, m.kind, m.body,
 
 -- load_distributor --
 -- A distributor's settings the pipeline uses
-select d.id, d.slug, d.timezone, d.locale, d.currency,
+select d.id, d.slug, d.name, d.timezone, d.locale, d.currency,
        b.monthly_budget_micro_usd, b.mode as budget_mode
   from public.distributors d
   left join public.ai_budgets b on b.distributor_id = d.id

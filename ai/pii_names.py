@@ -39,7 +39,7 @@ HONORIFIC_SCORE = 0.65  # "don Chuy", "seu Zé!": also how brands are written ("
 GREETING_SCORE = 0.6  # "Hola Pedro,"
 # Cues that also precede the distributor's own name or its brands ("Hola Valle", "don Julio"):
 # detect(..., not_names=...) drops their names when every word of them is one of those.
-WEAK_CUES = frozenset({"greeting", "honorific", "contact"})
+WEAK_CUES = frozenset({"greeting", "thanks", "honorific", "contact", "with", "pt_is"})
 CUE_KEY = "cue"  # the cue pattern a PERSON result came from, in its recognition_metadata
 
 # One capitalised word: "Carmen", "João", "O'Brien", "McAllister", "Jean-Luc", "Zé".
@@ -61,14 +61,16 @@ ARTICLE = r"(?:(?i:o|a|el|la)[ \t]+)"
 PHONE_TAIL = r"(?:[ \t]*[,;/|:\-–—]?[ \t]*\+?\(?\d[\d \t().\-]{6,}\d)?"  # "- Dana, 555-867-5309"
 END_OF_LINE = rf"(?={PHONE_TAIL}[ \t]*[.!]*[ \t]*(?:\n|\Z|\|))"  # "| 9801 Highway 290 E": a signature block
 TRAILER = rf"(?={PHONE_TAIL}[\s.!\p{{So}}\p{{Sk}}\p{{Cf}}]*\Z)"  # only a phone, punctuation, emoji or space until the end
+SHOP_TRAILER = r"(?=[ \t]*[,|][ \t]*(?P<shop>[^\n\d]{2,60})\Z)"  # "- Tony Russo, Bella Napoli Pizzeria"
 CLAUSE_START = r"(?:^|(?<=[.!?,;:][ \t]*)|(?<=^[ \t]+))"  # a line, sentence or clause begins
 CLAUSE_END = r"(?=[ \t]*(?:[,.!;:\-–—]|\n|\Z))"
 
 INTRODUCTION_CUES = (
     r"soy|me llamo|mi nombre es|le habla|les habla|te habla|habla|le escribe|les escribe|te escribe"
-    r"|de parte de|a nombre de|en nombre de|aquí|aqui|this is|it's|it’s|it is|i'm|i’m|i am|my name is"
-    r"|my name's|name is|name on file is|name on the account is|in the name of|under the name"
-    r"|me chamo|meu nome é|meu nome e|no nome de|em nome de"
+    r"|de parte de|a nombre de|en nombre de|aquí|aqui|this is|it's|it’s|its|it is|i'm|i’m|im|i am|my name is"
+    r"|my name's|name is|name on (?:the )?(?:file|account|card)(?: is)?|in the name of|under the name"
+    r"|his name is|her name is|se llama|nombre en la tarjeta|me chamo|se chama|chama-se|meu nome é"
+    r"|meu nome e|no nome de|em nome de|nome no cartão|nome no cartao"
 )
 PT_INTRODUCTION_CUES = r"aqui é|aqui e|aqui quem fala é|quem fala é|quem fala|fala|sou"  # may take "o"/"a"
 LOWER_INTRODUCTION_CUES = (  # where a lower-case given name is still a name: "soy pedro", "hey its dave"
@@ -81,12 +83,13 @@ SIGN_OFFS = (
     r"|muito obrigado|muito obrigada|grato|grata|valeu|abraço|abraços|abraco|um abraço|abs|bjs|beijos"
     r"|atenciosamente"
 )
+THANKS = r"thanks|thank you|thx|gracias|muchas gracias|obrigado|obrigada|valeu"  # "Thanks Maria, got it"
 GREETINGS = r"hola|hi|hey|hello|oi|olá|ola|buen día|buen dia|buenos días|buenos dias|bom dia"
 CONTACT_CUES = (
     r"ask for|call|text|attn|attention|contact|preguntar por|pregunten por|pregunta por|buscar a|hablar con"
     r"|llamar a|atención|contacto|recibe|quien recibe|entregar a|nombre|falar com|procurar|perguntar por"
     r"|ligar para|contato|quem recebe|recebe|nome|name|receiver|recipient|owner|dueño|dueña|dono|titular"
-    r"|responsable|responsável|responsavel"
+    r"|responsable|responsável|responsavel|tell|billing contact|contact person"
 )
 # People the customer names by how they relate to the shop: "mi hijo Luis", "my son Kevin",
 # "meu sócio Rafael", "a gerente, a patrícia".
@@ -95,8 +98,10 @@ RELATIONS = (
     r"|sobrina|papá|mamá|compadre|comadre|empleado|empleada|encargado|encargada|gerente|cajero|cajera|chofer"
     r"|son|daughter|brother|sister|wife|husband|partner|cousin|uncle|aunt|nephew|niece|manager|employee"
     r"|cashier|filho|filha|irmão|irmao|irmã|irma|sócio|sócia|funcionário|funcionario|funcionária|funcionaria"
-    r"|sobrinho|sobrinha|pai|mãe|mae|motorista"
+    r"|sobrinho|sobrinha|pai|mãe|mae|motorista|dueño|dueña|dono|repartidor|repartidora|entregador"
+    r"|entregadora|driver|vendedor|vendedora|salesman|rep"
 )
+OF_YOURS = r"(?:[ \t]+(?i:de vocês|de voces|de ustedes|de usted|de ellos|de la tienda|da loja))?"  # "o entregador de vocês, o Zé"
 POSSESSIVES = r"mi|my|meu|minha|nuestro|nuestra|our|el|la|o|a|the|tu|your|seu|sua"
 HONORIFICS = r"don|doña|dona|seu|señor|señora|senhor|senhora|sr|sra|srta|doctor|doutor|doutora"  # not "Dr": Dr Pepper
 # Data handed over after a colon: "mis datos para el crédito: José Torres, CURP ...".
@@ -120,16 +125,20 @@ CUE_PATTERNS = (
     ("lower_introduction", rf"(?<!\w)(?i:{LOWER_INTRODUCTION_CUES})[ \t,:]+{ARTICLE}?{LOWER_NAME}",
      INTRODUCTION_SCORE),
     ("title", rf"(?<!\w){TITLE}[ \t]+(?P<name>{NAME})", TITLE_SCORE),
-    ("honorific", rf"(?<!\w)(?:(?:{HONORIFICS})\.?[ \t]+(?P<name>{NAME})(?![ \t]*\d)"
-     rf"|(?i:{HONORIFICS})\.?[ \t]+(?P<name>{NAME}){CLAUSE_END})", HONORIFIC_SCORE),
+    ("honorific", rf"(?<!\w)(?P<honorific>(?i:{HONORIFICS}))\.?[ \t]+(?P<name>{NAME})(?![ \t]*\d)", HONORIFIC_SCORE),
     ("sign_off", rf"(?<!\w)(?i:{SIGN_OFFS})[ \t]*[.,!:\-–—]*\s+{CUED_TITLE}?(?P<name>{NAME}){END_OF_LINE}", SIGNATURE_SCORE),
-    ("dash_signature", rf"(?:^|(?<=\s))(?P<dash>[-–—~]{{1,2}})[ \t]*(?P<name>{NAME}){TRAILER}", SIGNATURE_SCORE),
+    ("dash_signature", rf"(?:^|(?<=\s))(?P<dash>[-–—~]{{1,2}})[ \t]*(?P<name>{NAME})(?:{TRAILER}|{SHOP_TRAILER})",
+     SIGNATURE_SCORE),
     ("here", rf"{CLAUSE_START}(?:(?P<name>{NAME})|{LOWER_NAME})[ \t]+(?i:here|aquí|aqui){CLAUSE_END}",
      SIGNATURE_SCORE),
     ("greeting", rf"(?<!\w)(?i:{GREETINGS})[ \t,]+{CUED_TITLE}?(?P<name>{NAME})(?=[ \t]*(?:[,!.:]|\n|\Z))", GREETING_SCORE),
-    ("contact", rf"(?<!\w)(?i:{CONTACT_CUES})[ \t]*:?[ \t]+(?:{CUED_TITLE}|{ARTICLE})?(?:(?P<name>{NAME})|{LOWER_NAME})",
-     CONTACT_SCORE),
-    ("relation", rf"(?<!\w)(?i:{POSSESSIVES})[ \t]+(?i:{RELATIONS})[ \t]*,?[ \t]+{ARTICLE}?"
+    ("contact", rf"(?<!\w)(?i:{CONTACT_CUES})(?:[ \t]+(?i:there|here|ahí|aqui))?(?:[ \t]+(?i:is|es|é|e))?[ \t]*:?[ \t]+"
+     rf"(?:{CUED_TITLE}|{ARTICLE})?(?:(?P<name>{NAME})|{LOWER_NAME})", CONTACT_SCORE),
+    ("with", rf"(?<!\w)(?i:con|com|with)[ \t]+{ARTICLE}?(?P<name>{NAME})(?=[ \t]*(?:[,.!;]|\n|\Z)"
+     rf"|[ \t]+(?i:el|la|o|a|the|our|your|nuestro|nosso)[ \t]+(?i:{RELATIONS})(?!\w))", CONTACT_SCORE),
+    ("thanks", rf"(?<!\w)(?i:{THANKS})[ \t,]+{CUED_TITLE}?(?P<name>{NAME})(?=[ \t]*[,!.])", GREETING_SCORE),
+    ("pt_is", rf"{CLAUSE_START}(?i:é|sou)[ \t]+(?i:o|a)[ \t]+(?P<name>{NAME})", INTRODUCTION_SCORE),
+    ("relation", rf"(?<!\w)(?i:{POSSESSIVES})[ \t]+(?i:{RELATIONS}){OF_YOURS}[ \t]*,?[ \t]+{ARTICLE}?"
      rf"(?:(?P<name>{NAME})|{LOWER_NAME})", CONTACT_SCORE),
     ("data", rf"(?<!\w)(?i:{DATA_CUES})[^:\n]{{0,30}}:[ \t]*(?P<name>{NAME})(?=[ \t]*(?:[,;\n]|\Z))", CONTACT_SCORE),
     ("receiving", rf"{CLAUSE_START}(?P<name>{NAME})[ \t]+(?i:{RECEIVING_VERBS})(?!\w)", CONTACT_SCORE),
@@ -161,6 +170,8 @@ botellas lata latas galletas arroz frijol azucar aceite cafe harina huevo huevos
 papel jabon cloro detergente suco leite cerveja caixa caixas fardo fardos feijao acucar oleo farinha ovo
 ovos biscoito bolacha refrigerante water juice milk bread soda beer case cases box boxes bag bags bottle
 bottles can cans pack packs rice sugar oil coffee flour eggs cheese cream butter chicken beef pork fries
+tequila mezcal vodka ron whisky vino vinho garrafon garrafa garrafones hielo gelo carbon carvao margarina
+copo copos vaso vasos tortilla tortillas queijo mozzarella cheddar limes lemons tomatoes onions lettuce
 """.split())
 # Words of shop and company names: a candidate that runs straight into one is a business, not a person.
 BUSINESS_WORDS = frozenset("""
@@ -192,9 +203,15 @@ class PersonRecognizer(LocalRecognizer):
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
+        text = unshout(text)
         for pattern_name, pattern, score in self.patterns:
             for match in pattern.finditer(text):
-                if pattern_name == "dash_signature" and is_list_bullet(text, match.start("dash")):
+                if pattern_name == "dash_signature" and (
+                    is_list_bullet(text, match.start("dash"))
+                    or (match.group("shop") is not None and not names_a_business(match.group("shop")))
+                ):
+                    continue
+                if pattern_name == "honorific" and not honorific_names_a_person(text, match):
                     continue
                 span = name_span(text, match)
                 if span is not None:
@@ -202,6 +219,21 @@ class PersonRecognizer(LocalRecognizer):
                     result.recognition_metadata[CUE_KEY] = pattern_name
                     results.append(result)
         return EntityRecognizer.remove_duplicates(results)
+
+
+def unshout(text: str) -> str:
+    """A message typed all in capitals ("PREGUNTAR POR JAVIER"), with each word capitalised as a
+    name would be ("Preguntar Por Javier"), so the cues apply; other text, and any character whose
+    case mapping changes its length, is left as it is (offsets must not move)."""
+    if any(ch.islower() for ch in text) or not any(ch.isupper() for ch in text):
+        return text
+    chars = []
+    previous_is_letter = False
+    for ch in text:
+        mapped = ch if not ch.isalpha() else (ch.upper() if not previous_is_letter else ch.lower())
+        chars.append(mapped if len(mapped) == 1 else ch)
+        previous_is_letter = ch.isalpha() or ch in "'’"
+    return "".join(chars)
 
 
 def name_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
@@ -213,6 +245,24 @@ def name_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     if lower is not None and is_first_name(lower):
         return match.start("lower"), match.end("lower")
     return None
+
+
+def honorific_names_a_person(text: str, match: re.Match[str]) -> bool:
+    """"don Chuy", "Seu Antônio pediu": yes; "Abarrotes Doña Lupe", "Bar da Dona Nena": a shop's name.
+    A capitalised "Don"/"Dona" opens brands too ("Don Julio 70"), so then the name must end a clause
+    or be followed by a lower-case word, as a subject is by its verb."""
+    before = re.findall(r"\p{L}+", text[max(0, match.start() - 40) : match.start()])
+    while before and fold(before[-1]) in PARTICLES:
+        before.pop()
+    if before and fold(before[-1]) in BUSINESS_WORDS:
+        return False
+    if match.group("honorific")[0].islower():
+        return True
+    return re.match(r"[ \t]*(?:[,.!?;:]|\n|\Z|\p{Ll})", text[match.end("name") :]) is not None
+
+
+def names_a_business(words: str) -> bool:
+    return any(fold(word) in BUSINESS_WORDS for word in re.findall(r"\p{L}+", words))
 
 
 def weak_cue(result: RecognizerResult) -> bool:

@@ -55,11 +55,12 @@ PHONE_CANDIDATE = re.compile(
     r"(?:[ \t]?[.\-]?[ \t]?(?:\(\s?\d++\s?\)|\d++)){0,7}+(?![\w/]|[.,]\d)"
 )
 PHONE_GROUP = re.compile(r"\d+")
+DOTTED_LONG_GROUP = re.compile(r"\d{5,}\.\d|\d\.\d{5,}")  # dotted phones run 3.3.4 or 2.4.4
 CPF_SHAPE = re.compile(r"\d{3}\.\d{3}\.\d{3}-\d{2}")  # formatted CPF: never a phone number
 PHONE_CONTEXT = [
     "tel", "telefono", "telefone", "fone", "cel", "celular", "movil", "numero", "num", "whats", "whatsapp",
     "wa", "wpp", "zap", "llamar", "llamame", "llama", "marcar", "marcame", "ligar", "liga", "ligue",
-    "contacto", "contato", "contact", "phone", "cell", "cellphone", "mobile", "number", "call", "text",
+    "contacto", "contato", "contact", "phone", "ph", "cell", "cellphone", "mobile", "number", "call", "text",
 ]
 
 CARD_DIGITS = range(13, 20)
@@ -284,6 +285,8 @@ class PhoneNumberRecognizer(LocalRecognizer):
         return EntityRecognizer.remove_duplicates(results)
 
     def _best_span(self, text: str, start: int, end: int) -> tuple[int, int, float] | None:
+        if DOTTED_LONG_GROUP.search(text, start, end):
+            return None  # "23793.38128 60000.000003": a payment slip's digit line, not a phone
         groups = [(m.start(), m.end()) for m in PHONE_GROUP.finditer(text, start, end)]
         if sum(b - a for a, b in groups) < min(PHONE_LOCAL_DIGITS):
             return None

@@ -23,6 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 EVAL_DIR = Path(os.environ.get("ORDERFLOW_EVAL_DIR", str(REPO_ROOT.parent / "shared" / "eval")))
 EXTRA_CASES = Path(__file__).parent / "fixtures" / "pii_extra_cases.jsonl"
 BLIND_CASES = Path(__file__).parent / "fixtures" / "pii_blind_cases.jsonl"
+BLIND2_CASES = Path(__file__).parent / "fixtures" / "pii_blind2_cases.jsonl"
 EXTRA_LANGUAGES = {"valle": "es", "northwind": "en", "sol": "pt"}  # the fixtures' distributors
 # What the detector reaches (PII spans found / reported spans that are PII); lower only with a reason.
 DEV_MIN_RECALL = 1.0
@@ -34,6 +35,10 @@ EXTRA_MIN_PRECISION = 1.0
 # receivers, data after a colon, SSNs, bare Brazilian mobiles, numbered highways, own-name greetings).
 BLIND_MIN_RECALL = 1.0
 BLIND_MIN_PRECISION = 1.0
+# 120 more, written blind after those fixes: recall 0.864, precision 0.964 as written (PERSON recall
+# 0.746). Left: an all-lower-case street address and a lot number shaped like a phone.
+BLIND2_MIN_RECALL = 0.99
+BLIND2_MIN_PRECISION = 0.99
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +163,13 @@ def test_blind_set_recall_and_precision(detector: PiiDetector) -> None:
         pytest.skip(f"eval catalogs not found at {EVAL_DIR} (set ORDERFLOW_EVAL_DIR)")
     card = score(detector, labelled(BLIND_CASES), EXTRA_LANGUAGES, distributor_vocabularies(EVAL_DIR))
     assert_figures(card, BLIND_MIN_RECALL, BLIND_MIN_PRECISION)
+
+
+def test_second_blind_set_recall_and_precision(detector: PiiDetector) -> None:
+    if not EVAL_DIR.exists():
+        pytest.skip(f"eval catalogs not found at {EVAL_DIR} (set ORDERFLOW_EVAL_DIR)")
+    card = score(detector, labelled(BLIND2_CASES), EXTRA_LANGUAGES, distributor_vocabularies(EVAL_DIR))
+    assert_figures(card, BLIND2_MIN_RECALL, BLIND2_MIN_PRECISION)
 
 
 def test_greeting_the_distributor_is_no_person_when_its_words_are_known(detector: PiiDetector) -> None:

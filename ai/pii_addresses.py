@@ -5,11 +5,12 @@ An address is a core and an optional tail:
   ("Av. Insurgentes Sur 1234", "Calle 5 de Mayo #23", "Rua Augusta 1500", "Av. Paulista, 1578");
 - core, en: a house number, an optional direction, capitalised words and a street suffix
   ("1458 W Fulton St", "220 N Michigan Ave"), or a numbered route ("9801 Highway 290 E");
-- core after a delivery cue, without a street type ("entregar en Insurgentes Sur 1234");
+- core after a delivery cue, without a street type ("entregar en Insurgentes Sur 1234"), or with one
+  and a name in lower case ("entregar na rua xv de novembro 1020", not "en la calle de atrás 2 cajas");
 - tail: interior/suite, colonia/bairro, postal code, city and state pieces, each after a comma,
   dash or space (", Col. Del Valle", " - Bela Vista, São Paulo - SP", ", Chicago, IL 60607").
 A tail piece that starts with a common word (", Gracias", " - Manda 2 caixas") ends the address.
-Street names must be capitalised, so "la calle de atrás" or "2 cases dr pepper" never match.
+Otherwise street names must be capitalised, so "la calle de atrás" or "2 cases dr pepper" never match.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import regex as re
 from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from ai.pii_names import BUSINESS_WORDS, STOP_WORDS
+from ai.pii_names import BUSINESS_WORDS, PRODUCT_WORDS, STOP_WORDS
 from ai.pii_nlp import fold
 from ai.pii_recognizers import recognizer_result
 
@@ -44,6 +45,9 @@ ES_PT_TYPES = (
     r"|retorno|rua|travessa|trav|tv|alameda|praça|praca|pça|pca|estrada|rodovia|rod|ladeira|viela|beco|largo"
 )
 STREET_TYPE = rf"(?:(?i:{ES_PT_TYPES})(?:\.[ \t]*|[ \t]+)|(?:R|Al)\.[ \t]*|C/[ \t]*)"
+# After a delivery cue and a street type, a street name typed in lower case ("entregar na rua xv de
+# novembro 1020"): words, not numbers, so "entrega na rua 3 caixas" is no address.
+LOWER_STREET_NAME = r"\p{L}[\p{L}'’.]*(?:[ \t]+\p{L}[\p{L}'’.]*){0,5}"
 EN_WORD = rf"(?:{CAP_WORD}|\d{{1,3}}(?:st|nd|rd|th)(?![\p{{L}}\d]))"
 EN_DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?"
 EN_SUFFIXES = (
@@ -79,6 +83,8 @@ ADDRESS_PATTERNS = (
      rf"(?:{EN_ROUTES})[ \t]*\d{{1,4}}[A-Z]?(?:[ \t]+{EN_DIRECTION})?(?![\p{{L}}\d])){TAIL}", STREET_SCORE),
     ("delivery_cue", rf"(?<!\w)(?i:{DELIVERY_CUES})[ \t]*:?[ \t]+(?:(?i:la|el|a|o)[ \t]+)?"
      rf"(?P<core>{STREET_NAME}[ \t]*,?[ \t]*{HOUSE_NUMBER}){TAIL}", CUED_SCORE),
+    ("cued_lower_street", rf"(?<!\w)(?i:{DELIVERY_CUES})[ \t]*:?[ \t]+(?:(?i:la|el|a|o)[ \t]+)?"
+     rf"(?P<core>(?i:{ES_PT_TYPES})\.?[ \t]+{LOWER_STREET_NAME}[ \t]*,?[ \t]*{HOUSE_NUMBER}){TAIL}", CUED_SCORE),
     ("area", rf"(?<![\p{{L}}\d])(?P<core>{AREA}|(?i:c\.[ \t]?p\.|cp|cep)[ \t]*:?[ \t]*\d{{5}}(?:-?\d{{3}})?(?!\d)){TAIL}",
      AREA_SCORE),
 )
@@ -106,6 +112,8 @@ class AddressRecognizer(LocalRecognizer):
             for match in pattern.finditer(text):
                 if name == "delivery_cue" and names_a_place(match.group("core")):
                     continue
+                if name == "cued_lower_street" and counts_goods(text, match.end("core")):
+                    continue
                 start, end = match.start("core"), address_end(match)
                 results.append(recognizer_result(self, ENTITY, start, end, score))
         return EntityRecognizer.remove_duplicates(results)
@@ -115,6 +123,12 @@ def names_a_place(core: str) -> bool:
     """"Sucursal Centro 2", "Bodega 3": a branch or a dock of the shop, not a street."""
     words = re.findall(r"[\p{L}]+", core)
     return not words or fold(words[0]) in BUSINESS_WORDS or fold(words[0]) in STOP_WORDS
+
+
+def counts_goods(text: str, number_end: int) -> bool:
+    """"la calle de atrás 2 cajas": the number is a quantity of goods, not a house number."""
+    following = re.match(r"[ \t]*(\p{L}+)", text[number_end:])
+    return following is not None and fold(following.group(1)) in PRODUCT_WORDS
 
 
 def address_end(match: re.Match[str]) -> int:

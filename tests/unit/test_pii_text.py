@@ -179,6 +179,8 @@ def test_dash_after_a_list_is_a_bullet_not_a_signature() -> None:
         ("pt", "Endereço: Rua XV de Novembro, 200, Centro, Curitiba", "Rua XV de Novembro, 200, Centro, Curitiba"),
         ("en", "Regards, Pat | 9801 Highway 290 E, Austin | 512 555 0148", "9801 Highway 290 E, Austin"),
         ("en", "ship to 1200 State Road 7, Margate FL 33063", "1200 State Road 7, Margate FL 33063"),
+        ("pt", "10 sacos, entregar na rua xv de novembro 1020 loja 3", "rua xv de novembro 1020 loja 3"),  # lower case
+        ("es", "entregar en calle morelos 45", "calle morelos 45"),
     ],
 )
 def test_addresses(detector: PiiDetector, language: str, text: str, address: str) -> None:
@@ -192,6 +194,7 @@ def test_addresses(detector: PiiDetector, language: str, text: str, address: str
         ("es", "Entregar en la bodega 3 de la central de abasto, pasillo 5"),
         ("en", "Deliver to the back door, 2 cases of Dr Pepper 12 oz; Route 66 burgers x 4"),
         ("en", "12 Route 66 cases, need 12 cases, 2 rd 5, 3 route 66 root beer"),
+        ("es", "entregar en la calle de atrás 2 cajas; entrega en calle 3 cajas"),
         ("pt", "entrega na Padaria Central, rua de trás; Rua 3 caixas"),
     ],
 )

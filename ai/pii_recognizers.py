@@ -35,6 +35,8 @@ from stdnum import luhn
 from stdnum.br import cnpj, cpf
 from stdnum.mx import curp, rfc
 
+from ai.pii_nlp import fold
+
 # Score levels (the detector's default threshold is 0.5; context adds 0.35).
 CHECKED_SCORE = 0.95  # check digits pass and the number is written in its official format
 LIKELY_SCORE = 0.75  # passes a check that random digit runs pass easily (phones, RFC date)
@@ -55,6 +57,13 @@ PHONE_CANDIDATE = re.compile(
     r"(?:[ \t]?[.\-]?[ \t]?(?:\(\s?\d++\s?\)|\d++)){0,7}+(?![\w/]|[.,]\d)"
 )
 PHONE_GROUP = re.compile(r"\d+")
+# Nouns for numbers that are not phones; within this many words before a number, they make it need
+# a phone word to count.
+NUMBER_NOUNS = frozenset("""
+lot lote folio invoice factura fatura tracking rastreio rastreo guia referencia reference ref sku upc ean
+serial serie boleto protocolo ticket
+""".split())
+NUMBER_NOUN_WINDOW = 5
 DOTTED_LONG_GROUP = re.compile(r"\d{5,}\.\d|\d\.\d{5,}")  # dotted phones run 3.3.4 or 2.4.4
 CPF_SHAPE = re.compile(r"\d{3}\.\d{3}\.\d{3}-\d{2}")  # formatted CPF: never a phone number
 PHONE_CONTEXT = [
@@ -281,6 +290,8 @@ class PhoneNumberRecognizer(LocalRecognizer):
             found = self._best_span(text, candidate.start(), candidate.end())
             if found is not None:
                 start, end, score = found
+                if names_another_number(text, start):
+                    score = min(score, BARE_SCORE)
                 results.append(recognizer_result(self, "PHONE_NUMBER", start, end, score))
         return EntityRecognizer.remove_duplicates(results)
 
@@ -353,6 +364,13 @@ class PhoneNumberRecognizer(LocalRecognizer):
             return bool(phonenumbers.is_valid_number(phonenumbers.parse(number, region)))
         except NumberParseException:
             return False
+
+
+def names_another_number(text: str, start: int) -> bool:
+    """"Lot # on the bacon was 0423-117-8891", "folio 4432-118-9090": the words before the number
+    name what it is, and it is not a phone (unless a phone word is there too)."""
+    before = [fold(w) for w in re.findall(r"[\p{L}]+", text[max(0, start - 60) : start])][-NUMBER_NOUN_WINDOW:]
+    return any(w in NUMBER_NOUNS for w in before) and not any(w in PHONE_CONTEXT for w in before)
 
 
 def is_stray_digit(first_group: str) -> bool:

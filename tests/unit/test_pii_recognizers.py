@@ -67,6 +67,7 @@ def test_phone_scores(written: str, expected: float) -> None:
         ("555-0147 is my number", "555-0147"),  # context after the number counts too
         ("pedido 3 55 4321 8765", "55 4321 8765"),  # the quantity before it is left out
         ("ok 10 cases water. ph 2145550163 ask for him", "2145550163"),
+        ("la factura, a mi cel 55 4321 8765", "55 4321 8765"),  # a number noun, but a phone word too
     ],
 )
 def test_phone_numbers_found(detector: PiiDetector, text: str, number: str) -> None:
@@ -74,7 +75,9 @@ def test_phone_numbers_found(detector: PiiDetector, text: str, number: str) -> N
 
 
 @pytest.mark.parametrize("text", ["pedido 5543218765", "van 8765-4321 piezas", "12 24 36 48 60",
-                                  "linha digitável 23793.38128 60000.000003 00000.000400 1 84340000012345"])
+                                  "linha digitável 23793.38128 60000.000003 00000.000400 1 84340000012345",
+                                  "Lot # on the bacon was 0423-117-8891, is that the recalled one?",
+                                  "el folio de la factura es 55 4321 8765"])
 def test_phone_like_numbers_without_context_are_not_phones(detector: PiiDetector, text: str) -> None:
     assert found(detector, text) == []
 

@@ -59,9 +59,11 @@ CUED_TITLE = (
 )
 ARTICLE = r"(?:(?i:o|a|el|la)[ \t]+)"
 PHONE_TAIL = r"(?:[ \t]*[,;/|:\-–—]?[ \t]*\+?\(?\d[\d \t().\-]{6,}\d)?"  # "- Dana, 555-867-5309"
-END_OF_LINE = rf"(?={PHONE_TAIL}[ \t]*[.!]*[ \t]*(?:\n|\Z|\|))"  # "| 9801 Highway 290 E": a signature block
+END_OF_LINE = rf"(?={PHONE_TAIL}[ \t]*[.!\p{{So}}\p{{Sk}}\p{{Cf}}]*[ \t]*(?:\n|\Z|\|))"  # "| 9801 Highway 290 E": a signature block
 TRAILER = rf"(?={PHONE_TAIL}[\s.!\p{{So}}\p{{Sk}}\p{{Cf}}]*\Z)"  # only a phone, punctuation, emoji or space until the end
-SHOP_TRAILER = r"(?=[ \t]*[,|][ \t]*(?P<shop>[^\n\d]{2,60})\Z)"  # "- Tony Russo, Bella Napoli Pizzeria"
+SHOP_TRAILER = (  # "- Tony Russo, Bella Napoli Pizzeria", "- Carlos at Pepe's Tacos"
+    r"(?=(?:[ \t]*[,|]|[ \t]+(?i:at|from|de|da|do|del))[ \t]*(?P<shop>[^\n\d]{2,60})\Z)"
+)
 CLAUSE_START = r"(?:^|(?<=[.!?,;:][ \t]*)|(?<=^[ \t]+))"  # a line, sentence or clause begins
 CLAUSE_END = r"(?=[ \t]*(?:[,.!;:\-–—]|\n|\Z))"
 
@@ -70,7 +72,8 @@ INTRODUCTION_CUES = (
     r"|de parte de|a nombre de|en nombre de|aquí|aqui|this is|it's|it’s|its|it is|i'm|i’m|im|i am|my name is"
     r"|my name's|name is|name on (?:the )?(?:file|account|card)(?: is)?|in the name of|under the name"
     r"|his name is|her name is|se llama|nombre en la tarjeta|me chamo|se chama|chama-se|meu nome é"
-    r"|meu nome e|no nome de|em nome de|nome no cartão|nome no cartao"
+    r"|meu nome e|no nome de|em nome de|nome no cartão|nome no cartao|facturar a|factura a|bill to|invoice to"
+    r"|nome na nota|nombre en la factura|name on the invoice"
 )
 PT_INTRODUCTION_CUES = r"aqui é|aqui e|aqui quem fala é|quem fala é|quem fala|fala|sou"  # may take "o"/"a"
 LOWER_INTRODUCTION_CUES = (  # where a lower-case given name is still a name: "soy pedro", "hey its dave"
@@ -89,7 +92,8 @@ CONTACT_CUES = (
     r"ask for|call|text|attn|attention|contact|preguntar por|pregunten por|pregunta por|buscar a|hablar con"
     r"|llamar a|atención|contacto|recibe|quien recibe|entregar a|nombre|falar com|procurar|perguntar por"
     r"|ligar para|contato|quem recebe|recebe|nome|name|receiver|recipient|owner|dueño|dueña|dono|titular"
-    r"|responsable|responsável|responsavel|tell|billing contact|contact person"
+    r"|responsable|responsável|responsavel|tell|billing contact|contact person|dile a|dígale a|digale a"
+    r"|avísale a|avisale a|fala pro|fala pra|diz pro|diz pra|avisa o|avisa a"
 )
 # People the customer names by how they relate to the shop: "mi hijo Luis", "my son Kevin",
 # "meu sócio Rafael", "a gerente, a patrícia".
@@ -99,19 +103,24 @@ RELATIONS = (
     r"|son|daughter|brother|sister|wife|husband|partner|cousin|uncle|aunt|nephew|niece|manager|employee"
     r"|cashier|filho|filha|irmão|irmao|irmã|irma|sócio|sócia|funcionário|funcionario|funcionária|funcionaria"
     r"|sobrinho|sobrinha|pai|mãe|mae|motorista|dueño|dueña|dono|repartidor|repartidora|entregador"
-    r"|entregadora|driver|vendedor|vendedora|salesman|rep"
+    r"|entregadora|driver|vendedor|vendedora|salesman|rep|cuñado|cuñada|suegro|suegra|cunhado|cunhada"
+    r"|sogro|sogra|brother-in-law|sister-in-law|chef|sous chef|cook|cocinero|cocinera|cozinheiro|cozinheira"
+    r"|boyfriend|girlfriend|novio|novia|namorado|namorada|friend|amigo|amiga|vecino|vecina|vizinho|vizinha"
 )
-OF_YOURS = r"(?:[ \t]+(?i:de vocês|de voces|de ustedes|de usted|de ellos|de la tienda|da loja))?"  # "o entregador de vocês, o Zé"
-POSSESSIVES = r"mi|my|meu|minha|nuestro|nuestra|our|el|la|o|a|the|tu|your|seu|sua"
+# "o entregador de vocês, o Zé", "el chofer de hoy, Ramiro", "the driver from yesterday, Kevin"
+OF_YOURS = r"(?:[ \t]+(?i:de|da|do|from)[ \t]+\p{L}+)?"
+POSSESSIVES = r"mi|my|meu|minha|nuestro|nuestra|our|el|la|o|a|the|tu|your|seu|sua|su|his|her|their"
 HONORIFICS = r"don|doña|dona|seu|señor|señora|senhor|senhora|sr|sra|srta|doctor|doutor|doutora"  # not "Dr": Dr Pepper
 # Data handed over after a colon: "mis datos para el crédito: José Torres, CURP ...".
 DATA_CUES = (
     r"datos|dados|cadastro|registro|application|details|info|información|informacion|nombre completo"
-    r"|nome completo|full name"
+    r"|nome completo|full name|estos datos|esses dados|these details"
 )
 # A name that goes on to say what it will do with the delivery: "Jamal will sign for it".
 RECEIVING_VERBS = (
     r"will sign|will receive|will get it|will pick|will be there|is receiving|signs for|va a recibir|recibe"
+    r"|will be placing|will place|will order|will be ordering|will call|will pay|can sign|va a pedir|va a pagar"
+    r"|vai pedir|vai pagar"
     r"|recibirá|va a firmar|firma|vai receber|recebe|vai assinar|assina"
 )
 
@@ -140,7 +149,9 @@ CUE_PATTERNS = (
     ("pt_is", rf"{CLAUSE_START}(?i:é|sou)[ \t]+(?i:o|a)[ \t]+(?P<name>{NAME})", INTRODUCTION_SCORE),
     ("relation", rf"(?<!\w)(?i:{POSSESSIVES})[ \t]+(?i:{RELATIONS}){OF_YOURS}[ \t]*,?[ \t]+{ARTICLE}?"
      rf"(?:(?P<name>{NAME})|{LOWER_NAME})", CONTACT_SCORE),
-    ("data", rf"(?<!\w)(?i:{DATA_CUES})[^:\n]{{0,30}}:[ \t]*(?P<name>{NAME})(?=[ \t]*(?:[,;\n]|\Z))", CONTACT_SCORE),
+    ("data", rf"(?<!\w)(?i:{DATA_CUES})[^:\n]{{0,30}}:[ \t]*\n?[ \t]*(?P<name>{NAME})(?=[ \t]*(?:[,;\n]|\Z))", CONTACT_SCORE),
+    ("apposition", rf"(?P<name>{NAME})[ \t]*[,(][ \t]*(?i:el|la|o|a|the|our|my|mi|meu|minha|nuestro|nosso)[ \t]+"
+     rf"(?i:{RELATIONS})(?!\w)", CONTACT_SCORE),
     ("receiving", rf"{CLAUSE_START}(?P<name>{NAME})[ \t]+(?i:{RECEIVING_VERBS})(?!\w)", CONTACT_SCORE),
 )
 
@@ -150,6 +161,7 @@ hola buenas buenos buen bom boa dia dias tardes tarde noches noite gracias salud
 thanks thank please oi ola obrigado obrigada valeu abraco abracos att atte team equipo equipe amigo amiga
 joven senor senora sir maam jefe patron boss guys todos gente pessoal galera everyone
 quien quem who alguien alguem someone somebody nadie ninguem nobody
+oiga oigan oye mire mira fijate ojo olha escuta veja listen look btw ps fyi
 el la los las un una uno o a os as um uma the an y e and or por para con com en em no na in on at for from
 to of mi mis me my our your su sus tu seu sua meu minha yo eu i we you it this that esta este isso aqui
 here ya ja si sim yes ok okay not nao tambien also just only solo so
@@ -262,7 +274,9 @@ def honorific_names_a_person(text: str, match: re.Match[str]) -> bool:
 
 
 def names_a_business(words: str) -> bool:
-    return any(fold(word) in BUSINESS_WORDS for word in re.findall(r"\p{L}+", words))
+    """"Bella Napoli Pizzeria", "Pepe's Tacos": a business word, or someone's place ("X's")."""
+    return bool(re.search(r"\p{L}['’]s(?!\p{L})", words)) or any(
+        fold(word) in BUSINESS_WORDS for word in re.findall(r"\p{L}+", words))
 
 
 def weak_cue(result: RecognizerResult) -> bool:

@@ -24,6 +24,7 @@ EVAL_DIR = Path(os.environ.get("ORDERFLOW_EVAL_DIR", str(REPO_ROOT.parent / "sha
 EXTRA_CASES = Path(__file__).parent / "fixtures" / "pii_extra_cases.jsonl"
 BLIND_CASES = Path(__file__).parent / "fixtures" / "pii_blind_cases.jsonl"
 BLIND2_CASES = Path(__file__).parent / "fixtures" / "pii_blind2_cases.jsonl"
+BLIND3_CASES = Path(__file__).parent / "fixtures" / "pii_blind3_cases.jsonl"
 EXTRA_LANGUAGES = {"valle": "es", "northwind": "en", "sol": "pt"}  # the fixtures' distributors
 # What the detector reaches (PII spans found / reported spans that are PII); lower only with a reason.
 DEV_MIN_RECALL = 1.0
@@ -39,6 +40,12 @@ BLIND_MIN_PRECISION = 1.0
 # 0.746); the generic causes are fixed since.
 BLIND2_MIN_RECALL = 1.0
 BLIND2_MIN_PRECISION = 1.0
+# 90 more, written blind after the second round, as an everyday inbox: recall 0.852, precision 1.000
+# as written (PERSON recall 0.708). Still missed: streets typed in lower case without "entregar en"
+# ("pra av. brasil 2890"), a lower-case name after a lower-case honorific that is no known given name
+# ("a dona cida"), and a name that only a sentence's grammar marks ("Kevin left the eggs out").
+BLIND3_MIN_RECALL = 0.95
+BLIND3_MIN_PRECISION = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +177,13 @@ def test_second_blind_set_recall_and_precision(detector: PiiDetector) -> None:
         pytest.skip(f"eval catalogs not found at {EVAL_DIR} (set ORDERFLOW_EVAL_DIR)")
     card = score(detector, labelled(BLIND2_CASES), EXTRA_LANGUAGES, distributor_vocabularies(EVAL_DIR))
     assert_figures(card, BLIND2_MIN_RECALL, BLIND2_MIN_PRECISION)
+
+
+def test_third_blind_set_recall_and_precision(detector: PiiDetector) -> None:
+    if not EVAL_DIR.exists():
+        pytest.skip(f"eval catalogs not found at {EVAL_DIR} (set ORDERFLOW_EVAL_DIR)")
+    card = score(detector, labelled(BLIND3_CASES), EXTRA_LANGUAGES, distributor_vocabularies(EVAL_DIR))
+    assert_figures(card, BLIND3_MIN_RECALL, BLIND3_MIN_PRECISION)
 
 
 def test_greeting_the_distributor_is_no_person_when_its_words_are_known(detector: PiiDetector) -> None:

@@ -90,6 +90,17 @@ def found(detector: PiiDetector, text: str, language: str) -> list[tuple[str, st
         ("en", "Bill it to my card, name on card Carla Benson", "Carla Benson"),
         ("es", "ME MANDAS 5 CAJAS. CUALQUIER COSA PREGUNTAR POR JAVIER", "JAVIER"),
         ("en", "4 bags of shredded cheddar for Tues. - Tony Russo, Bella Napoli Pizzeria", "Tony Russo"),
+        ("en", "Add 6 cases of water to our standing order - Carlos at Pepe's Tacos", "Carlos"),
+        ("es", "que sean 6. Gracias!! Atte. Marisol 🙌", "Marisol"),
+        ("es", "la factura con estos datos:\nMaría Guadalupe Hernández Soto\nRFC: HESG880314K75", "María Guadalupe Hernández Soto"),
+        ("es", "6 de jose cuervo, facturar a Laura Castillo Pérez rfc CAPL830417B26", "Laura Castillo Pérez"),
+        ("es", "lo recibe mi cuñado Efraín Olvera, su cel es 442 183 7765", "Efraín Olvera"),
+        ("es", "Oiga el chofer de hoy, Ramiro creo que se llama, me dejó 2 cajas de menos", "Ramiro"),
+        ("es", "Dígale a Toño (el vendedor) que siempre sí", "Toño"),
+        ("pt", "Fala pro Diego, o vendedor, que eu aceito a proposta", "Diego"),
+        ("en", "My sous chef Darnell Jackson will be placing the orders", "Darnell Jackson"),
+        ("en", "if he's not around his brother Andre can sign for deliveries", "Andre"),
+        ("pt", "Rua das Acácias 77, apto 302. Nome na nota: Simone Araújo, CPF 206.915.384-33", "Simone Araújo"),
     ],
 )
 def test_names_after_a_cue(detector: PiiDetector, language: str, text: str, name: str) -> None:
@@ -110,6 +121,8 @@ def test_names_after_a_cue(detector: PiiDetector, language: str, text: str, name
         ("pt", "Pedido do Bar da Dona Nena: 3 caixas de heineken; e o Dolly? tem?"),
         ("en", "2 cases of ketchup - Heinz Ketchup, Hellmanns Mayo"),  # a dash, then products: no shop
         ("es", "ME MANDAS 5 CAJAS DE COCA 600 Y 2 DE SPRITE"),
+        ("es", "Oiga, el chofer no llegó; Mire, la caja vino rota"),
+        ("en", "2 cases of fries - Mike's order as usual"),
         ("es", "Gracias, Saludos"),
         ("en", "This is Monday's order: 3 cases; this is urgent. It's Friday"),
         ("en", "Hey Team, need 2 cases of Frank's RedHot"),

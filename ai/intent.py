@@ -28,6 +28,10 @@ ORDER_VERBS = _words(
     r"anot(?:a|ame|as|en|ar)", r"agreg(?:a|ame|as|ar|uen|ale)", r"anad(?:e|eme|ir)", r"suma(?:le|me)",
     r"pon(?:me|le|ga|gan)", r"pido", r"pedimos", r"tra(?:e|eme|igan|iga)", r"surt(?:e|eme|ir)", r"d(?:ame|eme|enme)",
     r"me (?:das|da|dan|regalas|vendes)", r"nuevo pedido",
+    # a request put as a question: "me llevas 20 garrafones?", "me puedes traer ...?"
+    r"(?:me|nos) (?:llevas|lleva|llevan|traes|traen)",
+    r"(?:puedes|puede|pueden|podrias|podria|podrian) (?:me |nos )?"
+    r"(?:traer|llevar|mandar|enviar|surtir|apartar)(?:me|nos)?",
     # en
     r"send", r"need", r"needs", r"want", r"can (?:i|we) (?:get|have|order)", r"could (?:i|we) (?:get|have|order)",
     r"(?:i|we)(?:ll| will) (?:take|have|need)", r"(?:id|wed|i would|we would) like", r"would like", r"add",
@@ -37,6 +41,7 @@ ORDER_VERBS = _words(
     r"mand(?:a|e|ar)", r"envi(?:a|e|ar)", r"precis(?:o|amos)", r"quer(?:o|emos|ia)", r"gostaria",
     r"coloc(?:a|ar|e)", r"adicion(?:a|ar|e)", r"acrescent(?:a|ar|e)", r"anot(?:a|e)", r"separ(?:a|e)", r"tra(?:z|ga)",
     r"me ve", r"ve pra mim", r"novo pedido", r"faz(?:er)? um pedido",
+    r"(?:me|nos) (?:traz|leva)", r"(?:pode|podem|poderia|consegue|da pra) (?:me |nos )?(?:trazer|levar|mandar|enviar|entregar)",
 )
 ORDER_HEADER = re.compile(r"^\s*(?:nuevo\s+|novo\s+|new\s+)?(?:pedido|order|encomenda|orden)\b")
 QUESTION_START = re.compile(
@@ -46,8 +51,10 @@ QUESTION_START = re.compile(
     r"qual|quais|quanto|quanta|quantos|quantas|quando|onde|tem|voces tem|vcs tem|vc tem|voce tem)\b"
 )
 PRICE = _words(
-    r"cuanto (?:cuesta|cuestan|sale|salen|vale|valen|es|seria|cobran)", r"precios?", r"costo", r"cotizacion",
-    r"how much", r"prices?", r"cost", r"quote", r"quanto (?:custa|custam|e|ta|fica|sai)", r"precos?", r"valor",
+    r"cuanto (?:me |nos |te |le |les )?(?:cuesta|cuestan|sale|salen|vale|valen|es|seria|serian|cobran|cobras|queda)",
+    r"precios?", r"costo", r"cotizacion",
+    r"how much", r"prices?", r"cost", r"quote", r"quanto (?:me |nos )?(?:custa|custam|e|ta|fica|ficam|sai|saem)",
+    r"precos?", r"valor",
     r"tabela", r"orcamento",
 )
 COMPLAINT = _words(
@@ -55,6 +62,7 @@ COMPLAINT = _words(
     r"incomplet[oa]s?", r"falt(?:o|aron|aba|aban)", r"no (?:me |nos )?(?:llego|llegaron|vino|vinieron|trajeron)",
     r"rot[oa]s?", r"quebrad[oa]s?", r"danad[oa]s?", r"caducad[oa]s?", r"vencid[oa]s?", r"echad[oa]s? a perder",
     r"mal estado", r"equivocad[oa]s?", r"cobraron (?:de mas|doble|mal)", r"queja", r"reclamo", r"reclamacion",
+    r"(?:me|nos) cobraron\b.{0,60}\b(?:pero|solo|y no)", r"solo (?:me |nos )?(?:llego|llegaron|vino|vinieron|trajeron|mandaron|entregaron)",
     r"devolucion", r"devolver", r"reembolso", r"nota de credito", r"derretid[oa]s?", r"abiert[oa]s?",
     r"(?:llego|llegaron|vino|vinieron) (?:mal|tarde|caliente|abiert)\w*",
     # en
@@ -62,11 +70,15 @@ COMPLAINT = _words(
     r"didnt (?:arrive|come|get)", r"did not (?:arrive|come|get)", r"wrong (?:item|items|order|product|size|one)",
     r"spoiled", r"rotten", r"expired", r"leak(?:ing|ed|y)", r"moldy", r"crushed", r"overcharged",
     r"charged (?:twice|double|us twice)", r"credit (?:us|me|for|memo|back)", r"refund", r"complaint",
+    r"(?:were|was|got|been) charged\b.{0,60}\b(?:but|only|twice|double|wrong)",
+    r"charged (?:us |me )?for\b.{0,60}\b(?:but|only)", r"only (?:received|came|arrived|delivered)",
+    r"(?:but|yet) (?:we |i )?only got", r"only got \d+(?!.{0,30}\bleft\b)",
     r"not what (?:i|we) ordered", r"(?:a|the|for|us|me|issue|get|need|want) credit(?! card)", r"torn", r"ripped",
     r"thawed", r"melted", r"stale", r"(?:was|were|came|arrived) (?:bad|warm|wrong|late|open)",
     # pt
     r"faltou", r"faltaram", r"(?:veio|vieram|chegou|chegaram) (?:errad|quebrad|faltando|vencid|estragad|amassad|abert|incomplet)\w*",
     r"estragad[oa]s?", r"amassad[oa]s?", r"nao (?:chegou|veio|recebi|recebemos)", r"cobraram (?:a mais|errado|dobrado)",
+    r"cobraram\b.{0,60}\b(?:mas|so|somente|apenas|e nao)", r"(?:so|somente|apenas) (?:me |nos )?(?:veio|vieram|chegou|chegaram|recebi|recebemos|mandaram|entregaram)",
     r"reclamacao", r"devolucao", r"estorno", r"devolv\w+", r"regres(?:o|amos|ar|arles|arlos)",
     r"(?:llego|llegaron|vino|vinieron|mandaron|enviaron|trajeron|entregaron)\b.{0,40}\bde (?:mas|sobra)",
     r"(?:veio|vieram|chegou|chegaram|mandaram)\b.{0,40}\ba mais", r"(?:sent|delivered|got) (?:us )?(?:too many|extra)",

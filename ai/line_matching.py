@@ -14,8 +14,10 @@ from dataclasses import dataclass, replace
 from ai.catalog import Catalog
 from ai.lines import ParsedLine
 from ai.matcher import Candidate, Matcher
+from ai.normalize import fold
 from ai.pack_units import fit_quantity
 from ai.quantities import MAX_COUNT
+from ai.vocabulary import TAIL_STARTS
 
 REVIEW_CONFIDENCE = 0.75  # a line under this goes to a person
 MIN_MATCH_SCORE = 0.5  # below this the line has no product (sku None)
@@ -57,10 +59,20 @@ def _top(matcher: Matcher, phrase: str) -> float:
     return found[0].score if found else 0.0
 
 
+def _with_aside(line: ParsedLine, matcher: Matcher) -> ParsedLine:
+    """ "gloves (large)": the parenthesis joins the product words when they match at least as well."""
+    if not line.aside:
+        return line
+    joined = f"{line.phrase} {line.aside}"
+    if _top(matcher, joined) >= _top(matcher, line.phrase):
+        return replace(line, phrase=joined, aside="")
+    return replace(line, aside="")
+
+
 def _rejoin(lines: Sequence[ParsedLine], matcher: Matcher) -> list[ParsedLine]:
     """Undo a split at "y/and/e" when the joined words name one product better."""
     out: list[ParsedLine] = []
-    for line in lines:
+    for line in (_with_aside(line, matcher) for line in lines):
         previous = out[-1] if out else None
         if line.joined and previous is not None and previous.sentence == line.sentence:
             joined = f"{previous.phrase} and {line.phrase}"
@@ -80,6 +92,23 @@ def _trailing_count(line: ParsedLine, matcher: Matcher) -> ParsedLine:
     if _top(matcher, without) >= max(_top(matcher, line.phrase), MIN_MATCH_SCORE):
         return replace(line, phrase=without, quantity=number)
     return line
+
+
+def _trim_tail(line: ParsedLine, matcher: Matcher) -> ParsedLine:
+    """ "corona pa la fiesta", "water to our second location", "takis al pedido de Juan": words from a
+    purpose or destination word on are not product words when the product matches better without them."""
+    words = line.phrase.split()
+    cuts = [k for k in range(1, len(words)) if fold(words[k]) in TAIL_STARTS]
+    if not cuts:
+        return line
+    whole = _top(matcher, line.phrase)
+    best, head = whole + MERGE_GAIN, None
+    for k in cuts:
+        candidate = " ".join(words[:k])
+        score = _top(matcher, candidate)
+        if score >= max(best, MIN_MATCH_SCORE):  # a tie keeps the longer head
+            best, head = score, candidate
+    return line if head is None else replace(line, phrase=head)
 
 
 def match_line(line: ParsedLine, matcher: Matcher, catalog: Catalog) -> MatchedLine:
@@ -118,9 +147,35 @@ def match_line(line: ParsedLine, matcher: Matcher, catalog: Catalog) -> MatchedL
                        confidence=round(max(0.0, min(confidence, 1.0)), 4), reasons=tuple(reasons))
 
 
+def _correct(out: list[MatchedLine], line: ParsedLine, matcher: Matcher, catalog: Catalog) -> None:
+    """A self-correction that names its product ("wait, make the tomatoes 3", "digo, 6 botellas").
+
+    It replaces the earlier line of the same product, where that line stood; when no earlier line
+    has its product, it replaces the line just before it, whose count it keeps if it gives none.
+    """
+    matched = match_line(line, matcher, catalog)
+    same = next((k for k in range(len(out) - 1, -1, -1)
+                 if matched.sku is not None and out[k].sku == matched.sku), None)
+    replaced = out[same] if same is not None else out.pop()
+    if line.quantity is None or (line.unit is None and same is not None):
+        quantity = replaced.parsed.quantity if line.quantity is None else line.quantity
+        line = replace(line, quantity=quantity, unit=line.unit or replaced.parsed.unit)
+        matched = match_line(line, matcher, catalog)
+    if same is not None:
+        out[same] = matched
+    else:
+        out.append(matched)
+
+
 def match_lines(lines: Sequence[ParsedLine], matcher: Matcher, catalog: Catalog) -> list[MatchedLine]:
-    prepared = [_trailing_count(line, matcher) for line in _rejoin(lines, matcher)]
-    return [match_line(line, matcher, catalog) for line in prepared]
+    prepared = [_trailing_count(_trim_tail(line, matcher), matcher) for line in _rejoin(lines, matcher)]
+    out: list[MatchedLine] = []
+    for line in prepared:
+        if line.corrects and out:
+            _correct(out, line, matcher, catalog)
+        else:
+            out.append(match_line(line, matcher, catalog))
+    return out
 
 
 __all__ = ["REVIEW_CONFIDENCE", "MatchedLine", "match_line", "match_lines"]

@@ -3,18 +3,20 @@
 Steps: scrub contact data and dates out of the text (offsets preserved), cut it into
 sentences, tokenise, read numbers and sizes, drop address/contact/intro clauses, split at
 commas, conjunctions, multipliers and at a new count, then read each segment's count and
-pack word. A self-correction ("... digo, 6 botellas") replaces the line before it.
+pack word. A self-correction ("... digo, 6 botellas") replaces the line before it; an uncounted
+parenthesis ("gloves x 6 (large)") qualifies the line before it; what the order is for ("é pra
+um churrasco") is not a line.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ai.delivery_dates import delivery_spans
 from ai.normalize import STOPWORDS, fold
-from ai.pack_units import FORMAT_WORDS, PACK_WORDS
+from ai.pack_units import DOZEN_UNIT, FORMAT_WORDS, PACK_WORDS
 from ai.quantities import (
     CODE,
     MEASURE,
@@ -36,6 +38,7 @@ from ai.vocabulary import (
     EACH_WORDS,
     FILLERS,
     INTRO_CUES,
+    WEAK_CORRECTION_CUES,
     WEAK_CORRECTIONS,
     first_words,
     starts_with,
@@ -51,6 +54,8 @@ class ParsedLine:
     sentence: int = 0  # index of the sentence (see split_sentences) the line came from
     joined: bool = False  # split off the previous line at "y/and/e" without a count of its own
     measure: str | None = None  # unit of a leading measure: "lb" ("30 lb of brisket", the count), "l", "oz" ...
+    corrects: bool = False  # follows a self-correction cue and names its product: it replaces an earlier line
+    aside: str = ""  # words of an uncounted parenthesis after the line ("(large)"): product words if they help
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,6 +95,7 @@ _ADDRESS_STARTS = first_words(ADDRESS_CUES)
 _CLAUSE_STARTS = first_words(INTRO_CUES) | first_words(CONTACT_CUES)
 _CORRECTION_STARTS = first_words(CORRECTION_CUES)
 _ADDRESS_ABBREVIATIONS = frozenset({"av", "col", "blvd", "calz", "ave"})  # an address when followed by "."
+_OF_WORDS = frozenset({"de", "d", "of", "do", "da"})  # "3 de coca", "3 d doritos" (chat spelling)
 _SEPARATORS = frozenset({",", "/", "+", "&", "*", "-"})
 _DIGIT_RUN = re.compile(r"\+?\(?\d[\d \t().\-]{5,}\d")
 MIN_SCRUBBED_DIGITS = 7  # a run of this many digits is a phone, card or tax id, never a count
@@ -223,7 +229,9 @@ def _segments(tokens: list[Token]) -> Iterator[_Segment]:
         token = tokens[i]
         correction = starts_with(words, i, CORRECTION_CUES) if words[i] in _CORRECTION_STARTS else None
         boundary_after = False
-        if correction is not None and (i == 0 or tokens[i - 1].kind == SEP or words[i] not in WEAK_CORRECTIONS):
+        if correction is not None and (i == 0 or tokens[i - 1].kind == SEP or not (
+            words[i] in WEAK_CORRECTIONS or tuple(words[i : i + correction]) in WEAK_CORRECTION_CUES
+        )):
             if current:
                 yield _Segment(tokens=current, joined=joined, corrects=corrects)
             current, joined, corrects, pending_correction = [], False, False, True
@@ -287,7 +295,7 @@ def _count_index(tokens: list[Token]) -> int | None:
     if tokens and _is_count(tokens[0]):
         return 0
     for k, t in enumerate(tokens[:-1]):
-        if _is_count(t) and tokens[k + 1].text in {"de", "of", "do", "da"}:
+        if _is_count(t) and tokens[k + 1].text in _OF_WORDS:
             return k
     return None
 
@@ -325,6 +333,7 @@ def _read_segment(tokens: list[Token]) -> _Read | None:
     index = _count_index(tokens)
     quantity: float | None = None
     unit: str | None = None
+    dozens = False
     measure = tokens[0].unit if _leading_measure(tokens) else None
     if measure is not None and index is not None and _firm_count(tokens, index):
         measure = None  # "10 lb brisket x 3", "5 kg 2 cajas ...": the count is elsewhere, the weight is a size
@@ -333,6 +342,7 @@ def _read_segment(tokens: list[Token]) -> _Read | None:
         tokens = tokens[1:]
     elif index is not None:
         quantity = tokens[index].value
+        dozens = tokens[index].unit == DOZEN_UNIT
         before, after = tokens[:index], tokens[index + 1 :]
         if any(_is_content(t) and t.text not in PACK_WORDS for t in after) and tokens[index].kind != XQTY:
             body = tokens[index:]  # "pra confirmar o pedido de 6 fardos de água": the line starts at its count
@@ -353,6 +363,8 @@ def _read_segment(tokens: list[Token]) -> _Read | None:
         if t.kind == MEASURE and k + 1 < len(tokens) and tokens[k + 1].text in PACK_WORDS and not phrase:
             continue
         phrase.append(t)
+    if unit is None and dozens:
+        unit = DOZEN_UNIT  # "30 dozen eggs", not "a dozen cases of water"
     each = quantity is not None and any(t.text in EACH_WORDS - {"uno", "una", "um", "c"} for t in phrase)
     if each:
         phrase = [t for t in phrase if t.text not in EACH_WORDS]
@@ -380,17 +392,81 @@ def _apply_each(lines: list[ParsedLine], sentence: int, quantity: float, unit: s
         lines[k] = ParsedLine(text=line.text, quantity=quantity, unit=unit, phrase=line.phrase, sentence=sentence)
 
 
-def parse_lines(text: str, language: str, sentences: Sequence[Sentence] | None = None) -> list[ParsedLine]:
+_PURPOSE_WORDS = frozenset({"para", "pa", "pra", "pro", "for"})
+_INDEFINITE_ARTICLES = frozenset({"un", "una", "um", "uma", "a", "an"})
+
+
+def _purpose_clause(segment: list[Token], tokens: list[Token]) -> bool:
+    """ "é pra um churrasco grande", "es para una fiesta", "2 cajas ... para un evento": what the order
+    is for (a purpose word, an indefinite article, no pack word or size), not a line."""
+    k = 0
+    while k < len(segment) and segment[k].kind == WORD and (segment[k].text in FILLERS or segment[k].text == "es"):
+        k += 1
+    if k >= len(segment) - 1:
+        return False
+    if segment[k].text in _PURPOSE_WORDS:
+        k += 1
+    elif k > 0 or segment[0].text not in _INDEFINITE_ARTICLES:
+        return False
+    else:  # the segment starts at its article: the purpose word ended the line before
+        before = _token_before(tokens, segment[0])
+        if before is None or before.text not in _PURPOSE_WORDS:
+            return False
+    return (
+        k < len(segment) - 1 and segment[k].text in _INDEFINITE_ARTICLES
+        and not any(t.text in PACK_WORDS or t.kind == MEASURE for t in segment)
+    )
+
+
+def _token_before(tokens: list[Token], first: Token) -> Token | None:
+    for k, token in enumerate(tokens):
+        if token is first:
+            return tokens[k - 1] if k else None
+    return None
+
+
+_PARENTHESIS = re.compile(r"\(([^()]*)\)")
+
+
+def _asides(sentence: Sentence) -> list[tuple[int, int]]:
+    """Spans (in the message) of the parentheses of a sentence."""
+    return [(sentence.start + m.start(1), sentence.start + m.end(1)) for m in _PARENTHESIS.finditer(sentence.text)]
+
+
+def _split_aside(tokens: list[Token], spans: list[tuple[int, int]]) -> tuple[list[Token], list[Token]]:
+    """A segment's tokens outside and inside parentheses; a counted parenthesis ("coca (2 cajas)") is
+    part of the line."""
+    inside = [t for t in tokens if any(start <= t.start and t.end <= end for start, end in spans)]
+    if not inside or any(t.kind in {NUMBER, XQTY} for t in inside):
+        return tokens, []
+    kept = {id(t) for t in inside}
+    return [t for t in tokens if id(t) not in kept], inside
+
+
+def parse_lines(
+    text: str, language: str, sentences: Sequence[Sentence] | None = None, *, defer_corrections: bool = False
+) -> list[ParsedLine]:
     """The order lines of a message, in order; lines may lack a count or product words.
 
-    `sentences`: split_sentences(text) when the caller already has them.
+    `sentences`: split_sentences(text) when the caller already has them. A self-correction replaces
+    the line before it; with `defer_corrections`, one that names its product ("make the tomatoes 3")
+    is kept with `corrects` set instead, for `ai.line_matching.match_lines` to replace the earlier
+    line of the same product.
     """
     lines: list[ParsedLine] = []
     for sentence in split_sentences(text) if sentences is None else sentences:
         tokens = _cut_noise(tokenize(sentence, language), text)
         each: tuple[float, str | None] | None = None  # a distributive count waiting for its products
+        asides = _asides(sentence) if "(" in sentence.text else []
         for segment in _segments(tokens):
-            read = _read_segment(segment.tokens)
+            if _purpose_clause(segment.tokens, tokens):
+                continue
+            own, aside = _split_aside(segment.tokens, asides) if asides else (segment.tokens, [])
+            if not own and lines and lines[-1].sentence == sentence.index:
+                # "gloves x 6 (large)": an uncounted parenthesis qualifies the line before it
+                lines[-1] = replace(lines[-1], aside=_original(text, _strip_edges(aside)))
+                continue
+            read = _read_segment(own or aside)
             if read is None:
                 continue
             body = read.body
@@ -408,8 +484,13 @@ def parse_lines(text: str, language: str, sentences: Sequence[Sentence] | None =
                 sentence=sentence.index,
                 joined=segment.joined and quantity is None,
                 measure=read.measure,
+                aside=_original(text, _strip_edges(aside)) if own else "",
             )
-            if segment.corrects and lines:
+            if defer_corrections and segment.corrects and lines and line.phrase and not read.pack_only:
+                # "make the tomatoes 3": names its product; which line it replaces is decided once
+                # the products are known (see ai.line_matching.match_lines)
+                line = replace(line, corrects=True)
+            elif segment.corrects and lines:
                 replaced = lines.pop()
                 line = ParsedLine(
                     text=line.text,

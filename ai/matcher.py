@@ -218,6 +218,9 @@ class Matcher:
                     if word != token:
                         found[word] = max(found.get(word, 0.0), PREFIX_SIMILARITY)
                     position += 1
+        # a generic descriptor ("chica", "large") is a product word only as written: many words are
+        # one edit away from it ("chicles" → "chicl" is one edit from "chica")
+        found = {w: v for w, v in found.items() if w == token or w not in _QUALIFIER_STEMS}
         if len(self._similar_cache) >= SIMILARITY_CACHE_SIZE:
             self._similar_cache.clear()
         self._similar_cache[token] = found

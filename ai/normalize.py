@@ -30,7 +30,7 @@ LONE_MEASURES: dict[str, str] = {"litro": "1l", "litrao": "1l", "liter": "1l", "
 
 # Words that carry no product meaning anywhere in a product phrase (articles, prepositions).
 STOPWORDS = frozenset(
-    "de del la el los las lo al con para por en a un una unos unas "
+    "de d del la el los las lo al con para por en a un una unos unas "
     "of the an for with in on to and or "
     "do da das o os as um uma no na nos nas pra pro com em e y".split()
 )

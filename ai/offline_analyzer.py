@@ -80,7 +80,19 @@ def select_order_lines(matched: list[MatchedLine], cues: list[SentenceCues]) -> 
             cue.order or verb_anywhere or list_only or m.parsed.sentence in counted_sentences
         ):
             kept.append(m)
-    return kept
+    return _drop_mentions(kept, by_index)
+
+
+def _drop_mentions(kept: list[MatchedLine], by_index: dict[int, SentenceCues]) -> list[MatchedLine]:
+    """ "We're out of flour! 2 bags AP flour": a product named without a count in a sentence that
+    asks for nothing is only a mention when a counted line orders the same product."""
+    counted_skus = {m.sku for m in kept if m.counted and m.sku is not None}
+    if not counted_skus:
+        return kept
+    return [
+        m for m in kept
+        if m.counted or m.sku not in counted_skus or by_index[m.parsed.sentence].order
+    ]
 
 
 def rescue_dropped_lines(
@@ -139,7 +151,8 @@ class OfflineAnalyzer:
         language = detect_language(text, default=_default_language(request))
         sentences = split_sentences(text)  # scrubbed and split once for the cues and the parser
         cues = message_cues(text, sentences)
-        matched = match_lines(parse_lines(text, language, sentences), self.matcher(catalog), catalog)
+        matched = match_lines(parse_lines(text, language, sentences, defer_corrections=True), self.matcher(catalog),
+                              catalog)
         kept = select_order_lines(matched, cues)
         intent = decide_intent(cues, {m.parsed.sentence for m in kept})
         if intent not in ORDER_INTENTS:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from ai.normalize import MEASURE_UNITS, fold
 
+DOZEN_UNIT = "dozen"  # the unit of a count given in dozens ("30 dozen eggs"): already a count of single items
+_DOZEN_PRODUCT_UNITS = frozenset({"dozen", "docena", "duzia", "dz", "dzn"})
 CONTAINER = "container"  # caja, case, fardo, pack ...: what wholesale is counted in
 SINGLE = "single"  # botella, lata, pieza ...: one retail item
 
@@ -90,10 +92,23 @@ def product_unit_kind(unit: str) -> str:
     return found[1] if found else SINGLE
 
 
+def _fit_dozens(quantity: float, product_unit: str, pack_size: int) -> UnitFit:
+    """ "30 dozen eggs" (360 eggs): 2 of a 15-dozen case, 30 of a product sold by the dozen."""
+    if fold(product_unit).rstrip(".") in _DOZEN_PRODUCT_UNITS:
+        return UnitFit(quantity=quantity / 12, certainty=1.0, reason=None)
+    if product_unit_kind(product_unit) != CONTAINER or pack_size <= 1:
+        return UnitFit(quantity=quantity, certainty=1.0, reason=None)
+    if quantity >= pack_size and quantity % pack_size == 0:
+        return UnitFit(quantity=quantity / pack_size, certainty=0.9, reason=None)
+    return UnitFit(quantity=quantity, certainty=0.5, reason="unit_mismatch")
+
+
 def fit_quantity(quantity: float, customer_unit: str | None, product_unit: str, pack_size: int) -> UnitFit:
     """Convert a customer's count to the product's unit when that is unambiguous."""
     if customer_unit is None:
         return UnitFit(quantity=quantity, certainty=1.0, reason=None)
+    if customer_unit == DOZEN_UNIT:
+        return _fit_dozens(quantity, product_unit, pack_size)
     measure = MEASURE_UNITS.get(customer_unit)
     if measure is not None and customer_unit not in PACK_WORDS:
         # "30 lb of brisket": right for a product sold per lb; never converted to another unit
@@ -122,4 +137,4 @@ def fit_quantity(quantity: float, customer_unit: str | None, product_unit: str, 
     return UnitFit(quantity=quantity, certainty=0.5, reason="unit_mismatch")
 
 
-__all__ = ["CONTAINER", "FORMAT_WORDS", "PACK_WORDS", "SINGLE", "UnitFit", "fit_quantity"]
+__all__ = ["CONTAINER", "DOZEN_UNIT", "FORMAT_WORDS", "PACK_WORDS", "SINGLE", "UnitFit", "fit_quantity"]

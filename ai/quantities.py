@@ -9,10 +9,10 @@ so that a size is never mistaken for a count.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ai.normalize import MEASURE_UNITS
-from ai.pack_units import PACK_WORDS
+from ai.pack_units import DOZEN_UNIT, PACK_WORDS
 
 # Kinds of token
 WORD = "word"
@@ -74,7 +74,7 @@ _PACK_ALTERNATION = "|".join(sorted((re.escape(w) for w in PACK_WORDS), key=len,
 _MEASURE_ALTERNATION = "|".join(sorted((re.escape(w) for w in MEASURE_UNITS), key=len, reverse=True))
 _STRIP_LEAD = re.compile(
     rf"^\s*(?:x\s*)?\d+(?:[.,]\d+)?\s*x?\s+(?!(?:{_MEASURE_ALTERNATION})\b)"
-    rf"(?:(?:{_PACK_ALTERNATION})\s+(?:de|of|do|da)\s+)?",
+    rf"(?:(?:{_PACK_ALTERNATION})\s+(?:de|d|of|do|da)\s+)?",
     re.IGNORECASE,
 )
 _STRIP_TAIL = re.compile(r"\s+(?:x\s*\d+(?:[.,]\d+)?|\d+\s*x)\s*$", re.IGNORECASE)
@@ -87,7 +87,8 @@ class Token:
     end: int
     kind: str = WORD
     value: float | None = None  # for NUMBER and XQTY, and the amount of a MEASURE
-    unit: str = ""  # for MEASURE: canonical measure unit ("lb", "kg", "l"; "" for millilitres)
+    unit: str = ""  # for MEASURE: canonical measure unit ("lb", "kg", "l"; "" for millilitres); "dozen" for a
+    # NUMBER counted in dozens
 
 
 def _lookup_number_word(word: str, language: str) -> float | None:
@@ -207,7 +208,10 @@ def read_numbers(tokens: list[Token], language: str) -> list[Token]:
         phrase = _match_phrase(tokens, i, language)
         if phrase is not None:
             size, value = phrase
-            out.append(_merge(tokens, i, size, value))
+            merged = _merge(tokens, i, size, value)
+            if any(t.text in DOZEN_WORDS for t in tokens[i : i + size]):
+                merged = replace(merged, unit=DOZEN_UNIT)  # "30 dozen": a count of single items
+            out.append(merged)
             i += size
             continue
         xqty = _XQTY.match(token.text)

@@ -55,18 +55,19 @@ def starts_with(words: Sequence[str], index: int, cues: tuple[Cue, ...]) -> int 
 # Greetings, politeness, order verbs and pronouns: stripped from the edges of product phrases.
 FILLERS = frozenset(
     """
-    hola holi buenas buenos buen bueno dia dias tardes noches tal saludos gracias muchas porfa porfis
+    hola holi ey buenas buenos buen bueno dia dias tardes noches tal saludos gracias muchas porfa porfis
     porfavor favor xfa xf pf plis please pls plz kindly thanks thank thx ty hi hello hey yo good
     morning afternoon evening oi ola bom boa tarde noite obrigado obrigada valeu vlw blz beleza pfv
     me te le nos les mi mis yo i we id wed ill well im us my our eu mim you
     manda mandame mandeme mandas mandan mande manden mandar mandarme mandan envia enviame envias
-    envien enviar enviarme envie trae traeme traer traigan traz traga trazer necesito necesitamos
+    envien enviar enviarme envie trae traeme traer traigan traz traga trazer traes traen llevas lleva llevan
+    llevar levar leva necesito necesitamos
     necesitaria ocupo ocupamos quiero queremos quisiera quisieramos queria quero gostaria apunta
     apuntame apuntas apunten anota anotame anotas anoten anote agrega agregame agregas agreguen
     agregar anade anademe sumale suma pon ponme ponle pongan pido pedimos pedir pedido pedidos orden
     dame deme denme surte surteme preciso precisamos coloca coloque adiciona acrescenta separa ve
     encomenda can could would will get give send bring add need needs want wants like order
-    ordering put also too just more some again usual tambien ademas mas mais tambem otra vez x
+    ordering put also too just more some again usual tambien tmb tb tbm tmbn ademas mas mais tambem wait otra vez x
     u ya yall guys were out ran run running low se acabo acabaron acabou quedamos hacer fazer place make
     do does have has any carry tienen tienes tiene hay manejan venden tem voces vcs vc voce if so then entonces
     entao cuanto cuesta cuestan how much is quanto custa custam price precio preco valor
@@ -76,6 +77,10 @@ FILLERS = frozenset(
 )
 
 CONJUNCTIONS = frozenset({"y", "e", "and", "plus"})
+
+# Purpose and destination words: what follows them in a line ("pa la fiesta", "to our second
+# location", "al pedido de ...") is rarely product words; the matcher decides (ai.line_matching).
+TAIL_STARTS = frozenset({"para", "pa", "pra", "pro", "for", "to", "al", "ao", "at"})
 
 # "2 cases each", "2 de cada uno", "2 de cada": one count for every product named before it.
 EACH_WORDS = frozenset({"each", "cada", "uno", "una", "um", "c", "cu", "apiece"})
@@ -216,6 +221,7 @@ CORRECTION_CUES = _cues(
     make it
     actually make it
     actually make that
+    make the
     actually
     scratch that
     correction
@@ -231,6 +237,8 @@ CORRECTION_CUES = _cues(
 )
 
 WEAK_CORRECTIONS = frozenset({"mejor", "melhor", "actually"})
+# Cues that correct only at the start of a sentence or after a comma ("wait, make the tomatoes 3").
+WEAK_CORRECTION_CUES = frozenset({("make", "the")})
 
 __all__ = [
     "ABBREVIATIONS",
@@ -242,7 +250,9 @@ __all__ = [
     "FILLERS",
     "INTRO_CUES",
     "QUALIFIERS",
+    "TAIL_STARTS",
     "WEAK_CORRECTIONS",
+    "WEAK_CORRECTION_CUES",
     "first_words",
     "starts_with",
 ]

@@ -24,6 +24,17 @@ def intent(text: str, order_sentences: set[int] | None = None) -> Intent:
         ("O pedido veio faltando 2 fardos de água", Intent.COMPLAINT),
         ("Change of plans, cancel the bacon from today's order please", Intent.ORDER_CANCEL),
         ("cancela o pedido de ontem por favor", Intent.ORDER_CANCEL),
+        # a price question with a quantity is still a question
+        ("cuanto me sale si me llevo 10 cartones de modelo? hay descuento?", Intent.QUESTION),
+        ("cuánto nos cuesta 5 cajas de corona", Intent.QUESTION),
+        ("how much for 20 cases of water", Intent.QUESTION),
+        ("quanto fica 10 fardos de água?", Intent.QUESTION),
+        ("quanto me sai 10 fardos?", Intent.QUESTION),
+        # a charge for more than arrived is a complaint
+        ("We were charged for 4 cases of buns but only got 3", Intent.COMPLAINT),
+        ("we only received 3 cases of lettuce", Intent.COMPLAINT),
+        ("me cobraron 5 cajas de coca y solo llegaron 4", Intent.COMPLAINT),
+        ("cobraram 10 fardos e só vieram 8", Intent.COMPLAINT),
         ("thanks!!", Intent.OTHER),
         ("Gracias, ya llegó el pedido 👍", Intent.OTHER),
     ],
@@ -62,3 +73,39 @@ def test_cues_per_sentence() -> None:
     assert price.price and not price.orderable
     [request] = message_cues("me puedes mandar 5 cajas de coca?")
     assert request.question and request.order and request.orderable
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ey me llevas 20 garrafones el lunes temprano? gracias",
+        "me traes 3 cajas de coca 600?",
+        "¿me puedes traer 2 bultos de maseca?",
+        "pode me mandar 5 fardos de água amanhã?",
+        "você me traz 5 fardos de água?",
+    ],
+)
+def test_a_request_put_as_a_question_is_an_order(text: str) -> None:
+    assert message_cues(text)[0].order
+    assert intent(text, {0}) == Intent.ORDER
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've only got 2 cases left, send 5 cases of water",  # "only got ... left": running low, not a complaint
+        "Only got a minute - send 2 cases of fries",
+        "mándame 5 cajas de corona, con el descuento de siempre",  # a discount is not a price question
+        "ya me cobraron lo de ayer, ahora mándame 3 cajas de coca 600",  # a charge alone is no complaint
+        "já cobraram o boleto, manda 5 fardos de coca 2 litros",
+        "you charged us for the last order fine, now send 2 cases of fries",
+    ],
+)
+def test_request_cues_do_not_over_fire(text: str) -> None:
+    cues = message_cues(text)
+    assert not any(c.complaint or c.price for c in cues)
+
+
+def test_a_price_sentence_does_not_stop_an_order_sentence() -> None:
+    cues = message_cues("mándame 5 cajas de corona. cuánto es en total?")
+    assert [(c.order, c.price) for c in cues] == [(True, False), (False, True)]

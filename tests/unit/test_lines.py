@@ -135,3 +135,43 @@ def test_a_weight_is_not_lost_to_a_later_number() -> None:
     # "15 de ..." is not the count of "5 kg de queso": the weight is its amount
     lines = parse_lines("quiero 5 kg de queso oaxaca para el 15 de diciembre", "es")
     assert (lines[0].quantity, lines[0].unit, lines[0].phrase) == (5.0, "kg", "queso oaxaca")
+
+
+def test_chat_spellings_of_de_and_tambien() -> None:
+    text = "mandame 3 cjas d sabritas y 3 d doritos, y tmb 2 d gansitos"
+    assert summary(text, "es") == [(3.0, "sabritas"), (3.0, "doritos"), (2.0, "gansitos")]
+
+
+def test_an_uncounted_parenthesis_qualifies_the_line_before_it() -> None:
+    lines = parse_lines("gloves x 6 (large), foil x 3, sanitizer x 2", "en")
+    assert [(line.quantity, line.phrase, line.aside) for line in lines] == [
+        (6.0, "gloves", "large"), (3.0, "foil", ""), (2.0, "sanitizer", ""),
+    ]
+    [line] = parse_lines("2 cases fries (the crinkle ones)", "en")
+    assert (line.quantity, line.phrase, line.aside) == (2.0, "fries", "crinkle ones")
+
+
+def test_a_counted_parenthesis_is_part_of_its_line() -> None:
+    assert summary("quiero coca 600 (2 cajas), fanta (1 caja)", "es") == [(2.0, "coca 600"), (1.0, "fanta")]
+
+
+def test_what_the_order_is_for_is_not_a_line() -> None:
+    assert summary("30 sacos de gelo e 15 de carvão, é pra um churrasco grande", "pt") == [
+        (30.0, "gelo"), (15.0, "carvão"),
+    ]
+    assert summary("quiero 2 cajas de coca 600 para un evento y 3 de fanta", "es") == [
+        (2.0, "coca 600"), (3.0, "fanta"),
+    ]
+    # a pack word makes it a line: "para una caja ..." asks for a box
+    assert summary("y para una caja de coca 600", "es") == [(1.0, "coca 600")]
+
+
+def test_a_correction_that_names_its_product_can_wait_for_the_matcher() -> None:
+    text = "I need 2 sacks onions, 2 cases tomatoes, and 1 case lettuce. Wait, make the tomatoes 3"
+    assert [line.phrase for line in parse_lines(text, "en")] == ["onions", "tomatoes", "tomatoes 3"]  # replaced lettuce
+    deferred = parse_lines(text, "en", defer_corrections=True)
+    assert [(line.phrase, line.corrects) for line in deferred] == [
+        ("onions", False), ("tomatoes", False), ("lettuce", False), ("tomatoes 3", True),
+    ]
+    # "make the" corrects only at the start of a sentence or after a comma
+    assert summary("send 2 cases of fries and make the delivery early", "en")[0] == (2.0, "fries")

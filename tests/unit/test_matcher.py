@@ -106,6 +106,15 @@ def test_short_words_are_not_fuzzy_matched(matcher: Matcher) -> None:
     assert all(c.sku != "OIL" or c.score < 0.5 for c in found)
 
 
+def test_generic_descriptors_match_only_as_written(matcher: Matcher) -> None:
+    # "chicles" → "chicl" is one edit from "chica" (alias "agua chica"): a descriptor is not a typo target
+    catalog = replace(CATALOG, products=(*CATALOG.products, product("CIEL", "Agua Ciel 600 ml", "agua chica", "ciel")))
+    small = Matcher(catalog)
+    assert small.best("chicles") is None
+    assert small.best("agua chica") is not None and small.best("agua chica").sku == "CIEL"  # type: ignore[union-attr]
+    assert small.best("ciel") is not None  # the brand itself still matches
+
+
 def test_pack_words_alone_match_nothing(matcher: Matcher) -> None:
     assert matcher.candidates("3 cajas") == []
 

@@ -25,6 +25,12 @@ EXTRA_CASES = Path(__file__).parent / "fixtures" / "offline_extra_cases.jsonl"
 # after the generic fixes it led to (corrections in pt/en, titles before names, month names, weekends).
 BLIND_CASES = Path(__file__).parent / "fixtures" / "offline_blind_cases.jsonl"
 CASE_FILES = [pytest.param(EXTRA_CASES, id="extra"), pytest.param(BLIND_CASES, id="blind")]
+# A second blind set (150 cases; pii labelled): 0.973 intent, 0.946 line F1 without PII redaction when
+# written. Some misses are deliberate: products the catalog lacks ("2 kilos de tortilla") come back
+# as unmatched lines for a person, which the labels leave out; names left in the text cost a few more.
+BLIND2_CASES = Path(__file__).parent / "fixtures" / "offline_blind2_cases.jsonl"
+BLIND2_MIN_INTENT_ACCURACY = 0.99
+BLIND2_MIN_LINE_F1 = 0.97
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
@@ -63,6 +69,13 @@ async def test_extra_cases(cases: Path, eval_dir: Path, analyzer: OfflineAnalyze
     report = await run_eval_async(cases, eval_dir, analyzer=analyzer)
     assert report.cases >= 30
     assert_scores(report, EXTRA_MIN_INTENT_ACCURACY, EXTRA_MIN_LINE_F1)
+
+
+async def test_second_blind_cases(eval_dir: Path, analyzer: OfflineAnalyzer) -> None:
+    report = await run_eval_async(BLIND2_CASES, eval_dir, analyzer=analyzer)
+    assert report.cases == 150
+    assert report.intent[ALL].value >= BLIND2_MIN_INTENT_ACCURACY
+    assert report.lines[ALL].f1 >= BLIND2_MIN_LINE_F1, [m.to_dict() for m in report.misses]
 
 
 @pytest.mark.parametrize("cases", CASE_FILES)
@@ -252,3 +265,71 @@ async def test_a_title_before_a_redacted_name_is_not_a_product(analyzer: Offline
     text = "Hola don <PERSON>, para mañana: 3 cartones de corona. Gracias"  # "don" would read as Don Julio
     lines = (await analyzer.analyze(request(text, valle))).analysis.lines
     assert [line.quantity for line in lines] == [3.0] and lines[0].sku is not None and "DJ" not in lines[0].sku
+
+
+def catalog_of(eval_dir: Path, distributor: str) -> Catalog:
+    return load_catalog_file(eval_dir / f"catalog-{distributor}.json")
+
+
+@pytest.mark.parametrize(("text", "distributor", "intent"), [
+    ("cuanto me sale si me llevo 10 cartones de modelo? hay descuento?", "valle", Intent.QUESTION),
+    ("how much for 20 cases of water?", "northwind", Intent.QUESTION),
+    ("quanto fica 10 fardos de água?", "sol", Intent.QUESTION),
+    ("We were charged for 4 cases of buns but only got 3", "northwind", Intent.COMPLAINT),
+    ("me cobraron 5 cajas de coca y solo llegaron 4", "valle", Intent.COMPLAINT),
+])
+def test_price_questions_and_charge_complaints_have_no_lines(
+    analyzer: OfflineAnalyzer, eval_dir: Path, text: str, distributor: str, intent: Intent
+) -> None:
+    analysis = analyzer.analyze_text(request(text, catalog_of(eval_dir, distributor)))
+    assert (analysis.intent, analysis.lines) == (intent, [])
+
+
+@pytest.mark.parametrize(("text", "distributor", "expected"), [
+    # a request put as a question
+    ("ey me llevas 20 garrafones el lunes temprano? gracias", "valle", [("GARR-20L", 20.0)]),
+    ("pode me mandar 5 fardos de água amanhã?", "sol", [("SOL-AGUA-500-12", 5.0)]),
+    # an order next to a price question stays an order
+    ("mándame 5 cajas de corona. cuánto es en total?", "valle", [("COR-355-24", 5.0)]),
+    # chat spellings
+    ("mandame 3 cjas d sabritas y 3 d doritos, y tmb 2 d gansitos", "valle",
+     [("SAB-ORI-40", 3.0), ("DOR-NAC-40", 3.0), ("MAR-GAN-10", 2.0)]),
+    # purpose and destination words after the product
+    ("Agreguen 1 caja de gansito y 2 de takis al pedido de Juan Carlos Ramírez, tel <PHONE_NUMBER>", "valle",
+     [("MAR-GAN-10", 1.0), ("TAK-FUE-40", 2.0)]),
+    ("send 1 box coke bib and 10 cases water to our second location at <ADDRESS>", "northwind",
+     [("NW-COKE-BIB-5", 1.0), ("NW-WAT-16-24", 10.0)]),
+    ("need 10 cases of lids for 16 oz cups", "northwind", [("NW-LID-16-1000", 10.0)]),  # "for" in the name stays
+    # corrections: of the count after other words, of a named product
+    ("dame 12 cartones de corona pa la fiesta del sábado, no mejor que sean 15", "valle", [("COR-355-24", 15.0)]),
+    ("I need 2 sacks onions, 2 cases tomatoes, and 1 case lettuce. Wait, make the tomatoes 3", "northwind",
+     [("NW-ONI-YEL-50", 2.0), ("NW-TOM-ROMA-25", 3.0), ("NW-LET-ROM-24", 1.0)]),
+    ("2 cajas de coca 600, digo, 3 cajas de corona", "valle", [("COR-355-24", 3.0)]),  # another product: replaces
+    ("2 cajas de coca 600 y 3 de corona, digo, 4 de coca 600", "valle", [("CC-600-24", 4.0), ("COR-355-24", 3.0)]),
+    # a parenthesis qualifies its line
+    ("gloves x 6 (large), foil x 3, sanitizer x 2", "northwind",
+     [("NW-GLV-NIT-L", 6.0), ("NW-FOIL-18", 3.0), ("NW-SAN-QUAT-4", 2.0)]),
+    # a product mentioned in a sentence that asks for nothing, then ordered with a count
+    ("We're out of flour! 2 bags AP flour asap please, and 1 bag of rice", "northwind",
+     [("NW-FLR-AP-50", 2.0), ("NW-RICE-LG-50", 1.0)]),
+    ("We're out of flour. Need 2 bags of rice", "northwind", [("NW-FLR-AP-50", 1.0), ("NW-RICE-LG-50", 2.0)]),
+    # a count in dozens of a product sold in dozen cases
+    ("Can I get 30 dozen eggs on tomorrow's truck?", "northwind", [("NW-EGG-LG-15DZ", 2.0)]),
+    ("a dozen cases of water", "northwind", [("NW-WAT-16-24", 12.0)]),
+    # what the order is for is not a line
+    ("30 sacos de gelo e 15 de carvão pra sexta à tarde, é pra um churrasco grande", "sol",
+     [("SOL-GELO-5K", 30.0), ("SOL-CARV-5K", 15.0)]),
+])
+def test_generic_order_phrasings(
+    analyzer: OfflineAnalyzer, eval_dir: Path, text: str, distributor: str, expected: list[tuple[str | None, float]]
+) -> None:
+    analysis = analyzer.analyze_text(request(text, catalog_of(eval_dir, distributor)))
+    assert analysis.intent == Intent.ORDER
+    assert [(line.sku, line.quantity) for line in analysis.lines] == expected
+
+
+def test_a_descriptor_typo_does_not_pick_a_product(analyzer: OfflineAnalyzer, valle: Catalog) -> None:
+    # "chicles" is one edit from "chica" (agua chica): an unknown product, for a person, not water
+    text = "Me mandas 4 cajas de aceite. Y una cajita de chicles si tienen"
+    skus = [line.sku for line in analyzer.analyze_text(request(text, valle)).lines]
+    assert skus == ["ACE-NUT-1L-12", None]

@@ -122,7 +122,8 @@ def test_strip_quantity(line: str, expected: str) -> None:
         ("3 de feijão", "pt", 3.0, None, "feijão"),
         ("coca 600 x 5", "es", 5.0, None, "coca 600"),
         ("heinz ketchup x2", "en", 2.0, None, "heinz ketchup"),
-        ("media docena de garrafones", "es", 6.0, None, "garrafones"),
+        ("media docena de garrafones", "es", 6.0, "dozen", "garrafones"),  # a count of single items
+        ("30 dozen eggs", "en", 360.0, "dozen", "eggs"),
         ("a dozen cases of bottled water", "en", 12.0, "case", "bottled water"),
         ("a 50 lb bag of flour", "en", 1.0, "bag", "flour"),
         ("10 cases of clamshells 9x9", "en", 10.0, "case", "clamshells 9x9"),
@@ -181,3 +182,23 @@ def test_sizes_are_not_counts(text: str) -> None:
 def test_weights_fit_only_their_own_unit(customer: str, product: str, certainty: float, reason: str | None) -> None:
     fit = fit_quantity(30.0, customer, product, 1)
     assert (fit.quantity, fit.certainty, fit.reason) == (30.0, certainty, reason)  # never converted
+
+
+@pytest.mark.parametrize(
+    ("quantity", "product", "pack", "expected", "reason"),
+    [
+        (360.0, "case", 180, 2.0, None),  # "30 dozen eggs", a 15-dozen case
+        (24.0, "docena", 1, 2.0, None),  # sold by the dozen
+        (6.0, "paquete", 1, 6.0, None),  # "media docena de pan": one item a package
+        (6.0, "pieza", 1, 6.0, None),
+        (24.0, "reja", 30, 24.0, "unit_mismatch"),  # "2 docenas de huevo" against a 30-egg tray: a person looks
+    ],
+)
+def test_dozens_are_single_items(quantity: float, product: str, pack: int, expected: float, reason: str | None) -> None:
+    fit = fit_quantity(quantity, "dozen", product, pack)
+    assert (fit.quantity, fit.reason) == (expected, reason)
+
+
+def test_dozens_of_a_pack_word_count_the_packs() -> None:
+    [line] = parse_lines("a dozen cases of water", "en")
+    assert (line.quantity, line.unit) == (12.0, "case")

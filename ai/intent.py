@@ -57,10 +57,12 @@ PRICE = _words(
     r"precos?", r"valor",
     r"tabela", r"orcamento",
 )
+# An amount of money: in a question without an order verb it asks a price ("still $118 a case?").
+MONEY = re.compile(r"(?:\$|r\$|us\$|usd|mxn|brl)\s?\d|\d(?:[.,]\d+)?\s?(?:pesos|reais|dolares|dollars|bucks)\b")
 COMPLAINT = _words(
     # es
     r"incomplet[oa]s?", r"falt(?:o|aron|aba|aban)", r"no (?:me |nos )?(?:llego|llegaron|vino|vinieron|trajeron)",
-    r"rot[oa]s?", r"quebrad[oa]s?", r"danad[oa]s?", r"caducad[oa]s?", r"vencid[oa]s?", r"echad[oa]s? a perder",
+    r"rot[oa]s?", r"quebrad[oa]s?", r"golpead[oa]s?", r"reventad[oa]s?", r"abollad[oa]s?", r"aplastad[oa]s?", r"danad[oa]s?", r"caducad[oa]s?", r"vencid[oa]s?", r"echad[oa]s? a perder",
     r"mal estado", r"equivocad[oa]s?", r"cobraron (?:de mas|doble|mal)", r"queja", r"reclamo", r"reclamacion",
     r"(?:me|nos) cobraron\b.{0,60}\b(?:pero|solo|y no)", r"solo (?:me |nos )?(?:llego|llegaron|vino|vinieron|trajeron|mandaron|entregaron)",
     r"devolucion", r"devolver", r"reembolso", r"nota de credito", r"derretid[oa]s?", r"abiert[oa]s?",
@@ -68,7 +70,7 @@ COMPLAINT = _words(
     # en
     r"broken", r"damaged", r"missing", r"(?:was|were|came|delivered) short", r"shorted", r"never (?:arrived|came|showed)",
     r"didnt (?:arrive|come|get)", r"did not (?:arrive|come|get)", r"wrong (?:item|items|order|product|size|one)",
-    r"spoiled", r"rotten", r"expired", r"leak(?:ing|ed|y)", r"moldy", r"crushed", r"overcharged",
+    r"spoiled", r"rotten", r"dented", r"busted", r"smashed", r"punctured", r"expired", r"leak(?:ing|ed|y)", r"moldy", r"crushed", r"overcharged",
     r"charged (?:twice|double|us twice)", r"credit (?:us|me|for|memo|back)", r"refund", r"complaint",
     r"(?:were|was|got|been) charged\b.{0,60}\b(?:but|only|twice|double|wrong)",
     r"charged (?:us |me )?for\b.{0,60}\b(?:but|only)", r"only (?:received|came|arrived|delivered)",
@@ -77,7 +79,7 @@ COMPLAINT = _words(
     r"thawed", r"melted", r"stale", r"(?:was|were|came|arrived) (?:bad|warm|wrong|late|open)",
     # pt
     r"faltou", r"faltaram", r"(?:veio|vieram|chegou|chegaram) (?:errad|quebrad|faltando|vencid|estragad|amassad|abert|incomplet)\w*",
-    r"estragad[oa]s?", r"amassad[oa]s?", r"nao (?:chegou|veio|recebi|recebemos)", r"cobraram (?:a mais|errado|dobrado)",
+    r"estragad[oa]s?", r"amassad[oa]s?", r"furad[oa]s?", r"vazad[oa]s?", r"vazando", r"rasgad[oa]s?", r"nao (?:chegou|veio|recebi|recebemos)", r"cobraram (?:a mais|errado|dobrado)",
     r"cobraram\b.{0,60}\b(?:mas|so|somente|apenas|e nao)", r"(?:so|somente|apenas) (?:me |nos )?(?:veio|vieram|chegou|chegaram|recebi|recebemos|mandaram|entregaram)",
     r"reclamacao", r"devolucao", r"estorno", r"devolv\w+", r"regres(?:o|amos|ar|arles|arlos)",
     r"(?:llego|llegaron|vino|vinieron|mandaron|enviaron|trajeron|entregaron)\b.{0,40}\bde (?:mas|sobra)",
@@ -142,13 +144,16 @@ class SentenceCues:
         return self.order or not self.delivered
 
 
-def sentence_cues(sentence: Sentence) -> SentenceCues:
+def sentence_cues(sentence: Sentence, raw: str = "") -> SentenceCues:
+    """`raw`: the sentence as written, prices included (`sentence.text` has them blanked out)."""
     text = fold(sentence.text)
+    order = bool(ORDER_VERBS.search(text) or (sentence.index == 0 and ORDER_HEADER.search(text)))
+    question = "?" in sentence.terminator or "¿" in sentence.text or bool(QUESTION_START.search(text))
     return SentenceCues(
         index=sentence.index,
-        order=bool(ORDER_VERBS.search(text) or (sentence.index == 0 and ORDER_HEADER.search(text))),
-        question="?" in sentence.terminator or "¿" in sentence.text or bool(QUESTION_START.search(text)),
-        price=bool(PRICE.search(text)),
+        order=order,
+        question=question,
+        price=bool(PRICE.search(text)) or (question and bool(MONEY.search(fold(raw))) and not order),
         complaint=bool(COMPLAINT.search(text)),
         cancel=bool(CANCEL.search(text)),
         change=bool(CHANGE.search(text)),
@@ -160,7 +165,7 @@ def sentence_cues(sentence: Sentence) -> SentenceCues:
 
 def message_cues(text: str, sentences: Sequence[Sentence] | None = None) -> list[SentenceCues]:
     """Cues of each sentence; `sentences`: split_sentences(text) when the caller already has them."""
-    return [sentence_cues(s) for s in (split_sentences(text) if sentences is None else sentences)]
+    return [sentence_cues(s, text[s.start : s.end]) for s in (split_sentences(text) if sentences is None else sentences)]
 
 
 def decide_intent(cues: Sequence[SentenceCues], order_sentences: set[int]) -> Intent:

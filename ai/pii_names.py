@@ -39,7 +39,7 @@ HONORIFIC_SCORE = 0.65  # "don Chuy", "seu Zé!": also how brands are written ("
 GREETING_SCORE = 0.6  # "Hola Pedro,"
 # Cues that also precede the distributor's own name or its brands ("Hola Valle", "don Julio"):
 # detect(..., not_names=...) drops their names when every word of them is one of those.
-WEAK_CUES = frozenset({"greeting", "thanks", "honorific", "contact", "with", "pt_is"})
+WEAK_CUES = frozenset({"greeting", "thanks", "vocative", "honorific", "contact", "with", "pt_is"})
 CUE_KEY = "cue"  # the cue pattern a PERSON result came from, in its recognition_metadata
 
 # One capitalised word: "Carmen", "João", "O'Brien", "McAllister", "Jean-Luc", "Zé".
@@ -146,6 +146,8 @@ CUE_PATTERNS = (
     ("with", rf"(?<!\w)(?i:con|com|with)[ \t]+{ARTICLE}?(?P<name>{NAME})(?=[ \t]*(?:[,.!;]|\n|\Z)"
      rf"|[ \t]+(?i:el|la|o|a|the|our|your|nuestro|nosso)[ \t]+(?i:{RELATIONS})(?!\w))", CONTACT_SCORE),
     ("thanks", rf"(?<!\w)(?i:{THANKS})[ \t,]+{CUED_TITLE}?(?P<name>{NAME})(?=[ \t]*[,!.])", GREETING_SCORE),
+    ("vocative", rf"(?<!\w)(?i:{THANKS})\b[^.!?\n,]{{0,60}},[ \t]*(?P<name>{NAME})(?=[ \t]*(?:[.!]|\n|\Z))",
+     GREETING_SCORE),  # "Obrigado pela paciência ontem, Marcos."
     ("pt_is", rf"{CLAUSE_START}(?i:é|sou)[ \t]+(?i:o|a)[ \t]+(?P<name>{NAME})", INTRODUCTION_SCORE),
     ("relation", rf"(?<!\w)(?i:{POSSESSIVES})[ \t]+(?i:{RELATIONS}){OF_YOURS}[ \t]*,?[ \t]+{ARTICLE}?"
      rf"(?:(?P<name>{NAME})|{LOWER_NAME})", CONTACT_SCORE),

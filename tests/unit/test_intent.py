@@ -35,6 +35,11 @@ def intent(text: str, order_sentences: set[int] | None = None) -> Intent:
         ("we only received 3 cases of lettuce", Intent.COMPLAINT),
         ("me cobraron 5 cajas de coca y solo llegaron 4", Intent.COMPLAINT),
         ("cobraram 10 fardos e só vieram 8", Intent.COMPLAINT),
+        ("La coca de lata que me mandaron venía golpeada, 2 latas reventadas", Intent.COMPLAINT),
+        ("the cans came dented", Intent.COMPLAINT),
+        # an amount of money in a question without an order verb asks a price
+        ("Is the boneless chicken still $118 a case?", Intent.QUESTION),
+        ("o fardo de coca ainda tá R$ 66?", Intent.QUESTION),
         ("thanks!!", Intent.OTHER),
         ("Gracias, ya llegó el pedido 👍", Intent.OTHER),
     ],
@@ -99,6 +104,7 @@ def test_a_request_put_as_a_question_is_an_order(text: str) -> None:
         "ya me cobraron lo de ayer, ahora mándame 3 cajas de coca 600",  # a charge alone is no complaint
         "já cobraram o boleto, manda 5 fardos de coca 2 litros",
         "you charged us for the last order fine, now send 2 cases of fries",
+        "me mandas 5 cajas de corona a $15 la caja?",  # a request that names its price
     ],
 )
 def test_request_cues_do_not_over_fire(text: str) -> None:

@@ -31,6 +31,12 @@ CASE_FILES = [pytest.param(EXTRA_CASES, id="extra"), pytest.param(BLIND_CASES, i
 BLIND2_CASES = Path(__file__).parent / "fixtures" / "offline_blind2_cases.jsonl"
 BLIND2_MIN_INTENT_ACCURACY = 0.99
 BLIND2_MIN_LINE_F1 = 0.97
+# A third (120 everyday messages), written after the second round of fixes: 0.975 intent, 0.990 line F1
+# without PII redaction as written (0.983 and 0.993 with it); a dented-cans complaint and a price check
+# ("still $118 a case?") were the generic misses, fixed since.
+BLIND3_CASES = Path(__file__).parent / "fixtures" / "offline_blind3_cases.jsonl"
+BLIND3_MIN_INTENT_ACCURACY = 0.99
+BLIND3_MIN_LINE_F1 = 0.99
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
@@ -76,6 +82,13 @@ async def test_second_blind_cases(eval_dir: Path, analyzer: OfflineAnalyzer) -> 
     assert report.cases == 150
     assert report.intent[ALL].value >= BLIND2_MIN_INTENT_ACCURACY
     assert report.lines[ALL].f1 >= BLIND2_MIN_LINE_F1, [m.to_dict() for m in report.misses]
+
+
+async def test_third_blind_cases(eval_dir: Path, analyzer: OfflineAnalyzer) -> None:
+    report = await run_eval_async(BLIND3_CASES, eval_dir, analyzer=analyzer)
+    assert report.cases == 120
+    assert report.intent[ALL].value >= BLIND3_MIN_INTENT_ACCURACY
+    assert report.lines[ALL].f1 >= BLIND3_MIN_LINE_F1, [m.to_dict() for m in report.misses]
 
 
 @pytest.mark.parametrize("cases", CASE_FILES)

@@ -91,6 +91,7 @@ def found(detector: PiiDetector, text: str, language: str) -> list[tuple[str, st
         ("es", "ME MANDAS 5 CAJAS. CUALQUIER COSA PREGUNTAR POR JAVIER", "JAVIER"),
         ("en", "4 bags of shredded cheddar for Tues. - Tony Russo, Bella Napoli Pizzeria", "Tony Russo"),
         ("en", "Add 6 cases of water to our standing order - Carlos at Pepe's Tacos", "Carlos"),
+        ("pt", "Obrigado pela paciência ontem, Marcos. Até semana que vem", "Marcos"),
         ("es", "que sean 6. Gracias!! Atte. Marisol 🙌", "Marisol"),
         ("es", "la factura con estos datos:\nMaría Guadalupe Hernández Soto\nRFC: HESG880314K75", "María Guadalupe Hernández Soto"),
         ("es", "6 de jose cuervo, facturar a Laura Castillo Pérez rfc CAPL830417B26", "Laura Castillo Pérez"),

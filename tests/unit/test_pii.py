@@ -165,25 +165,21 @@ def test_extra_set_recall_and_precision(detector: PiiDetector) -> None:
     assert all(card.by_category[c].found for c in CATEGORIES)  # the fixture covers every category
 
 
-def test_blind_set_recall_and_precision(detector: PiiDetector) -> None:
+@pytest.mark.parametrize(
+    ("cases", "min_recall", "min_precision"),
+    [
+        pytest.param(BLIND_CASES, BLIND_MIN_RECALL, BLIND_MIN_PRECISION, id="blind1"),
+        pytest.param(BLIND2_CASES, BLIND2_MIN_RECALL, BLIND2_MIN_PRECISION, id="blind2"),
+        pytest.param(BLIND3_CASES, BLIND3_MIN_RECALL, BLIND3_MIN_PRECISION, id="blind3"),
+    ],
+)
+def test_blind_sets_recall_and_precision(
+    detector: PiiDetector, cases: Path, min_recall: float, min_precision: float
+) -> None:
     if not EVAL_DIR.exists():
         pytest.skip(f"eval catalogs not found at {EVAL_DIR} (set ORDERFLOW_EVAL_DIR)")
-    card = score(detector, labelled(BLIND_CASES), EXTRA_LANGUAGES, distributor_vocabularies(EVAL_DIR))
-    assert_figures(card, BLIND_MIN_RECALL, BLIND_MIN_PRECISION)
-
-
-def test_second_blind_set_recall_and_precision(detector: PiiDetector) -> None:
-    if not EVAL_DIR.exists():
-        pytest.skip(f"eval catalogs not found at {EVAL_DIR} (set ORDERFLOW_EVAL_DIR)")
-    card = score(detector, labelled(BLIND2_CASES), EXTRA_LANGUAGES, distributor_vocabularies(EVAL_DIR))
-    assert_figures(card, BLIND2_MIN_RECALL, BLIND2_MIN_PRECISION)
-
-
-def test_third_blind_set_recall_and_precision(detector: PiiDetector) -> None:
-    if not EVAL_DIR.exists():
-        pytest.skip(f"eval catalogs not found at {EVAL_DIR} (set ORDERFLOW_EVAL_DIR)")
-    card = score(detector, labelled(BLIND3_CASES), EXTRA_LANGUAGES, distributor_vocabularies(EVAL_DIR))
-    assert_figures(card, BLIND3_MIN_RECALL, BLIND3_MIN_PRECISION)
+    card = score(detector, labelled(cases), EXTRA_LANGUAGES, distributor_vocabularies(EVAL_DIR))
+    assert_figures(card, min_recall, min_precision)
 
 
 def test_greeting_the_distributor_is_no_person_when_its_words_are_known(detector: PiiDetector) -> None:

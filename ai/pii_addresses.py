@@ -72,6 +72,29 @@ TAIL_PIECE = (
 )
 TAIL = rf"(?P<tail>{TAIL_PIECE}){{0,{MAX_TAIL_PIECES}}}"
 
+# Typed in lower case with no delivery cue ("calle aldama 318 colonia san juan de dios", "r. sete de
+# setembro 845", "2240 n milwaukee ave unit b chicago il 60647"): the street type or suffix and the
+# house number frame it; its words are then checked (`lower_street_words`), since in lower case the
+# name could be any words.
+LOWER_ES_PT_TYPES = (
+    r"calle|avenida|av|avda|privada|priv|calzada|calz|boulevard|blvd|prolongación|prolongacion|andador"
+    r"|rua|travessa|alameda|estrada|rodovia|praça|praca"
+)
+LOWER_NAME_WORD = r"(?:\p{Ll}[\p{Ll}'’.]*|\d{1,2})"
+LOWER_AREA = (
+    r"(?:col\.?|colonia|fracc\.?|fraccionamiento|barrio|bairro|jardim|vila|residencial)[ \t]+\p{Ll}+"
+    r"(?:[ \t]+(?:(?:de|del|da|do|las|los|la)[ \t]+)?\p{Ll}+){0,3}"
+)
+LOWER_TAIL = rf"(?P<tail>(?:[ \t]*,?[ \t]*(?:{INTERIOR}|{LOWER_AREA}|fundos|{POSTAL})){{0,3}})"
+EN_LOWER_SUFFIXES = (
+    r"street|st|avenue|ave|boulevard|blvd|road|rd|drive|dr|lane|ln|way|court|ct|place|pl|parkway|pkwy"
+    r"|terrace|circle|cir|trail|highway|hwy"
+)
+EN_LOWER_TAIL = (
+    r"(?P<tail>(?:[ \t]*,?[ \t]*(?:unit|ste|suite|apt|#)\.?[ \t]*[\w-]{1,6}(?![\w]))?"
+    r"(?:[ \t]*,?[ \t]*\p{Ll}+(?:[ \t]+\p{Ll}+)?,?[ \t]+(?:\p{Ll}{2}[ \t]+)?\d{5}(?:-\d{4})?(?!\d))?)"
+)
+
 # (pattern name, regex with the address core in group "core" and its pieces in "tail", score)
 ADDRESS_PATTERNS = (
     ("street_es_pt", rf"(?<![\p{{L}}\d])(?P<core>{STREET_TYPE}{STREET_NAME}[ \t]*,?[ \t]*{HOUSE_NUMBER}){TAIL}",
@@ -85,6 +108,14 @@ ADDRESS_PATTERNS = (
      rf"(?P<core>{STREET_NAME}[ \t]*,?[ \t]*{HOUSE_NUMBER}){TAIL}", CUED_SCORE),
     ("cued_lower_street", rf"(?<!\w)(?i:{DELIVERY_CUES})[ \t]*:?[ \t]+(?:(?i:la|el|a|o)[ \t]+)?"
      rf"(?P<core>(?i:{ES_PT_TYPES})\.?[ \t]+{LOWER_STREET_NAME}[ \t]*,?[ \t]*{HOUSE_NUMBER}){TAIL}", CUED_SCORE),
+    ("lower_street_es_pt", rf"(?<![\p{{L}}\d])(?P<core>(?:(?:{LOWER_ES_PT_TYPES})\.?|r\.)[ \t]+"
+     rf"(?P<street>{LOWER_NAME_WORD}(?:[ \t]+{LOWER_NAME_WORD}){{0,5}})[ \t]*,?[ \t]*(?:n[º°o]\.?[ \t]*|#[ \t]*)?"
+     rf"\d{{1,5}}(?:[ \t]?-?[a-z](?![\p{{L}}\d]))?(?![\d:])){LOWER_TAIL}", CUED_SCORE),
+    ("lower_street_en", rf"(?<![\p{{L}}\d#\-/.,$])(?P<core>\d{{2,6}}[ \t]+(?P<street>(?:(?:n|s|e|w|ne|nw|se|sw)\.?[ \t]+)?"
+     rf"(?:\p{{Ll}}[\p{{Ll}}'’.]*[ \t]+){{1,4}})(?:{EN_LOWER_SUFFIXES})\.?(?![\p{{L}}\d]))"
+     rf"(?=[ \t]*(?:[,.;]|\n|\Z)|[ \t]+(?:unit|ste|suite|apt|#|\p{{Ll}}+(?:[ \t]+\p{{Ll}}+)?,?[ \t]+(?:\p{{Ll}}{{2}}[ \t]+)?\d{{5}})"
+     rf"|(?<=(?:ave|avenue|street|blvd|boulevard|road|lane|court|parkway|highway|terrace|trail)\.?)[ \t])"
+     rf"{EN_LOWER_TAIL}", CUED_SCORE),
     ("area", rf"(?<![\p{{L}}\d])(?P<core>{AREA}|(?i:c\.[ \t]?p\.|cp|cep)[ \t]*:?[ \t]*\d{{5}}(?:-?\d{{3}})?(?!\d)){TAIL}",
      AREA_SCORE),
 )
@@ -114,7 +145,13 @@ class AddressRecognizer(LocalRecognizer):
                     continue
                 if name == "cued_lower_street" and counts_goods(text, match.end("core")):
                     continue
+                if name.startswith("lower_street") and (
+                    counts_goods(text, match.end("core")) or not lower_street_words(match.group("street"))
+                ):
+                    continue
                 start, end = match.start("core"), address_end(match)
+                if name.startswith("lower_street"):
+                    end = without_trailing_stop_words(text, start, end)
                 results.append(recognizer_result(self, ENTITY, start, end, score))
         return EntityRecognizer.remove_duplicates(results)
 
@@ -129,6 +166,33 @@ def counts_goods(text: str, number_end: int) -> bool:
     """"la calle de atrás 2 cajas": the number is a quantity of goods, not a house number."""
     following = re.match(r"[ \t]*(\p{L}+)", text[number_end:])
     return following is not None and fold(following.group(1)) in PRODUCT_WORDS
+
+
+def without_trailing_stop_words(text: str, start: int, end: int) -> int:
+    """"colonia san juan de dios porque": a lower-case tail runs into the sentence; cut it back."""
+    words = list(re.finditer(r"\S+", text[start:end]))
+    while len(words) > 1 and fold(words[-1].group().strip(",.")) in STOP_WORDS | {"porque", "pero", "mas"}:
+        words.pop()
+    return start + words[-1].end() if words else end
+
+
+def lower_street_words(street: str) -> bool:
+    """A street name typed in lower case: no goods, no verbs ("la calle tenemos 20"), no stop words
+    but the small words of street names ("5 de mayo", "sete de setembro")."""
+    for word in re.findall(r"\p{L}+", street):
+        folded = fold(word)
+        if folded in PRODUCT_WORDS or folded.endswith("mos") or (
+            folded in STOP_WORDS and folded not in STREET_LINKS and folded not in MONTHS
+        ):
+            return False
+    return True
+
+
+MONTHS = frozenset("""
+enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre janeiro fevereiro
+marco maio junho julho setembro outubro novembro dezembro
+""".split())  # "calle 5 de mayo", "rua sete de setembro"
+STREET_LINKS = frozenset({"de", "del", "la", "las", "los", "da", "do", "das", "dos", "e", "y", "n", "s", "w"})
 
 
 def address_end(match: re.Match[str]) -> int:

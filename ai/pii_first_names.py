@@ -18,7 +18,7 @@ NAME_LISTS = ("first_names", "first_names_male", "first_names_female")
 # Given names that are also everyday words where a lower-case name would stand ("its bill", "soy
 # mar de ..."): never taken as a name when written in lower case.
 COMMON_WORDS = frozenset("""
-don dona mar sol paz cruz mark bill will may hope grace joy angel rey rose star summer april june
+don dona mar sol paz cruz mark bill will may hope grace joy angel rey rose star summer april june corona
 """.split())
 
 

@@ -39,14 +39,22 @@ HONORIFIC_SCORE = 0.65  # "don Chuy", "seu Zé!": also how brands are written ("
 GREETING_SCORE = 0.6  # "Hola Pedro,"
 # Cues that also precede the distributor's own name or its brands ("Hola Valle", "don Julio"):
 # detect(..., not_names=...) drops their names when every word of them is one of those.
-WEAK_CUES = frozenset({"greeting", "thanks", "vocative", "honorific", "contact", "with", "pt_is"})
-CUE_KEY = "cue"  # the cue pattern a PERSON result came from, in its recognition_metadata
+WEAK_CUES = frozenset({"greeting", "thanks", "vocative", "honorific", "contact", "with", "pt_is", "chat_header",
+                       "contact_card", "coordinated", "lower"})
+CUE_KEY = "cue"
+LOWER_CUE = "lower"
+# Capitalised words that are codes, not names, left in capitals when a word in capitals is read as a name.
+ACRONYMS = frozenset("""
+RFC CURP CPF CNPJ SSN SKU EAN UPC USO CFDI IVA ISR SAT IMSS AMEX VISA ATM PIX NFE CEP USA USD MXN BRL CDMX
+SHIP BILL ATTN ASAP FYI TEL CEL WPP EXP CVV CID STE APT
+""".split())  # the cue pattern a PERSON result came from, in its recognition_metadata
 
 # One capitalised word: "Carmen", "João", "O'Brien", "McAllister", "Jean-Luc", "Zé".
 WORD = r"\p{Lu}(?:\p{Ll}+(?:\p{Lu}\p{Ll}+)?|['’]\p{Lu}\p{Ll}+)(?:-\p{Lu}\p{Ll}+)?(?![\p{L}\d])"
 INITIAL = r"\p{Lu}\p{Ll}?\.(?!\p{L})"  # "J.", "Ma.": only inside a name, before another word
+MIDDLE_INITIAL = r"\p{Lu}(?:\p{Ll}?\.)?(?!\p{L})"  # also bare between two words: "Claudia R Santos"
 PARTICLE = r"(?:de la|de los|del|de|da|das|do|dos|van|von|di)"
-NAME = rf"(?:{INITIAL}[ \t]+)?{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?(?:{INITIAL}[ \t]+)?{WORD}){{0,3}}"
+NAME = rf"(?:{INITIAL}[ \t]+)?{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?(?:{MIDDLE_INITIAL}[ \t]+)?{WORD}){{0,3}}"
 # A given name in lower case ("soy pedro"): only where a cue stands, and only if it is a known
 # given name (ai.pii_first_names); patterns with it name the group "lower".
 LOWER_NAME = r"(?P<lower>\p{Ll}[\p{Ll}'’]+)(?![\p{L}\d])"
@@ -65,7 +73,7 @@ SHOP_TRAILER = (  # "- Tony Russo, Bella Napoli Pizzeria", "- Carlos at Pepe's T
     r"(?=(?:[ \t]*[,|]|[ \t]+(?i:at|from|de|da|do|del))[ \t]*(?P<shop>[^\n\d]{2,60})\Z)"
 )
 CLAUSE_START = r"(?:^|(?<=[.!?,;:][ \t]*)|(?<=^[ \t]+))"  # a line, sentence or clause begins
-CLAUSE_END = r"(?=[ \t]*(?:[,.!;:\-–—]|\n|\Z))"
+CLAUSE_END = r"(?=[ \t]*(?:[,.!;:\-–—(]|\n|\Z))"
 
 INTRODUCTION_CUES = (
     r"soy|me llamo|mi nombre es|le habla|les habla|te habla|habla|le escribe|les escribe|te escribe"
@@ -73,12 +81,15 @@ INTRODUCTION_CUES = (
     r"|my name's|name is|name on (?:the )?(?:file|account|card)(?: is)?|in the name of|under the name"
     r"|his name is|her name is|se llama|nombre en la tarjeta|me chamo|se chama|chama-se|meu nome é"
     r"|meu nome e|no nome de|em nome de|nome no cartão|nome no cartao|facturar a|factura a|bill to|invoice to"
+    r"|se llamaba|ele chama|ela chama|ele se chama|ela se chama|nombre completo es|mi nombre completo es"
+    r"|nome completo é|nome completo e|full name is|nombre impreso|nome impresso|cardholder|titular"
     r"|nome na nota|nombre en la factura|name on the invoice"
 )
 PT_INTRODUCTION_CUES = r"aqui é|aqui e|aqui quem fala é|quem fala é|quem fala|fala|sou"  # may take "o"/"a"
 LOWER_INTRODUCTION_CUES = (  # where a lower-case given name is still a name: "soy pedro", "hey its dave"
     r"soy|me llamo|mi nombre es|habla|sou|me chamo|meu nome é|meu nome e|aqui é|aqui e|quem fala é"
-    r"|its|it's|it’s|it is|i'm|i’m|im|i am|this is|my name is|my name's"
+    r"|its|it's|it’s|it is|i'm|i’m|im|i am|this is|my name is|my name's|a nombre de|en nombre de|no nome de"
+    r"|em nome de|se llama|se llamaba|se chama|ele chama|ela chama|name is|nombre es|nome é"
 )
 SIGN_OFFS = (
     r"gracias|muchas gracias|mil gracias|saludos|saludos cordiales|un saludo|atte|att|atentamente|thanks"
@@ -87,13 +98,21 @@ SIGN_OFFS = (
     r"|atenciosamente"
 )
 THANKS = r"thanks|thank you|thx|gracias|muchas gracias|obrigado|obrigada|valeu"  # "Thanks Maria, got it"
-GREETINGS = r"hola|hi|hey|hello|oi|olá|ola|buen día|buen dia|buenos días|buenos dias|bom dia"
+GREETINGS = (
+    r"hola|hi|hey|hello|oi|olá|ola|buen día|buen dia|buenos días|buenos dias|bom dia|qué onda|que onda|qué tal"
+    r"|que tal|e aí|e ai|eai"
+)
+# Words that follow a name in a greeting said without commas: "qué onda Beto como estás", "oi Bia tudo bem".
+GREETING_FOLLOWERS = r"como|cómo|tudo|td|how|buenas|buenos|buen|bom|boa|qué|que tal|good|pela|pelo|por|for"
 CONTACT_CUES = (
     r"ask for|call|text|attn|attention|contact|preguntar por|pregunten por|pregunta por|buscar a|hablar con"
     r"|llamar a|atención|contacto|recibe|quien recibe|entregar a|nombre|falar com|procurar|perguntar por"
-    r"|ligar para|contato|quem recebe|recebe|nome|name|receiver|recipient|owner|dueño|dueña|dono|titular"
+    r"|ligar para|contato|quem recebe|recebe|(?<!fantasia |comercial )nome|(?<!business |company |store |shop )name"
+    r"|receiver|recipient|owner|dueño|dueña|dono|titular"
     r"|responsable|responsável|responsavel|tell|billing contact|contact person|dile a|dígale a|digale a"
-    r"|avísale a|avisale a|fala pro|fala pra|diz pro|diz pra|avisa o|avisa a"
+    r"|avísale a|avisale a|fala pro|fala pra|diz pro|diz pra|avisa o|avisa a|le dije a|les dije a"
+    r"|le pregunté a|le pregunte a|falei com|falei pro|falei pra|told|dejas a|dejan a|deja a|déjaselo a"
+    r"|dejaselo a|deixa com|deixar com|leave it with|leave them with"
 )
 # People the customer names by how they relate to the shop: "mi hijo Luis", "my son Kevin",
 # "meu sócio Rafael", "a gerente, a patrícia".
@@ -106,6 +125,7 @@ RELATIONS = (
     r"|entregadora|driver|vendedor|vendedora|salesman|rep|cuñado|cuñada|suegro|suegra|cunhado|cunhada"
     r"|sogro|sogra|brother-in-law|sister-in-law|chef|sous chef|cook|cocinero|cocinera|cozinheiro|cozinheira"
     r"|boyfriend|girlfriend|novio|novia|namorado|namorada|friend|amigo|amiga|vecino|vecina|vizinho|vizinha"
+    r"|owner|bookkeeper|accountant|contador|contadora|secretaria|secretary|assistant|asistente|sogra|sogro"
 )
 # "o entregador de vocês, o Zé", "el chofer de hoy, Ramiro", "the driver from yesterday, Kevin"
 OF_YOURS = r"(?:[ \t]+(?i:de|da|do|from)[ \t]+\p{L}+)?"
@@ -134,20 +154,30 @@ CUE_PATTERNS = (
     ("lower_introduction", rf"(?<!\w)(?i:{LOWER_INTRODUCTION_CUES})[ \t,:]+{ARTICLE}?{LOWER_NAME}",
      INTRODUCTION_SCORE),
     ("title", rf"(?<!\w){TITLE}[ \t]+(?P<name>{NAME})", TITLE_SCORE),
+    # "this is mrs. okafor": after an introduction a title makes any lower-case word a surname
+    ("titled_lower", rf"(?<!\w)(?i:{INTRODUCTION_CUES})[ \t,:]+{CUED_TITLE}(?P<surname>\p{{Ll}}[\p{{Ll}}'’\-]+)(?![\p{{L}}\d])",
+     TITLE_SCORE),
     ("honorific", rf"(?<!\w)(?P<honorific>(?i:{HONORIFICS}))\.?[ \t]+(?P<name>{NAME})(?![ \t]*\d)", HONORIFIC_SCORE),
     ("sign_off", rf"(?<!\w)(?i:{SIGN_OFFS})[ \t]*[.,!:\-–—]*\s+{CUED_TITLE}?(?P<name>{NAME}){END_OF_LINE}", SIGNATURE_SCORE),
     ("dash_signature", rf"(?:^|(?<=\s))(?P<dash>[-–—~]{{1,2}})[ \t]*(?P<name>{NAME})(?:{TRAILER}|{SHOP_TRAILER})",
      SIGNATURE_SCORE),
     ("here", rf"{CLAUSE_START}(?:(?P<name>{NAME})|{LOWER_NAME})[ \t]+(?i:here|aquí|aqui){CLAUSE_END}",
      SIGNATURE_SCORE),
-    ("greeting", rf"(?<!\w)(?i:{GREETINGS})[ \t,]+{CUED_TITLE}?(?P<name>{NAME})(?=[ \t]*(?:[,!.:]|\n|\Z))", GREETING_SCORE),
-    ("contact", rf"(?<!\w)(?i:{CONTACT_CUES})(?:[ \t]+(?i:there|here|ahí|aqui))?(?:[ \t]+(?i:is|es|é|e))?[ \t]*:?[ \t]+"
+    ("greeting", rf"(?<!\w)(?i:{GREETINGS})[ \t,]+{CUED_TITLE}?(?P<name>{NAME})"
+     rf"(?=[ \t]*(?:[,!.:]|\n|\Z)|[ \t]+(?i:{GREETING_FOLLOWERS})(?!\w))", GREETING_SCORE),
+    ("contact", rf"(?<!\w)(?i:{CONTACT_CUES})(?:[ \t]+(?i:there|here|ahí|aqui|hoy|hoje|today|mañana|amanhã|tomorrow))?(?:[ \t]+(?i:is|es|é|e))?[ \t]*:?[ \t]+"
      rf"(?:{CUED_TITLE}|{ARTICLE})?(?:(?P<name>{NAME})|{LOWER_NAME})", CONTACT_SCORE),
     ("with", rf"(?<!\w)(?i:con|com|with)[ \t]+{ARTICLE}?(?P<name>{NAME})(?=[ \t]*(?:[,.!;]|\n|\Z)"
      rf"|[ \t]+(?i:el|la|o|a|the|our|your|nuestro|nosso)[ \t]+(?i:{RELATIONS})(?!\w))", CONTACT_SCORE),
-    ("thanks", rf"(?<!\w)(?i:{THANKS})[ \t,]+{CUED_TITLE}?(?P<name>{NAME})(?=[ \t]*[,!.])", GREETING_SCORE),
+    ("thanks", rf"(?<!\w)(?i:{THANKS})[ \t,]+{CUED_TITLE}?(?P<name>{NAME})"
+     rf"(?=[ \t]*[,!.]|[ \t]+(?i:pela|pelo|por|for)(?!\w))", GREETING_SCORE),
     ("vocative", rf"(?<!\w)(?i:{THANKS})\b[^.!?\n,]{{0,60}},[ \t]*(?P<name>{NAME})(?=[ \t]*(?:[.!]|\n|\Z))",
      GREETING_SCORE),  # "Obrigado pela paciência ontem, Marcos."
+    ("chat_header", rf"^[ \t]*\[[^\]\n]{{3,30}}\][ \t]*(?P<name>{NAME})[ \t]*:", SIGNATURE_SCORE),
+    ("contact_card", rf"^[ \t]*(?P<name>{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?(?:{MIDDLE_INITIAL}[ \t]+)?{WORD}){{1,3}})[ \t]*\n"
+     rf"(?=[ \t]*[^\n]*(?:\+?\(?\d[\d \t().\-]{{7,}}\d|@|(?i:chef|gerente|manager|owner|director|directora|diretor"
+     rf"|diretora|compras|purchasing|sales|ventas|vendas|encargad[oa]|dueñ[oa]|propietari[oa]|sócio|socio)))",
+     SIGNATURE_SCORE),
     ("pt_is", rf"{CLAUSE_START}(?i:é|sou)[ \t]+(?i:o|a)[ \t]+(?P<name>{NAME})", INTRODUCTION_SCORE),
     ("relation", rf"(?<!\w)(?i:{POSSESSIVES})[ \t]+(?i:{RELATIONS}){OF_YOURS}[ \t]*,?[ \t]+{ARTICLE}?"
      rf"(?:(?P<name>{NAME})|{LOWER_NAME})", CONTACT_SCORE),
@@ -164,6 +194,8 @@ thanks thank please oi ola obrigado obrigada valeu abraco abracos att atte team 
 joven senor senora sir maam jefe patron boss guys todos gente pessoal galera everyone
 quien quem who alguien alguem someone somebody nadie ninguem nobody
 oiga oigan oye mire mira fijate ojo olha escuta veja listen look btw ps fyi
+nombre nome name sobre about acerca que como cuando donde cual quando onde qual which when where what whom executive chef manager gerente director directora diretor diretora owner
+purchasing sales ventas vendas supervisor supervisora encargado encargada
 el la los las un una uno o a os as um uma the an y e and or por para con com en em no na in on at for from
 to of mi mis me my our your su sus tu seu sua meu minha yo eu i we you it this that esta este isso aqui
 here ya ja si sim yes ok okay not nao tambien also just only solo so
@@ -196,6 +228,7 @@ distribuidora distributor cocina cozinha farmacia pharmacy bakery grocery foods 
 supermercado minimercado hamburgueria churrascaria pastelaria sorveteria cerveceria
 sucursal almacen matriz planta oficina filial galpao deposito mercearia quitanda boteco adega conveniencia
 hortifruti sacolao atacado atacadao varejo
+financeiro financiero contabilidad contabilidade compras almoxarifado cobranza cobranca
 comercializadora comercial grupo servicios industrias corporativo empresa empresas sociedad papeleria
 ferreteria tortilleria carniceria recauderia fruteria cremeria distribuidor distribuidores
 """.split())
@@ -228,18 +261,27 @@ class PersonRecognizer(LocalRecognizer):
                 if pattern_name == "honorific" and not honorific_names_a_person(text, match):
                     continue
                 span = name_span(text, match)
-                if span is not None:
+                # a lower-case given name can be a brand too ("con victoria"): weak but after an introduction
+                lower = match.groupdict().get("lower") is not None and pattern_name != "lower_introduction"
+                cue = LOWER_CUE if lower else pattern_name
+                while span is not None:  # "la Cláudia ou o Wellington": the names joined to it too
                     result = recognizer_result(self, ENTITY, span[0], span[1], score)
-                    result.recognition_metadata[CUE_KEY] = pattern_name
+                    result.recognition_metadata[CUE_KEY] = cue
                     results.append(result)
+                    joined = COORDINATED.match(text, span[1])
+                    span = trim_name(text, joined.start("name"), joined.end("name")) if joined else None
+                    cue = "coordinated"
         return EntityRecognizer.remove_duplicates(results)
 
 
 def unshout(text: str) -> str:
-    """A message typed all in capitals ("PREGUNTAR POR JAVIER"), with each word capitalised as a
-    name would be ("Preguntar Por Javier"), so the cues apply; other text, and any character whose
-    case mapping changes its length, is left as it is (offsets must not move)."""
-    if any(ch.islower() for ch in text) or not any(ch.isupper() for ch in text):
+    """Words in capitals, written as a name would be so that the cues apply: in a message all in
+    capitals every word ("PREGUNTAR POR JAVIER" -> "Preguntar Por Javier"), otherwise each word of
+    three capitals or more that is no acronym ("a nombre de MARÍA TORRES"). A character whose case
+    mapping changes its length is left as it is: offsets must not move."""
+    if any(ch.islower() for ch in text):
+        return str(CAPITALS.sub(lambda m: capitalised(m.group()), text))
+    if not any(ch.isupper() for ch in text):
         return text
     chars = []
     previous_is_letter = False
@@ -250,15 +292,44 @@ def unshout(text: str) -> str:
     return "".join(chars)
 
 
+CAPITALS = re.compile(r"(?<![\p{L}\d])\p{Lu}{3,}(?![\p{L}\d])")  # a word of three capitals or more
+COORDINATED = re.compile(  # not "y Coca Cola 3 cajas": a count or size after it makes it goods
+    rf"[ \t]*,?[ \t]+(?i:y|e|o|ou|or|and|&)[ \t]+{ARTICLE}?(?P<name>(?>{NAME}))(?![ \t]*\d)"
+)
+LOWER_GIVEN_NAMES = re.compile(r"[ \t]+(\p{Ll}[\p{Ll}'’]+)(?![\p{L}\d])")
+
+
+def capitalised(word: str) -> str:
+    """"MARÍA" -> "María" in a message that is not all capitals; acronyms ("RFC", "CURP") stay."""
+    if word in ACRONYMS:
+        return word
+    mapped = word[0] + word[1:].lower()
+    return mapped if len(mapped) == len(word) else word
+
+
 def name_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     """The name a cue pattern matched: a capitalised run trimmed, or a known lower-case given name."""
     groups = match.groupdict()
+    surname = groups.get("surname")
+    if surname is not None:
+        folded = fold(surname)
+        if len(folded) < 3 or folded in PARTICLES or folded in STOP_WORDS or folded in PRODUCT_WORDS \
+                or folded in BUSINESS_WORDS:
+            return None
+        return match.start("surname"), match.end("surname")
     if groups.get("name") is not None:
         return trim_name(text, match.start("name"), match.end("name"))
     lower = groups.get("lower")
-    if lower is not None and is_first_name(lower):
-        return match.start("lower"), match.end("lower")
-    return None
+    if lower is None:
+        return None
+    if not is_first_name(lower):
+        return None
+    end = match.end("lower")
+    for word in LOWER_GIVEN_NAMES.finditer(text, end):  # "juan carlos méndez": the given names that follow
+        if word.start() != end or not is_first_name(word.group(1)):
+            break
+        end = word.end()
+    return match.start("lower"), end
 
 
 def honorific_names_a_person(text: str, match: re.Match[str]) -> bool:

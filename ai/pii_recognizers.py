@@ -310,8 +310,9 @@ class PhoneNumberRecognizer(LocalRecognizer):
                     continue  # "3 55 4321 8765": a quantity, not a trunk prefix
                 if text[span_start - 1 : span_start] == "(":
                     span_start -= 1
-                if text[span_end : span_end + 1] == ")":
-                    span_end += 1
+                written = text[span_start:span_end]
+                if text[span_end : span_end + 1] == ")" and written.count("(") > written.count(")"):
+                    span_end += 1  # "(11) 98765-4321" keeps its own parenthesis, "(cell 312-555-0139)" does not
                 score = self.score_number(text[span_start:span_end])
                 if score > REJECT:
                     return span_start, span_end, score

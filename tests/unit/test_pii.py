@@ -25,6 +25,7 @@ EXTRA_CASES = Path(__file__).parent / "fixtures" / "pii_extra_cases.jsonl"
 BLIND_CASES = Path(__file__).parent / "fixtures" / "pii_blind_cases.jsonl"
 BLIND2_CASES = Path(__file__).parent / "fixtures" / "pii_blind2_cases.jsonl"
 BLIND3_CASES = Path(__file__).parent / "fixtures" / "pii_blind3_cases.jsonl"
+BLIND4_CASES = Path(__file__).parent / "fixtures" / "pii_blind4_cases.jsonl"
 EXTRA_LANGUAGES = {"valle": "es", "northwind": "en", "sol": "pt"}  # the fixtures' distributors
 # What the detector reaches (PII spans found / reported spans that are PII); lower only with a reason.
 DEV_MIN_RECALL = 1.0
@@ -46,6 +47,12 @@ BLIND2_MIN_PRECISION = 1.0
 # ("a dona cida"), and a name that only a sentence's grammar marks ("Kevin left the eggs out").
 BLIND3_MIN_RECALL = 0.95
 BLIND3_MIN_PRECISION = 1.0
+# 90 in a busy style (voice-to-text in lower case, capitals, chat exports, contact cards), written
+# after the third round: recall 0.661, precision 0.988 as written (PERSON recall 0.466, ADDRESS 0.357).
+# Still missed: names only grammar marks ("Luis checked in all 14 cases", "not to Doug anymore") and
+# lower-case nicknames that are no listed given name ("o juninho", "a bia").
+BLIND4_MIN_RECALL = 0.89
+BLIND4_MIN_PRECISION = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +178,7 @@ def test_extra_set_recall_and_precision(detector: PiiDetector) -> None:
         pytest.param(BLIND_CASES, BLIND_MIN_RECALL, BLIND_MIN_PRECISION, id="blind1"),
         pytest.param(BLIND2_CASES, BLIND2_MIN_RECALL, BLIND2_MIN_PRECISION, id="blind2"),
         pytest.param(BLIND3_CASES, BLIND3_MIN_RECALL, BLIND3_MIN_PRECISION, id="blind3"),
+        pytest.param(BLIND4_CASES, BLIND4_MIN_RECALL, BLIND4_MIN_PRECISION, id="blind4"),
     ],
 )
 def test_blind_sets_recall_and_precision(

@@ -92,6 +92,19 @@ def found(detector: PiiDetector, text: str, language: str) -> list[tuple[str, st
         ("en", "4 bags of shredded cheddar for Tues. - Tony Russo, Bella Napoli Pizzeria", "Tony Russo"),
         ("en", "Add 6 cases of water to our standing order - Carlos at Pepe's Tacos", "Carlos"),
         ("pt", "Obrigado pela paciência ontem, Marcos. Até semana que vem", "Marcos"),
+        # words in capitals, lower-case given names in a row, chat exports, contact cards, coordination
+        ("es", "lo pago con tarjeta a nombre de MARÍA GUADALUPE TORRES VEGA número 4152", "MARÍA GUADALUPE TORRES VEGA"),
+        ("pt", "validade 09/28, nome impresso CLAUDIA R SANTOS", "CLAUDIA R SANTOS"),
+        ("es", "todo a nombre de juan carlos méndez ortega", "juan carlos"),
+        ("es", "y se lo dejas a chuy el que está en la bodega", "chuy"),
+        ("es", "el whats de mi esposa es 33 3615 2208 ella se llama araceli por si no contesto", "araceli"),
+        ("en", "[3/14/25, 6:02 AM] Tom Becker: need 2 more cases bacon", "Tom Becker"),
+        ("en", "please add him\n\nDeShawn Miller\nExecutive Chef\nmobile +1 (708) 555-0172", "DeShawn Miller"),
+        ("pt", "quem recebe hoje é a Cláudia ou o Wellington", "Wellington"),
+        ("es", "Qué onda Beto como estás, oye ayer vino el de la Pepsi", "Beto"),
+        ("en", "this is mrs. okafor from sunrise daycare can we get", "okafor"),
+        ("en", "our bookkeeper Linda Park can't find it", "Linda Park"),
+        ("en", "Jake here (cell 312-555-0139). Running low", "Jake"),
         ("es", "que sean 6. Gracias!! Atte. Marisol 🙌", "Marisol"),
         ("es", "la factura con estos datos:\nMaría Guadalupe Hernández Soto\nRFC: HESG880314K75", "María Guadalupe Hernández Soto"),
         ("es", "6 de jose cuervo, facturar a Laura Castillo Pérez rfc CAPL830417B26", "Laura Castillo Pérez"),
@@ -124,6 +137,10 @@ def test_names_after_a_cue(detector: PiiDetector, language: str, text: str, name
         ("es", "ME MANDAS 5 CAJAS DE COCA 600 Y 2 DE SPRITE"),
         ("es", "Oiga, el chofer no llegó; Mire, la caja vino rota"),
         ("en", "2 cases of fries - Mike's order as usual"),
+        ("es", "FACTURAR A NOMBRE DE ABARROTES LA ESPERANZA SA DE CV RFC ALE150622QH9 USO CFDI G01"),
+        ("es", "soy la señora de la tienda; soy la señora que les compra"),
+        ("en", "business name Jimmy O's Hot Dogs"),
+        ("en", "please add him\n\nExecutive Chef\nmobile +1 (708) 555-0172"),
         ("es", "Gracias, Saludos"),
         ("en", "This is Monday's order: 3 cases; this is urgent. It's Friday"),
         ("en", "Hey Team, need 2 cases of Frank's RedHot"),
@@ -143,6 +160,11 @@ def test_the_distributors_own_name_is_not_a_person_after_a_weak_cue(detector: Pi
     assert detector.detect(text, "es", not_names=vocabulary_words("Mole Doña María 235 g")) == []
     text = "Oi Sol, aqui é o Sol Pereira"  # an introduction is not weak: a customer may share the name
     assert [f.text_in(text) for f in detector.detect(text, "pt", not_names=own)] == ["Sol Pereira"]
+
+
+def test_a_name_joined_to_a_name_but_not_goods(detector: PiiDetector) -> None:
+    assert found(detector, "soy Ana y Coca Cola 3 cajas", "es") == [("PERSON", "Ana")]
+    assert found(detector, "ask for Maria or Jose at the dock", "en") == [("PERSON", "Maria"), ("PERSON", "Jose")]
 
 
 def test_lower_case_names_must_be_given_names() -> None:
@@ -193,6 +215,12 @@ def test_dash_after_a_list_is_a_bullet_not_a_signature() -> None:
         ("pt", "Endereço: Rua XV de Novembro, 200, Centro, Curitiba", "Rua XV de Novembro, 200, Centro, Curitiba"),
         ("en", "Regards, Pat | 9801 Highway 290 E, Austin | 512 555 0148", "9801 Highway 290 E, Austin"),
         ("en", "ship to 1200 State Road 7, Margate FL 33063", "1200 State Road 7, Margate FL 33063"),
+        # typed in lower case, without a delivery cue
+        ("es", "que lo entreguen en calle aldama 318 colonia san juan de dios porque", "calle aldama 318 colonia san juan de dios"),
+        ("es", "yo estoy en calle 5 de mayo 212 col. centro zapopan", "calle 5 de mayo 212 col. centro zapopan"),
+        ("pt", "pra av. brasil 2890, jardim américa", "av. brasil 2890, jardim américa"),
+        ("en", "go to 2240 n milwaukee ave unit b chicago il 60647, thanks", "2240 n milwaukee ave unit b chicago il 60647"),
+        ("en", "drop it on 1845 s blue island ave not the front", "1845 s blue island ave"),
         ("pt", "10 sacos, entregar na rua xv de novembro 1020 loja 3", "rua xv de novembro 1020 loja 3"),  # lower case
         ("es", "entregar en calle morelos 45", "calle morelos 45"),
     ],
@@ -209,6 +237,9 @@ def test_addresses(detector: PiiDetector, language: str, text: str, address: str
         ("en", "Deliver to the back door, 2 cases of Dr Pepper 12 oz; Route 66 burgers x 4"),
         ("en", "12 Route 66 cases, need 12 cases, 2 rd 5, 3 route 66 root beer"),
         ("es", "entregar en la calle de atrás 2 cajas; entrega en calle 3 cajas"),
+        ("es", "en la calle tenemos 20 cajas; la cortina está cerrada después de las 14:00"),
+        ("pt", "rua 3 caixas de cerveja 12"),
+        ("en", "need 12 cases dr pepper and 2 cases of st; 20 cases of 16 oz water ave"),
         ("pt", "entrega na Padaria Central, rua de trás; Rua 3 caixas"),
     ],
 )

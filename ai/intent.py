@@ -27,7 +27,8 @@ ORDER_VERBS = _words(
     r"ocup(?:o|amos)", r"quier(?:o|e)", r"queremos", r"quisiera(?:mos)?", r"apunt(?:a|ame|as|en|ar)",
     r"anot(?:a|ame|as|en|ar)", r"agreg(?:a|ame|as|ar|uen|ale)", r"anad(?:e|eme|ir)", r"suma(?:le|me)",
     r"pon(?:me|le|ga|gan)", r"pido", r"pedimos", r"tra(?:e|eme|igan|iga)", r"surt(?:e|eme|ir)", r"d(?:ame|eme|enme)",
-    r"me (?:das|da|dan|regalas|vendes)", r"nuevo pedido",
+    r"me (?:das|da|dan|regalas|vendes)", r"nuevo pedido", r"pas(?:ame|enme)", r"ech(?:ame|enme)",
+    r"(?:me|nos) (?:pasas|pasan|echas|echan)",
     # a request put as a question: "me llevas 20 garrafones?", "me puedes traer ...?"
     r"(?:me|nos) (?:llevas|lleva|llevan|traes|traen)",
     r"(?:puedes|puede|pueden|podrias|podria|podrian) (?:me |nos )?"

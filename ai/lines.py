@@ -32,12 +32,16 @@ from ai.quantities import (
 from ai.vocabulary import (
     ABBREVIATIONS,
     ADDRESS_CUES,
+    CLOSING_CUES,
+    COMMA_ONLY_CORRECTIONS,
     CONJUNCTIONS,
     CONTACT_CUES,
     CORRECTION_CUES,
+    COUNTED_CORRECTIONS,
     EACH_WORDS,
     FILLERS,
     INTRO_CUES,
+    WAIT_WORDS,
     WEAK_CORRECTION_CUES,
     WEAK_CORRECTIONS,
     first_words,
@@ -74,12 +78,21 @@ _PERSON_PLACEHOLDER = re.compile(
     r"<PERSON>",
     re.IGNORECASE,
 )
+_PACK_OR_MEASURE = "|".join(sorted(
+    (re.escape(w) for w in (*PACK_WORDS, "lb", "lbs", "kg", "kilo", "libra", "pound", "unit", "ea", "each", "pieza")),
+    key=len, reverse=True))
 _SCRUB_PATTERNS = (
     re.compile(r"<(?!PERSON>)[A-Z_]+>"),  # other redaction placeholders end a clause
     re.compile(r"\S+@\S+"),
     re.compile(r"https?://\S+|www\.\S+"),
     re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=(?:[A-Za-z0-9]*[A-Za-z]){3})[A-Za-z0-9]{10,}\b"),  # RFC, CURP ...
-    re.compile(r"(?:R\$|US\$|\$|€)\s?\d[\d.,]*"),
+    # a price, with what it is per ("$56 a case", "$3.50/lb", "$200 la caja"): never a line
+    re.compile(r"(?:R\$|US\$|\$|€)\s?\d[\d.,]*(?:\s*(?:/\s*|(?:a|an|per|la|el|o|a|por|cada)\s+)"
+               rf"(?:{_PACK_OR_MEASURE})\b)?", re.IGNORECASE),
+    # sending regards is not an order: "manda um abraço pro pessoal", "mándales saludos", "send my regards"
+    re.compile(r"\b(?:m[aá]nd(?:a|e|ar|ale|ales|enles)|send|give)\s+(?:(?:um|uns|un|unos|mis|my|our|meus|muchos|muitos|"
+               r"a|an|el|los)\s+)?(?:abra[çc]os?|beijos?|beijo|saludos?|sauda[çc](?:ão|ões|ao|oes)|lembran[çc]as|"
+               r"regards|love|best|greetings)\b", re.IGNORECASE),
     re.compile(r"\b\d{1,2}:\d{2}\s*(?:am|pm|hrs|h)?\b|\b\d{1,2}\s*(?:am|pm)\b", re.IGNORECASE),
 )
 # A US-style street address ("to 77 Oak Street, Suite 2", "4410 W Lake Ave"), in case PII redaction
@@ -92,7 +105,7 @@ _STREET_ADDRESS = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS_STARTS = first_words(ADDRESS_CUES)
-_CLAUSE_STARTS = first_words(INTRO_CUES) | first_words(CONTACT_CUES)
+_CLAUSE_STARTS = first_words(INTRO_CUES) | first_words(CONTACT_CUES) | first_words(CLOSING_CUES)
 _CORRECTION_STARTS = first_words(CORRECTION_CUES)
 _ADDRESS_ABBREVIATIONS = frozenset({"av", "col", "blvd", "calz", "ave"})  # an address when followed by "."
 _OF_WORDS = frozenset({"de", "d", "of", "do", "da"})  # "3 de coca", "3 d doritos" (chat spelling)
@@ -127,6 +140,8 @@ def scrub(text: str) -> str:
     for m in _STREET_ADDRESS.finditer(text):
         _blank(chars, m.start(), m.end(), ",")
     for start, end in delivery_spans(text):
+        if text[end - 1 : end] == "." and end - 1 > start:
+            end -= 1  # "by fri. also ...": the abbreviation's full stop still ends the sentence
         _blank(chars, start, end)
     return "".join(chars)
 
@@ -191,15 +206,25 @@ def _cut_noise(tokens: list[Token], original: str) -> list[Token]:
     for i, token in enumerate(tokens):
         cue = None
         if words[i] in _CLAUSE_STARTS:
-            cue = starts_with(words, i, INTRO_CUES) or starts_with(words, i, CONTACT_CUES)
+            cue = (starts_with(words, i, INTRO_CUES) or starts_with(words, i, CONTACT_CUES)
+                   or starts_with(words, i, CLOSING_CUES))
         if cue_left == 0 and cue:
             skipping, cue_left = True, cue
         elif cue_left == 0 and (token.kind == SEP or token.kind == WORD and token.text in CONJUNCTIONS):
             skipping = False
+        elif cue_left == 0 and skipping and _is_count(token) and _counts_pack(tokens, i):
+            skipping = False  # "this is <PERSON> from ... can we get five cases of water": a run-on ends it
         cue_left = max(cue_left - 1, 0)
         if not skipping:
             out.append(token)
     return out
+
+
+def _counts_pack(tokens: list[Token], i: int) -> bool:
+    """The count at i is followed by a pack word, or a size and a pack word ("5 cases", "a 50 lb bag")."""
+    nxt = tokens[i + 1 : i + 3]
+    return bool(nxt) and (nxt[0].text in PACK_WORDS or (
+        len(nxt) > 1 and nxt[0].kind == MEASURE and nxt[1].text in PACK_WORDS))
 
 
 def _is_count(token: Token) -> bool:
@@ -228,6 +253,8 @@ def _segments(tokens: list[Token]) -> Iterator[_Segment]:
     while i < len(tokens):
         token = tokens[i]
         correction = starts_with(words, i, CORRECTION_CUES) if words[i] in _CORRECTION_STARTS else None
+        if correction is None and words[i] in COUNTED_CORRECTIONS and token.kind == WORD:
+            correction = _counted_correction(tokens, i)
         boundary_after = False
         if correction is not None and (i == 0 or tokens[i - 1].kind == SEP or not (
             words[i] in WEAK_CORRECTIONS or tuple(words[i : i + correction]) in WEAK_CORRECTION_CUES
@@ -243,6 +270,12 @@ def _segments(tokens: list[Token]) -> Iterator[_Segment]:
             current, corrects = [], False
             joined = token.kind == WORD
             i += 1
+            continue
+        if _is_count(token) and current and _price_after_line(current, tokens, i):
+            # "dos bultos de papel a 468 verdad": a price, to the end of the clause
+            current.pop()
+            while i < len(tokens) and not (tokens[i].kind == SEP or tokens[i].text in CONJUNCTIONS):
+                i += 1
             continue
         if _is_count(token) and current and _starts_new_count(current, tokens, i):
             yield _Segment(tokens=current, joined=joined, corrects=corrects)
@@ -260,6 +293,59 @@ def _segments(tokens: list[Token]) -> Iterator[_Segment]:
         yield _Segment(tokens=current, joined=joined, corrects=corrects)
 
 
+def _counted_correction(tokens: list[Token], i: int) -> int | None:
+    """ "4 cx de óleo, não, pera, 3 cx", "sry 5 cs lids": a "no"/"sorry" that a count, a pack word or
+    another correction cue follows (past commas and "wait" words) is a correction cue; its length."""
+    after_comma = i > 0 and tokens[i - 1].kind == SEP
+    if not after_comma and (i > 0 or tokens[i].text in COMMA_ONLY_CORRECTIONS):
+        return None
+    k = i + 1
+    while k < len(tokens) and (tokens[k].kind == SEP or tokens[k].text in WAIT_WORDS):
+        k += 1
+    if k >= len(tokens):
+        return None
+    nxt = tokens[k]
+    if _is_count(nxt) or nxt.kind == XQTY or nxt.text in PACK_WORDS or nxt.text in _CORRECTION_STARTS and (
+        starts_with([t.text for t in tokens], k, CORRECTION_CUES) is not None
+    ):
+        # the following cue is read on its own; a count or a pack word starts the correcting line
+        return k - i
+    return None
+
+
+def _carry_corrections(segments: list[_Segment]) -> list[_Segment]:
+    """ "2 cajas de cuervo, no, botellas, 2 botellas de cuervo": a correction that is only a pack word,
+    restated with a count right after, is that restatement."""
+    out: list[_Segment] = []
+    carry = False
+    for k, segment in enumerate(segments):
+        if carry:
+            segment, carry = replace(segment, corrects=True), False
+        nxt = segments[k + 1] if k + 1 < len(segments) else None
+        bare = _strip_edges(segment.tokens)
+        if (segment.corrects and nxt is not None and bare and all(t.text in PACK_WORDS for t in bare)
+                and any(_is_count(t) or t.kind == XQTY for t in nxt.tokens)):
+            carry = True
+            continue
+        out.append(segment)
+    return out
+
+
+_PRICE_PREPOSITIONS = frozenset({"a", "at", "@"})
+
+
+def _price_after_line(current: list[Token], tokens: list[Token], i: int) -> bool:
+    """ "2 bultos de papel a 468", "3 cs lids at 45": a number after "a"/"at" that ends a counted line
+    with product words, with no pack word or size after it, is the price asked or agreed."""
+    if i == 0 or tokens[i - 1].text not in _PRICE_PREPOSITIONS or current[-1] is not tokens[i - 1]:
+        return False
+    counts = [k for k, t in enumerate(current) if t.kind in {NUMBER, XQTY}]
+    if not counts or not any(_is_content(t) for t in current[counts[0] + 1 : -1]):
+        return False
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+    return nxt is None or nxt.text not in PACK_WORDS and nxt.kind != MEASURE and nxt.text not in _OF_WORDS
+
+
 def _starts_new_count(current: list[Token], tokens: list[Token], i: int) -> bool:
     """A count after a line that already has its count and product words starts a new line."""
     counts = [k for k, t in enumerate(current)
@@ -267,7 +353,15 @@ def _starts_new_count(current: list[Token], tokens: list[Token], i: int) -> bool
     if not counts or not any(_is_content(t) for t in current[counts[0] + 1 :]):
         return False
     nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-    return nxt is not None and nxt.kind == WORD and nxt.text not in CONJUNCTIONS
+    if nxt is None or nxt.kind != WORD or nxt.text in CONJUNCTIONS:
+        return False
+    first = current[counts[0]]
+    if counts[0] == 0 and first.kind == NUMBER and not float(first.value or 0).is_integer() and (
+        nxt.text in PACK_WORDS and (i + 2 >= len(tokens) or tokens[i + 2].kind == SEP
+                                    or tokens[i + 2].text in CONJUNCTIONS)
+    ):
+        return False  # "16.9 water 6 cs": a decimal before the product is its size; the pack word's count counts
+    return True
 
 
 def _strip_edges(tokens: list[Token]) -> list[Token]:
@@ -380,7 +474,15 @@ def _read_segment(tokens: list[Token]) -> _Read | None:
 
 
 def _original(text: str, tokens: list[Token]) -> str:
-    return " ".join(text[t.start : t.end] for t in tokens)
+    return " ".join(_written(text, t) for t in tokens)
+
+
+def _written(text: str, token: Token) -> str:
+    """A token as the customer wrote it; a size in number words in digits ("dos litros" → "2 litros")."""
+    words = text[token.start : token.end]
+    if token.kind == MEASURE and token.value is not None and not words[:1].isdigit() and " " in words:
+        return f"{token.value:g} {words.rsplit(None, 1)[1]}"
+    return words
 
 
 def _apply_each(lines: list[ParsedLine], sentence: int, quantity: float, unit: str | None) -> None:
@@ -458,7 +560,7 @@ def parse_lines(
         tokens = _cut_noise(tokenize(sentence, language), text)
         each: tuple[float, str | None] | None = None  # a distributive count waiting for its products
         asides = _asides(sentence) if "(" in sentence.text else []
-        for segment in _segments(tokens):
+        for segment in _carry_corrections(list(_segments(tokens))):
             if _purpose_clause(segment.tokens, tokens):
                 continue
             own, aside = _split_aside(segment.tokens, asides) if asides else (segment.tokens, [])
@@ -495,7 +597,8 @@ def parse_lines(
                 line = ParsedLine(
                     text=line.text,
                     quantity=line.quantity if line.quantity is not None else replaced.quantity,
-                    unit=line.unit if line.quantity is not None else replaced.unit,
+                    # "mejor que sean 5": a bare count keeps the pack word of the line it corrects
+                    unit=line.unit if line.quantity is not None and (line.unit or line.phrase) else replaced.unit,
                     phrase=line.phrase or replaced.phrase,
                     sentence=line.sentence,
                 )

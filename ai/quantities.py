@@ -56,6 +56,8 @@ NUMBER_WORDS: dict[str, dict[str, float]] = {
 }
 # Words that are numbers in one language and something else in another.
 _ONLY_IN: dict[str, str] = {"once": "es", "dos": "es", "ten": "en", "one": "en"}
+# Words that are numbers except in one language: English "um" is a hesitation ("and um two jugs").
+_NOT_IN: dict[str, str] = {"um": "en"}
 ARTICLES_ONE = frozenset({"a", "an"})  # English "a case of": 1 only before a pack word or size
 DOZEN_WORDS = frozenset({"docena", "docenas", "duzia", "duzias", "dozen", "dozens", "dz", "dzn"})
 HALF_WORDS = frozenset({"medio", "media", "meio", "meia", "half"})
@@ -93,7 +95,7 @@ class Token:
 
 def _lookup_number_word(word: str, language: str) -> float | None:
     owner = _ONLY_IN.get(word)
-    if owner is not None and owner != language:
+    if (owner is not None and owner != language) or _NOT_IN.get(word) == language:
         return None
     for table in (NUMBER_WORDS.get(language, {}), *NUMBER_WORDS.values()):
         if word in table:

@@ -73,6 +73,7 @@ FILLERS = frozenset(
     entao cuanto cuesta cuestan how much is quanto custa custam price precio preco valor
     puedes pueden podrias podrian puede pode podem poderia si ok oki va listo ai aqui lo siguiente
     following these this esto isso isto uns umas aprox aproximadamente about around approximately nao
+    uh uhh um umm eh ehh hmm mmm este tipo ne ahi pasame pasenme echame echas echa gimme lemme ea
     """.split()
 )
 
@@ -80,7 +81,11 @@ CONJUNCTIONS = frozenset({"y", "e", "and", "plus"})
 
 # Purpose and destination words: what follows them in a line ("pa la fiesta", "to our second
 # location", "al pedido de ...") is rarely product words; the matcher decides (ai.line_matching).
-TAIL_STARTS = frozenset({"para", "pa", "pra", "pro", "for", "to", "al", "ao", "at"})
+TAIL_STARTS = frozenset({"para", "pa", "pra", "pro", "for", "to", "al", "ao", "at",
+                         # what follows a line in a run-on message: "... pero ahora a la sucursal nueva",
+                         # "1 cs tortillas before lunch rush", "butter by fri", "corona cuando pases"
+                         "pero", "but", "before", "after", "by", "until", "cuando", "quando", "when",
+                         "que", "porque", "because", "antes", "despues", "depois"})
 
 # "2 cases each", "2 de cada uno", "2 de cada": one count for every product named before it.
 EACH_WORDS = frozenset({"each", "cada", "uno", "una", "um", "c", "cu", "apiece"})
@@ -198,6 +203,24 @@ CONTACT_CUES = _cues(
     """
 )
 
+# "that's it", "eso es todo", "é isso": the customer is done; to the next comma or conjunction.
+CLOSING_CUES = _cues(
+    """
+    thats it
+    thats all
+    that is all
+    thats everything
+    eso es todo
+    es todo
+    seria todo
+    eso seria todo
+    nada mas
+    e isso
+    so isso
+    era isso
+    """
+)
+
 # Self-corrections: the line before the cue is replaced by the one after it. The words of
 # WEAK_CORRECTIONS ("mejor", "melhor", "actually") correct only right after a comma or at the start.
 CORRECTION_CUES = _cues(
@@ -237,20 +260,30 @@ CORRECTION_CUES = _cues(
 )
 
 WEAK_CORRECTIONS = frozenset({"mejor", "melhor", "actually"})
+# "4 cx de óleo, não, pera, 3 cx", "[10:16] sry 5 cs lids": words that correct only when a count (or a
+# pack word, or another correction cue) follows them, past commas and WAIT_WORDS; "no"/"não" only
+# after a comma ("no, gracias" and "no se te olvide" are not corrections).
+COUNTED_CORRECTIONS = frozenset({"no", "nao", "sorry", "sry", "oops", "perdao"})
+COMMA_ONLY_CORRECTIONS = frozenset({"no", "nao"})
+WAIT_WORDS = frozenset({"espera", "esperame", "esperate", "pera", "perai", "peraí", "wait", "aguarda"})
 # Cues that correct only at the start of a sentence or after a comma ("wait, make the tomatoes 3").
 WEAK_CORRECTION_CUES = frozenset({("make", "the")})
 
 __all__ = [
     "ABBREVIATIONS",
     "ADDRESS_CUES",
+    "CLOSING_CUES",
+    "COMMA_ONLY_CORRECTIONS",
     "CONJUNCTIONS",
     "CONTACT_CUES",
     "CORRECTION_CUES",
+    "COUNTED_CORRECTIONS",
     "EACH_WORDS",
     "FILLERS",
     "INTRO_CUES",
     "QUALIFIERS",
     "TAIL_STARTS",
+    "WAIT_WORDS",
     "WEAK_CORRECTIONS",
     "WEAK_CORRECTION_CUES",
     "first_words",

@@ -115,3 +115,21 @@ def test_request_cues_do_not_over_fire(text: str) -> None:
 def test_a_price_sentence_does_not_stop_an_order_sentence() -> None:
     cues = message_cues("mándame 5 cajas de corona. cuánto es en total?")
     assert [(c.order, c.price) for c in cues] == [(True, False), (False, True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("valeu, chegou tudo. manda um abraço pro pessoal", Intent.OTHER),
+        ("gracias! mándales saludos a todos", Intent.OTHER),
+        ("thanks, send my regards to the crew", Intent.OTHER),
+    ],
+)
+def test_sending_regards_is_not_an_order(text: str, expected: Intent) -> None:
+    assert intent(text) == expected
+
+
+def test_pasame_and_echame_are_order_verbs() -> None:
+    assert message_cues("pásame 3 cartones de tecate")[0].order
+    assert message_cues("me echas 2 garrafones")[0].order
+    assert not message_cues("qué pasa con el pedido")[0].order  # "pasa" alone is not a request

@@ -175,3 +175,63 @@ def test_a_correction_that_names_its_product_can_wait_for_the_matcher() -> None:
     ]
     # "make the" corrects only at the start of a sentence or after a comma
     assert summary("send 2 cases of fries and make the delivery early", "en")[0] == (2.0, "fries")
+
+
+def test_run_on_intro_ends_at_a_counted_pack_word() -> None:
+    text = "this is carla from the deli can you send six cases of ketchup two cases of mustard and three jugs of oil"
+    assert summary(text, "en") == [(6.0, "ketchup"), (2.0, "mustard"), (3.0, "oil")]
+    # without a count and a pack word, the introduction still runs to the comma
+    assert summary("this is carla from the deli 3 hermanos, 2 cajas de coca", "es") == [(2.0, "coca")]
+
+
+def test_hesitations_and_closings_are_noise() -> None:
+    text = "we need four bags of sugar and uh two sacks of potatoes um that's it"
+    assert summary(text, "en") == [(4.0, "sugar"), (2.0, "potatoes")]
+    assert summary("eu quero um fardo de agua", "pt") == [(1.0, "agua")]  # "um" is still a count in Portuguese
+
+
+def test_no_and_sorry_correct_only_before_a_count() -> None:
+    assert summary("manda 5 cx de leite, não, pera, 6 cx de leite", "pt") == [(6.0, "leite")]
+    assert summary("3 cajas de fanta, no, botellas, 3 botellas de fanta", "es") == [(3.0, "botellas de fanta")]
+    lines = parse_lines("2 cs buns\nsry 3 cs buns", "en", defer_corrections=True)
+    assert [(line.quantity, line.corrects) for line in lines] == [(2.0, False), (3.0, True)]
+    # "no" that no count follows, or not after a comma, corrects nothing
+    assert summary("2 cajas de coca, no se te olvide 1 de fanta", "es") == [(2.0, "coca"), (1.0, "fanta")]
+    lines = parse_lines("no tengo hielo, 2 bolsas de hielo", "es", defer_corrections=True)
+    assert not any(line.corrects for line in lines)
+    lines = parse_lines("2 cs buns. sorry for the delay, 2 cs lids", "en", defer_corrections=True)
+    assert [(line.phrase, line.corrects) for line in lines if line.quantity] == [("buns", False), ("lids", False)]
+
+
+def test_a_bare_corrected_count_keeps_the_pack_word() -> None:
+    [line] = parse_lines("me anotas 3 cajas de fanta, no espérame, mejor que sean 5", "es")
+    assert (line.quantity, line.unit, line.phrase) == (5.0, "caja", "fanta")
+
+
+def test_price_after_a_line_is_not_a_line() -> None:
+    assert summary("dos cajas de coca a 350 verdad y una de fanta", "es") == [(2.0, "coca"), (1.0, "fanta")]
+    assert summary("3 cs lids at 45 and 2 cs cups", "en") == [(3.0, "lids"), (2.0, "cups")]
+    # a count of a pack word after "a" is a line
+    assert summary("2 cajas de coca a 3 cajas de fanta", "es")[-1] == (3.0, "fanta")
+
+
+def test_price_per_unit_and_regards_are_scrubbed() -> None:
+    assert summary("last time it was $48 a case", "en") == [(None, "last time it was")]
+    assert summary("manda um abraço pro pessoal", "pt") == [(None, "pessoal")]
+    assert summary("mándales saludos", "es") == []
+    assert summary("manda 2 fardos de agua", "pt") == [(2.0, "agua")]
+
+
+def test_decimal_before_product_is_a_size_when_a_pack_count_follows() -> None:
+    assert summary("16.9 water 6 cs, 2.5 flour 3 bags", "en") == [(6.0, "16.9 water"), (3.0, "2.5 flour")]
+    # an integer count before the product still starts its own line
+    assert summary("2 water 6 cs lids", "en") == [(2.0, "water"), (6.0, "lids")]
+
+
+def test_size_in_number_words_reads_as_digits() -> None:
+    assert summary("seis de coca de dos litros", "es") == [(6.0, "coca de 2 litros")]
+
+
+def test_abbreviated_weekday_keeps_its_full_stop() -> None:
+    sentences = split_sentences("a case of butter by fri. also the driver was nice")
+    assert len(sentences) == 2

@@ -37,6 +37,14 @@ BLIND2_MIN_LINE_F1 = 0.97
 BLIND3_CASES = Path(__file__).parent / "fixtures" / "offline_blind3_cases.jsonl"
 BLIND3_MIN_INTENT_ACCURACY = 0.99
 BLIND3_MIN_LINE_F1 = 0.99
+# A fourth (120 in a busy style: voice-to-text without punctuation, run-ons, chat exports), written
+# after the third round: 0.975 intent, 0.892 line F1 without PII redaction as written (0.983 and 0.899
+# with it). Fixed since: run-on lines, "no, botellas" and "sry 5 cs lids" corrections, tails ("before
+# lunch rush"), sizes in words ("coca de dos litros"), prices after a line ("a 468 verdad"), regards.
+# Left: "para el 15 de este mes" (a date by day of this month) and products the catalog lacks.
+BLIND4_CASES = Path(__file__).parent / "fixtures" / "offline_blind4_cases.jsonl"
+BLIND4_MIN_INTENT_ACCURACY = 0.99
+BLIND4_MIN_LINE_F1 = 0.975
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
@@ -77,18 +85,22 @@ async def test_extra_cases(cases: Path, eval_dir: Path, analyzer: OfflineAnalyze
     assert_scores(report, EXTRA_MIN_INTENT_ACCURACY, EXTRA_MIN_LINE_F1)
 
 
-async def test_second_blind_cases(eval_dir: Path, analyzer: OfflineAnalyzer) -> None:
-    report = await run_eval_async(BLIND2_CASES, eval_dir, analyzer=analyzer)
-    assert report.cases == 150
-    assert report.intent[ALL].value >= BLIND2_MIN_INTENT_ACCURACY
-    assert report.lines[ALL].f1 >= BLIND2_MIN_LINE_F1, [m.to_dict() for m in report.misses]
-
-
-async def test_third_blind_cases(eval_dir: Path, analyzer: OfflineAnalyzer) -> None:
-    report = await run_eval_async(BLIND3_CASES, eval_dir, analyzer=analyzer)
-    assert report.cases == 120
-    assert report.intent[ALL].value >= BLIND3_MIN_INTENT_ACCURACY
-    assert report.lines[ALL].f1 >= BLIND3_MIN_LINE_F1, [m.to_dict() for m in report.misses]
+@pytest.mark.parametrize(
+    ("cases", "count", "min_intent", "min_f1"),
+    [
+        pytest.param(BLIND2_CASES, 150, BLIND2_MIN_INTENT_ACCURACY, BLIND2_MIN_LINE_F1, id="blind2"),
+        pytest.param(BLIND3_CASES, 120, BLIND3_MIN_INTENT_ACCURACY, BLIND3_MIN_LINE_F1, id="blind3"),
+        pytest.param(BLIND4_CASES, 120, BLIND4_MIN_INTENT_ACCURACY, BLIND4_MIN_LINE_F1, id="blind4"),
+    ],
+)
+async def test_later_blind_cases(
+    cases: Path, count: int, min_intent: float, min_f1: float, eval_dir: Path, analyzer: OfflineAnalyzer
+) -> None:
+    """Without PII redaction: the analyzer alone, on names and numbers as the customer wrote them."""
+    report = await run_eval_async(cases, eval_dir, analyzer=analyzer)
+    assert report.cases == count
+    assert report.intent[ALL].value >= min_intent
+    assert report.lines[ALL].f1 >= min_f1, [m.to_dict() for m in report.misses]
 
 
 @pytest.mark.parametrize("cases", CASE_FILES)
@@ -346,3 +358,26 @@ def test_a_descriptor_typo_does_not_pick_a_product(analyzer: OfflineAnalyzer, va
     text = "Me mandas 4 cajas de aceite. Y una cajita de chicles si tienen"
     skus = [line.sku for line in analyzer.analyze_text(request(text, valle)).lines]
     assert skus == ["ACE-NUT-1L-12", None]
+
+
+@pytest.mark.parametrize(
+    ("text", "distributor", "expected"),
+    [
+        # voice-to-text run-on: a count and a pack word after a product starts the next line
+        ("hi its tom from the diner um can we get two cases of eggs three cases of bacon and uh a case of butter",
+         "northwind", [("NW-EGG-LG-15DZ", 2.0), ("NW-BAC-APL-15", 3.0), ("NW-BUT-UNS-36", 1.0)]),
+        # a restated line after "sorry"/"não" replaces the earlier one
+        ("4 cs lids\nsorry 6 cs lids", "northwind", [("NW-LID-16-1000", 6.0)]),
+        # words after the product ("before close", "by fri") are not product words
+        ("need 2 cs tortillas before close and a case of butter by fri.", "northwind",
+         [("NW-TORT-FL-12", 2.0), ("NW-BUT-UNS-36", 1.0)]),
+        # a price per case after a price question is not a line
+        ("how much are the fries now? it was $40 a case", "northwind", []),
+    ],
+)
+def test_busy_people_messages(
+    analyzer: OfflineAnalyzer, eval_dir: Path, text: str, distributor: str, expected: list[tuple[str, float]]
+) -> None:
+    catalog = load_catalog_file(eval_dir / f"catalog-{distributor}.json")
+    analysis = analyzer.analyze_text(request(text, catalog))
+    assert [(line.sku, line.quantity) for line in analysis.lines] == expected

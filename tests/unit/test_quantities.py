@@ -202,3 +202,11 @@ def test_dozens_are_single_items(quantity: float, product: str, pack: int, expec
 def test_dozens_of_a_pack_word_count_the_packs() -> None:
     [line] = parse_lines("a dozen cases of water", "en")
     assert (line.quantity, line.unit) == (12.0, "case")
+
+
+def test_english_um_is_a_hesitation_not_one() -> None:
+    from ai.quantities import number_word
+
+    assert number_word("um", "en") is None
+    assert number_word("um", "pt") == 1.0
+    assert number_word("um", "es") == 1.0

@@ -90,6 +90,12 @@ _DAY_OF_MONTH_RE = _gated(
     r"\b(?:(?:para\s+)?el\s+dia|(?:para\s+o\s+|pro\s+|no\s+)?dia|(?:on|for|by)\s+the)\s+(\d{1,2})(?:st|nd|rd|th)?\b",
     r"(?:dia|the)\s+\d",
 )
+# "para el 15 de este mes", "dia 15 deste mês", "the 15th of this month": a day of the current month.
+_DAY_OF_THIS_MONTH_RE = _gated(
+    r"\b(?:(?:para|pra|pro|for|by|on)\s+)?(?:el|o|dia|the)?\s*(\d{1,2})(?:st|nd|rd|th)?\s+"
+    r"(?:de\s+este|deste|do|del|of\s+this|of\s+the)\s+(?:mes|month)\b",
+    r"\d(?:st|nd|rd|th)?\s+(?:de\s+este|deste|do|del|of\s+this|of\s+the)\s+(?:mes|month)\b",
+)
 # Month names, folded. Spanish and Portuguese write "15 de diciembre" / "15 de dezembro" (always with
 # "de"); English "December 15", "Dec 15th", "15 December" or "the 15th of December". Names that are
 # also ordinary words ("mayo" the mayonnaise, "may", "mar", "set", "out") count only with "de"/"of" or
@@ -204,6 +210,9 @@ def _scan(folded: str) -> list[_Hit]:
         hits.append(("numeric", m.start(), m.end(), int(m.group(1)), int(m.group(2)), year))
     for m in _DAY_OF_MONTH_RE.finditer(folded):
         hits.append(("day", m.start(), m.end(), int(m.group(1)), 0, None))
+    for m in _DAY_OF_THIS_MONTH_RE.finditer(folded):
+        if not any(kind == "day" and m.start() < end and start < m.end() for kind, start, end, *_ in hits):
+            hits.append(("day", m.start(), m.end(), int(m.group(1)), 0, None))
     for m in _DAY_MONTH_RE.finditer(folded):
         day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         hits.append(("calendar", m.start(), m.end(), int(day), _MONTH_ANY[month], int(month in _MONTHS_AMBIGUOUS)))

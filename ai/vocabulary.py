@@ -85,7 +85,9 @@ TAIL_STARTS = frozenset({"para", "pa", "pra", "pro", "for", "to", "al", "ao", "a
                          # what follows a line in a run-on message: "... pero ahora a la sucursal nueva",
                          # "1 cs tortillas before lunch rush", "butter by fri", "corona cuando pases"
                          "pero", "but", "before", "after", "by", "until", "cuando", "quando", "when",
-                         "que", "porque", "because", "antes", "despues", "depois"})
+                         "que", "porque", "because", "antes", "despues", "depois",
+                         # "como el mes pasado", "like last time", "igual que la otra vez"
+                         "como", "like", "igual", "same"})
 
 # "2 cases each", "2 de cada uno", "2 de cada": one count for every product named before it.
 EACH_WORDS = frozenset({"each", "cada", "uno", "una", "um", "c", "cu", "apiece"})

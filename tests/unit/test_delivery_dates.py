@@ -43,6 +43,10 @@ MX, BR, US = "America/Mexico_City", "America/Sao_Paulo", "America/Chicago"
         ("4 cases of fries by the 15th of December", "en", US, "by the 15th of December", "2026-12-15"),
         ("Mar 3rd please", "en", US, "Mar 3rd", "2027-03-03"),  # an ambiguous word, with an ordinal, 98 days ahead
         ("15 December 3 cases fries", "en", US, "15 December", "2026-12-15"),
+        # a day of this month (today is the 25th)
+        ("para el 28 de este mes me mandas 8 rejas", "es", MX, "para el 28 de este mes", "2026-11-28"),
+        ("3 de coca el 27 del mes", "es", MX, "el 27 del mes", "2026-11-27"),
+        ("for the 28th of this month send 2 cases", "en", US, "for the 28th", "2026-11-28"),
     ],
 )
 def test_resolves(text: str, language: str, timezone: str, words: str, iso: str) -> None:

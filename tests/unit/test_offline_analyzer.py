@@ -373,6 +373,9 @@ def test_a_descriptor_typo_does_not_pick_a_product(analyzer: OfflineAnalyzer, va
          [("NW-TORT-FL-12", 2.0), ("NW-BUT-UNS-36", 1.0)]),
         # a price per case after a price question is not a line
         ("how much are the fries now? it was $40 a case", "northwind", []),
+        # a day of this month is a date, "como el mes pasado" is no product
+        ("para el 28 de este mes me mandas 8 rejas de huevo", "valle", [("HUE-30", 8.0)]),
+        ("me mandas 15 cajas de coca 600 como el mes pasado", "valle", [("CC-600-24", 15.0)]),
     ],
 )
 def test_busy_people_messages(

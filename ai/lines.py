@@ -599,9 +599,12 @@ def parse_lines(
                     quantity=line.quantity if line.quantity is not None else replaced.quantity,
                     # "mejor que sean 5": a bare count keeps the pack word of the line it corrects
                     unit=line.unit if line.quantity is not None and (line.unit or line.phrase) else replaced.unit,
-                    phrase=line.phrase or replaced.phrase,
+                    # "6 packs de skol, aliás, 8 packs": a count and a pack word keep the product corrected
+                    phrase=line.phrase if line.phrase and not read.pack_only else replaced.phrase,
                     sentence=line.sentence,
                 )
+                lines.append(line)
+                continue
             if not line.phrase or read.pack_only:
                 # "3 cases" alone: the count of the product named just before without one
                 previous = lines[-1] if lines else None

@@ -90,13 +90,16 @@ class PiiDetector:
             raise ValueError("PiiDetector needs at least one language")
         self.languages = languages
         self.score_threshold = score_threshold
-        nlp_engine: NlpEngine = spacy_ner_engine(ner_models) if ner_models else TokenizerNlpEngine(languages)
-        if not nlp_engine.is_loaded():
-            nlp_engine.load()
         registry = RecognizerRegistry(supported_languages=list(languages))
         for language in languages:
             for recognizer in build_recognizers(language, name_cues=name_cues):
                 registry.add_recognizer(recognizer)
+        context_words = {word for recognizer in registry.recognizers for word in recognizer.context or ()}
+        nlp_engine: NlpEngine = (
+            spacy_ner_engine(ner_models) if ner_models else TokenizerNlpEngine(languages, context_words)
+        )
+        if not nlp_engine.is_loaded():
+            nlp_engine.load()
             if ner_models:
                 registry.add_recognizer(SpacyRecognizer(supported_language=language, supported_entities=["PERSON"],
                                                         ner_strength=NER_SCORE))

@@ -40,7 +40,7 @@ GREETING_SCORE = 0.6  # "Hola Pedro,"
 # Cues that also precede the distributor's own name or its brands ("Hola Valle", "don Julio"):
 # detect(..., not_names=...) drops their names when every word of them is one of those.
 WEAK_CUES = frozenset({"greeting", "thanks", "vocative", "honorific", "contact", "with", "pt_is", "chat_header",
-                       "contact_card", "coordinated", "lower"})
+                       "contact_card", "coordinated", "lower", "last_line"})
 CUE_KEY = "cue"
 LOWER_CUE = "lower"
 # Capitalised words that are codes, not names, left in capitals when a word in capitals is read as a name.
@@ -97,10 +97,14 @@ SIGN_OFFS = (
     r"|muito obrigado|muito obrigada|grato|grata|valeu|abraço|abraços|abraco|um abraço|abs|bjs|beijos"
     r"|atenciosamente"
 )
-THANKS = r"thanks|thank you|thx|gracias|muchas gracias|obrigado|obrigada|valeu"  # "Thanks Maria, got it"
+THANKS = (  # "Thanks Maria, got it", "gracias a Lupita de cobranza", "shoutout to Brenda in customer service"
+    r"thanks|thank you|thx|gracias|muchas gracias|obrigado|obrigada|valeu|agradecer|agradezco|agradeço"
+    r"|shoutout|shout out|kudos"
+)
 GREETINGS = (
     r"hola|hi|hey|hello|oi|olá|ola|buen día|buen dia|buenos días|buenos dias|bom dia|qué onda|que onda|qué tal"
-    r"|que tal|e aí|e ai|eai"
+    r"|que tal|e aí|e ai|eai|morning|good morning|afternoon|good afternoon|evening|good evening|buenas tardes"
+    r"|buenas noches|buenas|boa tarde|boa noite"
 )
 # Words that follow a name in a greeting said without commas: "qué onda Beto como estás", "oi Bia tudo bem".
 GREETING_FOLLOWERS = r"como|cómo|tudo|td|how|buenas|buenos|buen|bom|boa|qué|que tal|good|pela|pelo|por|for"
@@ -130,11 +134,15 @@ RELATIONS = (
 # "o entregador de vocês, o Zé", "el chofer de hoy, Ramiro", "the driver from yesterday, Kevin"
 OF_YOURS = r"(?:[ \t]+(?i:de|da|do|from)[ \t]+\p{L}+)?"
 POSSESSIVES = r"mi|my|meu|minha|nuestro|nuestra|our|el|la|o|a|the|tu|your|seu|sua|su|his|her|their"
-HONORIFICS = r"don|doña|dona|seu|señor|señora|senhor|senhora|sr|sra|srta|doctor|doutor|doutora"  # not "Dr": Dr Pepper
+HONORIFICS = (  # not "Dr": Dr Pepper
+    r"don|doña|dona|seu|señor|señora|senhor|senhora|sr|sra|srta|doctor|doctora|doutor|doutora|licenciado"
+    r"|licenciada|ingeniero|ingeniera|lic|ing|profe|profesor|profesora|professor|professora"
+)
 # Data handed over after a colon: "mis datos para el crédito: José Torres, CURP ...".
 DATA_CUES = (
     r"datos|dados|cadastro|registro|application|details|info|información|informacion|nombre completo"
-    r"|nome completo|full name|estos datos|esses dados|these details"
+    r"|nome completo|full name|estos datos|esses dados|these details|alta|cliente nuevo|cliente novo"
+    r"|a mi nombre|en mi nombre|no meu nome|em meu nome|in my name|guarantor|fiador|avalista|garante"
 )
 # A name that goes on to say what it will do with the delivery: "Jamal will sign for it".
 RECEIVING_VERBS = (
@@ -151,7 +159,8 @@ CUE_PATTERNS = (
      INTRODUCTION_SCORE),
     ("pt_introduction", rf"(?<!\w)(?i:{PT_INTRODUCTION_CUES})[ \t]+(?:{CUED_TITLE}|{ARTICLE})?"
      rf"(?P<name>{NAME})", INTRODUCTION_SCORE),
-    ("lower_introduction", rf"(?<!\w)(?i:{LOWER_INTRODUCTION_CUES})[ \t,:]+{ARTICLE}?{LOWER_NAME}",
+    ("lower_introduction", rf"(?<!\w)(?i:{LOWER_INTRODUCTION_CUES})[ \t,:]+"
+     rf"(?:(?i:me|yo|eu)[ \t]+(?:(?i:again|de nuevo|de novo|otra vez)[ \t]+)?)?(?:{CUED_TITLE}|{ARTICLE})?{LOWER_NAME}",
      INTRODUCTION_SCORE),
     ("title", rf"(?<!\w){TITLE}[ \t]+(?P<name>{NAME})", TITLE_SCORE),
     # "this is mrs. okafor": after an introduction a title makes any lower-case word a surname
@@ -169,21 +178,25 @@ CUE_PATTERNS = (
      rf"(?:{CUED_TITLE}|{ARTICLE})?(?:(?P<name>{NAME})|{LOWER_NAME})", CONTACT_SCORE),
     ("with", rf"(?<!\w)(?i:con|com|with)[ \t]+{ARTICLE}?(?P<name>{NAME})(?=[ \t]*(?:[,.!;]|\n|\Z)"
      rf"|[ \t]+(?i:el|la|o|a|the|our|your|nuestro|nosso)[ \t]+(?i:{RELATIONS})(?!\w))", CONTACT_SCORE),
-    ("thanks", rf"(?<!\w)(?i:{THANKS})[ \t,]+{CUED_TITLE}?(?P<name>{NAME})"
-     rf"(?=[ \t]*[,!.]|[ \t]+(?i:pela|pelo|por|for)(?!\w))", GREETING_SCORE),
+    ("thanks", rf"(?<!\w)(?i:{THANKS})[ \t,]+(?:(?i:a|to|ao|à|al)[ \t]+)?{CUED_TITLE}?(?!(?:Dios|Deus|God)\b)(?P<name>{NAME})"
+     rf"(?=[ \t]*[,!.]|[ \t]+(?i:pela|pelo|por|for|de|da|do|del|in|on|from|at)(?!\w))", GREETING_SCORE),
     ("vocative", rf"(?<!\w)(?i:{THANKS})\b[^.!?\n,]{{0,60}},[ \t]*(?P<name>{NAME})(?=[ \t]*(?:[.!]|\n|\Z))",
      GREETING_SCORE),  # "Obrigado pela paciência ontem, Marcos."
+    # a full name alone on the last line, after a sentence: "... el martes.\nLuis Enríquez"
+    ("last_line", rf"(?<=[.!?\p{{So}}][ \t]*\n[ \t]*)(?P<name>{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?{WORD}){{1,3}})[ \t]*\Z",
+     SIGNATURE_SCORE),
+    ("vcard", rf"^[ \t]*(?:FN|N)(?:;[^:\n]*)?:[ \t]*(?P<name>{NAME})[ \t]*$", INTRODUCTION_SCORE),  # "FN:Priya Raman"
     ("chat_header", rf"^[ \t]*\[[^\]\n]{{3,30}}\][ \t]*(?P<name>{NAME})[ \t]*:", SIGNATURE_SCORE),
-    ("contact_card", rf"^[ \t]*(?P<name>{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?(?:{MIDDLE_INITIAL}[ \t]+)?{WORD}){{1,3}})[ \t]*\n"
+    ("contact_card", rf"^[ \t]*(?:[\p{{So}}\p{{Sk}}\p{{Cf}}][ \t]*)*(?P<name>{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?(?:{MIDDLE_INITIAL}[ \t]+)?{WORD}){{1,3}})[ \t]*\n"
      rf"(?=[ \t]*[^\n]*(?:\+?\(?\d[\d \t().\-]{{7,}}\d|@|(?i:chef|gerente|manager|owner|director|directora|diretor"
      rf"|diretora|compras|purchasing|sales|ventas|vendas|encargad[oa]|dueñ[oa]|propietari[oa]|sócio|socio)))",
      SIGNATURE_SCORE),
     ("pt_is", rf"{CLAUSE_START}(?i:é|sou)[ \t]+(?i:o|a)[ \t]+(?P<name>{NAME})", INTRODUCTION_SCORE),
-    ("relation", rf"(?<!\w)(?i:{POSSESSIVES})[ \t]+(?i:{RELATIONS}){OF_YOURS}[ \t]*,?[ \t]+{ARTICLE}?"
+    ("relation", rf"(?<!\w)(?i:{POSSESSIVES})[ \t]+(?:\p{{Ll}}+[ \t]+){{0,2}}(?i:{RELATIONS}){OF_YOURS}[ \t]*,?[ \t]+{ARTICLE}?"
      rf"(?:(?P<name>{NAME})|{LOWER_NAME})", CONTACT_SCORE),
     ("data", rf"(?<!\w)(?i:{DATA_CUES})[^:\n]{{0,30}}:[ \t]*\n?[ \t]*(?P<name>{NAME})(?=[ \t]*(?:[,;\n]|\Z))", CONTACT_SCORE),
-    ("apposition", rf"(?P<name>{NAME})[ \t]*[,(][ \t]*(?i:el|la|o|a|the|our|my|mi|meu|minha|nuestro|nosso)[ \t]+"
-     rf"(?i:{RELATIONS})(?!\w)", CONTACT_SCORE),
+    ("apposition", rf"(?P<name>{NAME})[ \t]*[,(][ \t]*(?i:el|la|o|a|the|our|my|mi|meu|minha|nuestro|nosso|nossa)[ \t]+"
+     rf"(?:\p{{Ll}}+[ \t]+)?(?i:{RELATIONS})(?!\w)", CONTACT_SCORE),
     ("receiving", rf"{CLAUSE_START}(?P<name>{NAME})[ \t]+(?i:{RECEIVING_VERBS})(?!\w)", CONTACT_SCORE),
 )
 
@@ -194,6 +207,8 @@ thanks thank please oi ola obrigado obrigada valeu abraco abracos att atte team 
 joven senor senora sir maam jefe patron boss guys todos gente pessoal galera everyone
 quien quem who alguien alguem someone somebody nadie ninguem nobody
 oiga oigan oye mire mira fijate ojo olha escuta veja listen look btw ps fyi
+now ahora agora ready listo pronto done late tarde early
+accounts account payable receivable cuentas contas billing department departamento management gerencia
 nombre nome name sobre about acerca que como cuando donde cual quando onde qual which when where what whom executive chef manager gerente director directora diretor diretora owner
 purchasing sales ventas vendas supervisor supervisora encargado encargada
 el la los las un una uno o a os as um uma the an y e and or por para con com en em no na in on at for from
@@ -205,10 +220,10 @@ tienen tem have has is are es soy sou estoy estou llego chegou hoy manana ayer t
 hoje amanha ontem urgente urgent asap pago pagar total cuenta factura nota
 sr sra srta lic ing mr mrs ms miss dr dra senor senora senhor senhora don dona seu
 lunes martes miercoles jueves viernes sabado domingo monday tuesday wednesday thursday friday saturday
-sunday segunda terca quarta quinta sexta enero febrero marzo abril mayo junio julio agosto septiembre
-octubre noviembre diciembre january february march april may june july august september october november
-december janeiro fevereiro marco maio junho julho setembro outubro novembro dezembro
-""".split())
+sunday segunda terca quarta quinta sexta enero febrero marzo mayo junio agosto septiembre
+octubre noviembre diciembre january february march may june july august september october november
+december janeiro fevereiro maio junho julho setembro outubro novembro dezembro
+""".split())  # not "julio", "marco" (março), "abril", "april": given names as well
 # Grocery nouns that start product lines ("- Jugo Del Valle", "Leche Lala"): never part of a name.
 PRODUCT_WORDS = frozenset("""
 agua jugo leche pan refresco refrescos cerveza cervezas caja cajas paquete paquetes bolsa bolsas botella
@@ -293,8 +308,11 @@ def unshout(text: str) -> str:
 
 
 CAPITALS = re.compile(r"(?<![\p{L}\d])\p{Lu}{3,}(?![\p{L}\d])")  # a word of three capitals or more
+LOWER_SURNAME = re.compile(  # one lower-case word after given names, then "from/de/do ..." or a stop
+    r"[ \t]+(\p{Ll}[\p{Ll}'’]+)(?=[ \t]*(?:[,.;:!?]|\n|\Z)|[ \t]+(?:from|de|del|da|do|of|at|here|aqui|aquí)(?!\w))"
+)
 COORDINATED = re.compile(  # not "y Coca Cola 3 cajas": a count or size after it makes it goods
-    rf"[ \t]*,?[ \t]+(?i:y|e|o|ou|or|and|&)[ \t]+{ARTICLE}?(?P<name>(?>{NAME}))(?![ \t]*\d)"
+    rf"[ \t]*,?[ \t]+(?i:y|e|o|ou|or|and|&)[ \t]+(?:(?i:a|ao|à|al|to)[ \t]+)?{ARTICLE}?(?P<name>(?>{NAME}))(?![ \t]*\d)"
 )
 LOWER_GIVEN_NAMES = re.compile(r"[ \t]+(\p{Ll}[\p{Ll}'’]+)(?![\p{L}\d])")
 
@@ -329,7 +347,15 @@ def name_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
         if word.start() != end or not is_first_name(word.group(1)):
             break
         end = word.end()
+    surname = LOWER_SURNAME.match(text, end)  # "dante russo from russo's", "antônio carvalho do bar"
+    if surname is not None and not is_common_word(surname.group(1)):
+        end = surname.end(1)
     return match.start("lower"), end
+
+
+def is_common_word(word: str) -> bool:
+    folded = fold(word)
+    return folded in STOP_WORDS or folded in PRODUCT_WORDS or folded in BUSINESS_WORDS or folded in PARTICLES
 
 
 def honorific_names_a_person(text: str, match: re.Match[str]) -> bool:

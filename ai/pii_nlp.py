@@ -56,8 +56,10 @@ class TokenizerNlpEngine(NlpEngine):
     engine_name = ENGINE_NAME
     is_available = True
 
-    def __init__(self, languages: Iterable[str]) -> None:
+    def __init__(self, languages: Iterable[str], context_words: Iterable[str] = ()) -> None:
+        """`context_words`: never stop words here, whatever spaCy's lists say (English lists "call")."""
         self.languages = tuple(languages)
+        self.context_words = frozenset(fold(word) for word in context_words)
         if not self.languages:
             raise ValueError("TokenizerNlpEngine needs at least one language")
         self.nlp: dict[str, Language] | None = None
@@ -102,6 +104,8 @@ class TokenizerNlpEngine(NlpEngine):
             yield doc.text, self._artifacts(doc, language)
 
     def is_stopword(self, word: str, language: str) -> bool:
+        if fold(word) in self.context_words:
+            return False
         return word.lower() in self._pipeline(language).Defaults.stop_words
 
     def is_punct(self, word: str, language: str) -> bool:

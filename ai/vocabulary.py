@@ -73,7 +73,7 @@ FILLERS = frozenset(
     entao cuanto cuesta cuestan how much is quanto custa custam price precio preco valor
     puedes pueden podrias podrian puede pode podem poderia si ok oki va listo ai aqui lo siguiente
     following these this esto isso isto uns umas aprox aproximadamente about around approximately nao
-    uh uhh um umm eh ehh hmm mmm este tipo ne ahi pasame pasenme echame echas echa gimme lemme ea
+    uh uhh um umm eh ehh hmm mmm este tipo ne ahi sabes viste pasame pasenme echame echas echa gimme lemme ea
     """.split()
 )
 
@@ -265,7 +265,7 @@ WEAK_CORRECTIONS = frozenset({"mejor", "melhor", "actually"})
 # "4 cx de óleo, não, pera, 3 cx", "[10:16] sry 5 cs lids": words that correct only when a count (or a
 # pack word, or another correction cue) follows them, past commas and WAIT_WORDS; "no"/"não" only
 # after a comma ("no, gracias" and "no se te olvide" are not corrections).
-COUNTED_CORRECTIONS = frozenset({"no", "nao", "sorry", "sry", "oops", "perdao"})
+COUNTED_CORRECTIONS = frozenset({"no", "nao", "sorry", "sry", "oops", "ops", "perdao", "alias", "err"})
 COMMA_ONLY_CORRECTIONS = frozenset({"no", "nao"})
 WAIT_WORDS = frozenset({"espera", "esperame", "esperate", "pera", "perai", "peraí", "wait", "aguarda"})
 # Cues that correct only at the start of a sentence or after a comma ("wait, make the tomatoes 3").

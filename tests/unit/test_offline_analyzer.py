@@ -45,6 +45,11 @@ BLIND3_MIN_LINE_F1 = 0.99
 BLIND4_CASES = Path(__file__).parent / "fixtures" / "offline_blind4_cases.jsonl"
 BLIND4_MIN_INTENT_ACCURACY = 0.99
 BLIND4_MIN_LINE_F1 = 0.975
+# A fifth (120 in mixed styles), written after the fourth round: intent 1.000, line F1 0.972 without PII
+# redaction as written (0.975 with it). "aliás, 8 packs" corrections and "ya sabes" are fixed since.
+BLIND5_CASES = Path(__file__).parent / "fixtures" / "offline_blind5_cases.jsonl"
+BLIND5_MIN_INTENT_ACCURACY = 0.99
+BLIND5_MIN_LINE_F1 = 0.975
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
@@ -91,6 +96,7 @@ async def test_extra_cases(cases: Path, eval_dir: Path, analyzer: OfflineAnalyze
         pytest.param(BLIND2_CASES, 150, BLIND2_MIN_INTENT_ACCURACY, BLIND2_MIN_LINE_F1, id="blind2"),
         pytest.param(BLIND3_CASES, 120, BLIND3_MIN_INTENT_ACCURACY, BLIND3_MIN_LINE_F1, id="blind3"),
         pytest.param(BLIND4_CASES, 120, BLIND4_MIN_INTENT_ACCURACY, BLIND4_MIN_LINE_F1, id="blind4"),
+        pytest.param(BLIND5_CASES, 120, BLIND5_MIN_INTENT_ACCURACY, BLIND5_MIN_LINE_F1, id="blind5"),
     ],
 )
 async def test_later_blind_cases(
@@ -376,6 +382,8 @@ def test_a_descriptor_typo_does_not_pick_a_product(analyzer: OfflineAnalyzer, va
         # a day of this month is a date, "como el mes pasado" is no product
         ("para el 28 de este mes me mandas 8 rejas de huevo", "valle", [("HUE-30", 8.0)]),
         ("me mandas 15 cajas de coca 600 como el mes pasado", "valle", [("CC-600-24", 15.0)]),
+        ("Manda 6 packs de skol, aliás, 8 packs. E 3 fardos de coca 2 litros", "sol",
+         [("SOL-SKOL-350-12", 8.0), ("SOL-COCA-2L-6", 3.0)]),
     ],
 )
 def test_busy_people_messages(

@@ -26,6 +26,7 @@ BLIND_CASES = Path(__file__).parent / "fixtures" / "pii_blind_cases.jsonl"
 BLIND2_CASES = Path(__file__).parent / "fixtures" / "pii_blind2_cases.jsonl"
 BLIND3_CASES = Path(__file__).parent / "fixtures" / "pii_blind3_cases.jsonl"
 BLIND4_CASES = Path(__file__).parent / "fixtures" / "pii_blind4_cases.jsonl"
+BLIND5_CASES = Path(__file__).parent / "fixtures" / "pii_blind5_cases.jsonl"
 EXTRA_LANGUAGES = {"valle": "es", "northwind": "en", "sol": "pt"}  # the fixtures' distributors
 # What the detector reaches (PII spans found / reported spans that are PII); lower only with a reason.
 DEV_MIN_RECALL = 1.0
@@ -53,6 +54,11 @@ BLIND3_MIN_PRECISION = 1.0
 # lower-case nicknames that are no listed given name ("o juninho", "a bia").
 BLIND4_MIN_RECALL = 0.89
 BLIND4_MIN_PRECISION = 1.0
+# 90 in mixed styles, written after the fourth round: recall 0.812, precision 0.979 as written (PERSON
+# recall 0.688): vCards, thanks to staff ("gracias a Lupita de cobranza"), "la licenciada Mónica",
+# a name on the last line, "Marco"/"Julio" taken for months, "call" taken for a stop word.
+BLIND5_MIN_RECALL = 0.96
+BLIND5_MIN_PRECISION = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -179,6 +185,7 @@ def test_extra_set_recall_and_precision(detector: PiiDetector) -> None:
         pytest.param(BLIND2_CASES, BLIND2_MIN_RECALL, BLIND2_MIN_PRECISION, id="blind2"),
         pytest.param(BLIND3_CASES, BLIND3_MIN_RECALL, BLIND3_MIN_PRECISION, id="blind3"),
         pytest.param(BLIND4_CASES, BLIND4_MIN_RECALL, BLIND4_MIN_PRECISION, id="blind4"),
+        pytest.param(BLIND5_CASES, BLIND5_MIN_RECALL, BLIND5_MIN_PRECISION, id="blind5"),
     ],
 )
 def test_blind_sets_recall_and_precision(

@@ -68,6 +68,7 @@ def test_phone_scores(written: str, expected: float) -> None:
         ("pedido 3 55 4321 8765", "55 4321 8765"),  # the quantity before it is left out
         ("ok 10 cases water. ph 2145550163 ask for him", "2145550163"),
         ("la factura, a mi cel 55 4321 8765", "55 4321 8765"),  # a number noun, but a phone word too
+        ("call me back at 7734820196", "7734820196"),  # "call" is a context word, not a stop word
     ],
 )
 def test_phone_numbers_found(detector: PiiDetector, text: str, number: str) -> None:

@@ -105,6 +105,17 @@ def found(detector: PiiDetector, text: str, language: str) -> list[tuple[str, st
         ("en", "this is mrs. okafor from sunrise daycare can we get", "okafor"),
         ("en", "our bookkeeper Linda Park can't find it", "Linda Park"),
         ("en", "Jake here (cell 312-555-0139). Running low", "Jake"),
+        ("es", "BEGIN:VCARD\nVERSION:3.0\nFN:Guadalupe Herrera\nTEL;type=CELL:+52 1 33 3812 6654\nEND:VCARD",
+         "Guadalupe Herrera"),
+        ("es", "Muchas gracias a Lupita de cobranza por la paciencia", "Lupita"),
+        ("es", "La copia del INE se la di a la licenciada Mónica el martes.\nLuis Enríquez", "Luis Enríquez"),
+        ("es", "La copia se la di a la licenciada Mónica el martes", "Mónica"),
+        ("es", "aclaraciones con el Ing. Marco Antonio Villaseñor.", "Marco Antonio Villaseñor"),
+        ("en", "hey this is dante russo from russo's pizzeria", "dante russo"),
+        ("en", "Our morning prep cook, Alejandra Ruiz, will be signing for deliveries", "Alejandra Ruiz"),
+        ("en", "Guarantor: Linda M. Kowalski, SSN 538-21-4467", "Linda M. Kowalski"),
+        ("pt", "Segue o contato:\n\n👤 Thiago Nogueira Bastos\n📱 +55 31 99172-4058", "Thiago Nogueira Bastos"),
+        ("pt", "quem confere a mercadoria é o Leandro Batista, nosso novo gerente", "Leandro Batista"),
         ("es", "que sean 6. Gracias!! Atte. Marisol 🙌", "Marisol"),
         ("es", "la factura con estos datos:\nMaría Guadalupe Hernández Soto\nRFC: HESG880314K75", "María Guadalupe Hernández Soto"),
         ("es", "6 de jose cuervo, facturar a Laura Castillo Pérez rfc CAPL830417B26", "Laura Castillo Pérez"),
@@ -141,6 +152,9 @@ def test_names_after_a_cue(detector: PiiDetector, language: str, text: str, name
         ("es", "soy la señora de la tienda; soy la señora que les compra"),
         ("en", "business name Jimmy O's Hot Dogs"),
         ("en", "please add him\n\nExecutive Chef\nmobile +1 (708) 555-0172"),
+        ("es", "ya está mejor gracias a Dios; WHERE IS MY ORDER?? DRIVER SAID 10AM ITS NOW 1PM"),
+        ("en", "Attn: Accounts Payable\n410 Maple St; thanks! — Management, Big Ed's BBQ"),
+
         ("es", "Gracias, Saludos"),
         ("en", "This is Monday's order: 3 cases; this is urgent. It's Friday"),
         ("en", "Hey Team, need 2 cases of Frank's RedHot"),
@@ -158,6 +172,9 @@ def test_the_distributors_own_name_is_not_a_person_after_a_weak_cue(detector: Pi
     text = "Tienen Doña Maria mole? biscoito Maria x3"  # a brand the catalog sells, not a lady
     assert found(detector, text, "es") == [("PERSON", "Maria")]  # what a bare detector cannot tell
     assert detector.detect(text, "es", not_names=vocabulary_words("Mole Doña María 235 g")) == []
+    text = "Pedido:\n3 cajas de coca 600.\nTopo Chico"  # a product alone on the last line
+    assert found(detector, text, "es") == [("PERSON", "Topo Chico")]
+    assert detector.detect(text, "es", not_names=vocabulary_words("Topo Chico 600 ml (caja 24)")) == []
     text = "Oi Sol, aqui é o Sol Pereira"  # an introduction is not weak: a customer may share the name
     assert [f.text_in(text) for f in detector.detect(text, "pt", not_names=own)] == ["Sol Pereira"]
 

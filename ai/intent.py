@@ -65,7 +65,8 @@ COMPLAINT = _words(
     r"incomplet[oa]s?", r"falt(?:o|aron|aba|aban)", r"no (?:me |nos )?(?:llego|llegaron|vino|vinieron|trajeron)",
     r"rot[oa]s?", r"quebrad[oa]s?", r"golpead[oa]s?", r"reventad[oa]s?", r"abollad[oa]s?", r"aplastad[oa]s?", r"danad[oa]s?", r"caducad[oa]s?", r"vencid[oa]s?", r"echad[oa]s? a perder",
     r"mal estado", r"equivocad[oa]s?", r"cobraron (?:de mas|doble|mal)", r"queja", r"reclamo", r"reclamacion",
-    r"(?:me|nos) cobraron\b.{0,60}\b(?:pero|solo|y no)", r"solo (?:me |nos )?(?:llego|llegaron|vino|vinieron|trajeron|mandaron|entregaron)",
+    r"(?:me|nos) cobraron\b.{0,60}\b(?:pero|solo|y no)", r"cobr(?:o|aron|aste) de mas",
+    r"solo (?:me |nos )?(?:bajaron|bajo|dejaron|dejo)", r"solo (?:me |nos )?(?:llego|llegaron|vino|vinieron|trajeron|mandaron|entregaron)",
     r"devolucion", r"devolver", r"reembolso", r"nota de credito", r"derretid[oa]s?", r"abiert[oa]s?",
     r"(?:llego|llegaron|vino|vinieron) (?:mal|tarde|caliente|abiert)\w*",
     # en

@@ -40,7 +40,7 @@ GREETING_SCORE = 0.6  # "Hola Pedro,"
 # Cues that also precede the distributor's own name or its brands ("Hola Valle", "don Julio"):
 # detect(..., not_names=...) drops their names when every word of them is one of those.
 WEAK_CUES = frozenset({"greeting", "thanks", "vocative", "honorific", "contact", "with", "pt_is", "chat_header",
-                       "contact_card", "coordinated", "lower", "last_line"})
+                       "contact_card", "coordinated", "lower", "last_line", "from_business"})
 CUE_KEY = "cue"
 LOWER_CUE = "lower"
 # Capitalised words that are codes, not names, left in capitals when a word in capitals is read as a name.
@@ -99,7 +99,7 @@ SIGN_OFFS = (
 )
 THANKS = (  # "Thanks Maria, got it", "gracias a Lupita de cobranza", "shoutout to Brenda in customer service"
     r"thanks|thank you|thx|gracias|muchas gracias|obrigado|obrigada|valeu|agradecer|agradezco|agradeço"
-    r"|shoutout|shout out|kudos"
+    r"|shoutout|shout out|kudos|appreciate|appreciated|agradecido|agradecida"
 )
 GREETINGS = (
     r"hola|hi|hey|hello|oi|olá|ola|buen día|buen dia|buenos días|buenos dias|bom dia|qué onda|que onda|qué tal"
@@ -170,7 +170,8 @@ CUE_PATTERNS = (
     ("sign_off", rf"(?<!\w)(?i:{SIGN_OFFS})[ \t]*[.,!:\-–—]*\s+{CUED_TITLE}?(?P<name>{NAME}){END_OF_LINE}", SIGNATURE_SCORE),
     ("dash_signature", rf"(?:^|(?<=\s))(?P<dash>[-–—~]{{1,2}})[ \t]*(?P<name>{NAME})(?:{TRAILER}|{SHOP_TRAILER})",
      SIGNATURE_SCORE),
-    ("here", rf"{CLAUSE_START}(?:(?P<name>{NAME})|{LOWER_NAME})[ \t]+(?i:here|aquí|aqui){CLAUSE_END}",
+    ("here", rf"{CLAUSE_START}(?:(?P<name>{NAME})|{LOWER_NAME})[ \t]+(?i:here|aquí|aqui)"
+     rf"(?:{CLAUSE_END}|(?=[ \t]+(?i:from|de|da|do|del)(?!\w)))",
      SIGNATURE_SCORE),
     ("greeting", rf"(?<!\w)(?i:{GREETINGS})[ \t,]+{CUED_TITLE}?(?P<name>{NAME})"
      rf"(?=[ \t]*(?:[,!.:]|\n|\Z)|[ \t]+(?i:{GREETING_FOLLOWERS})(?!\w))", GREETING_SCORE),
@@ -192,11 +193,16 @@ CUE_PATTERNS = (
      rf"|diretora|compras|purchasing|sales|ventas|vendas|encargad[oa]|dueñ[oa]|propietari[oa]|sócio|socio)))",
      SIGNATURE_SCORE),
     ("pt_is", rf"{CLAUSE_START}(?i:é|sou)[ \t]+(?i:o|a)[ \t]+(?P<name>{NAME})", INTRODUCTION_SCORE),
-    ("relation", rf"(?<!\w)(?i:{POSSESSIVES})[ \t]+(?:\p{{Ll}}+[ \t]+){{0,2}}(?i:{RELATIONS}){OF_YOURS}[ \t]*,?[ \t]+{ARTICLE}?"
+    ("relation", rf"(?<!\w)(?i:{POSSESSIVES})[ \t]+(?:\p{{Ll}}+[ \t]+){{0,2}}(?i:{RELATIONS}){OF_YOURS}"
+     rf"(?:[ \t]+(?i:is|es|é|será|will be))?[ \t]*,?[ \t]+{ARTICLE}?"
      rf"(?:(?P<name>{NAME})|{LOWER_NAME})", CONTACT_SCORE),
     ("data", rf"(?<!\w)(?i:{DATA_CUES})[^:\n]{{0,30}}:[ \t]*\n?[ \t]*(?P<name>{NAME})(?=[ \t]*(?:[,;\n]|\Z))", CONTACT_SCORE),
     ("apposition", rf"(?P<name>{NAME})[ \t]*[,(][ \t]*(?i:el|la|o|a|the|our|my|mi|meu|minha|nuestro|nosso|nossa)[ \t]+"
      rf"(?:\p{{Ll}}+[ \t]+)?(?i:{RELATIONS})(?!\w)", CONTACT_SCORE),
+    ("let_know", rf"(?<!\w)(?i:let)[ \t]+(?P<name>{NAME})[ \t]+(?i:know)(?!\w)", CONTACT_SCORE),  # "let Carlos know"
+    # "Oi! Patrícia da Lanchonete Sabor Mineiro.": a name, then the business it writes from
+    ("from_business", rf"{CLAUSE_START}(?P<name>{NAME})[ \t]+(?i:from|de|da|do|del)[ \t]+(?P<business>[^\n.,!?;:]{{2,50}})",
+     CONTACT_SCORE),
     ("receiving", rf"{CLAUSE_START}(?P<name>{NAME})[ \t]+(?i:{RECEIVING_VERBS})(?!\w)", CONTACT_SCORE),
 )
 
@@ -208,6 +214,7 @@ joven senor senora sir maam jefe patron boss guys todos gente pessoal galera eve
 quien quem who alguien alguem someone somebody nadie ninguem nobody
 oiga oigan oye mire mira fijate ojo olha escuta veja listen look btw ps fyi
 now ahora agora ready listo pronto done late tarde early
+lo le les se te nos ele ela he she they him her them facturar facturen facture facturas faturar
 accounts account payable receivable cuentas contas billing department departamento management gerencia
 nombre nome name sobre about acerca que como cuando donde cual quando onde qual which when where what whom executive chef manager gerente director directora diretor diretora owner
 purchasing sales ventas vendas supervisor supervisora encargado encargada
@@ -275,6 +282,8 @@ class PersonRecognizer(LocalRecognizer):
                     continue
                 if pattern_name == "honorific" and not honorific_names_a_person(text, match):
                     continue
+                if pattern_name == "from_business" and not names_a_business(match.group("business")):
+                    continue
                 span = name_span(text, match)
                 # a lower-case given name can be a brand too ("con victoria"): weak but after an introduction
                 lower = match.groupdict().get("lower") is not None and pattern_name != "lower_introduction"
@@ -300,8 +309,9 @@ def unshout(text: str) -> str:
         return text
     chars = []
     previous_is_letter = False
-    for ch in text:
-        mapped = ch if not ch.isalpha() else (ch.upper() if not previous_is_letter else ch.lower())
+    for i, ch in enumerate(text):
+        alone = not previous_is_letter and not text[i + 1 : i + 2].isalpha()  # "A", "Y", "E", "O": small words
+        mapped = ch if not ch.isalpha() else (ch.lower() if previous_is_letter or alone else ch.upper())
         chars.append(mapped if len(mapped) == 1 else ch)
         previous_is_letter = ch.isalpha() or ch in "'’"
     return "".join(chars)

@@ -37,6 +37,7 @@ def intent(text: str, order_sentences: set[int] | None = None) -> Intent:
         ("cobraram 10 fardos e só vieram 8", Intent.COMPLAINT),
         ("La coca de lata que me mandaron venía golpeada, 2 latas reventadas", Intent.COMPLAINT),
         ("the cans came dented", Intent.COMPLAINT),
+        ("El chofer me cobró de más: me cobró 4 cartones y solo bajaron 3", Intent.COMPLAINT),
         # an amount of money in a question without an order verb asks a price
         ("Is the boneless chicken still $118 a case?", Intent.QUESTION),
         ("o fardo de coca ainda tá R$ 66?", Intent.QUESTION),

@@ -50,6 +50,11 @@ BLIND4_MIN_LINE_F1 = 0.975
 BLIND5_CASES = Path(__file__).parent / "fixtures" / "offline_blind5_cases.jsonl"
 BLIND5_MIN_INTENT_ACCURACY = 0.99
 BLIND5_MIN_LINE_F1 = 0.975
+# A sixth (120 in the dev set's style, PII in a third), written after the fifth round: intent 0.975, line
+# F1 0.989 without PII redaction as written (0.992 and 0.995 with it); its PII recall 0.921, precision 0.983.
+BLIND6_CASES = Path(__file__).parent / "fixtures" / "offline_blind6_cases.jsonl"
+BLIND6_MIN_INTENT_ACCURACY = 0.98
+BLIND6_MIN_LINE_F1 = 0.99
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
@@ -97,6 +102,7 @@ async def test_extra_cases(cases: Path, eval_dir: Path, analyzer: OfflineAnalyze
         pytest.param(BLIND3_CASES, 120, BLIND3_MIN_INTENT_ACCURACY, BLIND3_MIN_LINE_F1, id="blind3"),
         pytest.param(BLIND4_CASES, 120, BLIND4_MIN_INTENT_ACCURACY, BLIND4_MIN_LINE_F1, id="blind4"),
         pytest.param(BLIND5_CASES, 120, BLIND5_MIN_INTENT_ACCURACY, BLIND5_MIN_LINE_F1, id="blind5"),
+        pytest.param(BLIND6_CASES, 120, BLIND6_MIN_INTENT_ACCURACY, BLIND6_MIN_LINE_F1, id="blind6"),
     ],
 )
 async def test_later_blind_cases(

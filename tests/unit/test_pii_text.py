@@ -105,6 +105,11 @@ def found(detector: PiiDetector, text: str, language: str) -> list[tuple[str, st
         ("en", "this is mrs. okafor from sunrise daycare can we get", "okafor"),
         ("en", "our bookkeeper Linda Park can't find it", "Linda Park"),
         ("en", "Jake here (cell 312-555-0139). Running low", "Jake"),
+        ("en", "Please let Carlos know that's not ok.", "Carlos"),
+        ("en", "Our new kitchen manager is Kevin O'Brien, you can reach him", "Kevin O'Brien"),
+        ("en", "Hi! Jenna here from Pho Real. Can we get 4 bags of rice", "Jenna"),
+        ("en", "Appreciate you squeezing us in yesterday, Rachel. Lifesaver!", "Rachel"),
+        ("pt", "Oi! Patrícia da Lanchonete Sabor Mineiro. Pra quinta: 6 packs", "Patrícia"),
         ("es", "BEGIN:VCARD\nVERSION:3.0\nFN:Guadalupe Herrera\nTEL;type=CELL:+52 1 33 3812 6654\nEND:VCARD",
          "Guadalupe Herrera"),
         ("es", "Muchas gracias a Lupita de cobranza por la paciencia", "Lupita"),
@@ -153,6 +158,7 @@ def test_names_after_a_cue(detector: PiiDetector, language: str, text: str, name
         ("en", "business name Jimmy O's Hot Dogs"),
         ("en", "please add him\n\nExecutive Chef\nmobile +1 (708) 555-0172"),
         ("es", "ya está mejor gracias a Dios; WHERE IS MY ORDER?? DRIVER SAID 10AM ITS NOW 1PM"),
+        ("es", "Lo recibe el vecino; Pedido de Abarrotes Lupita"),
         ("en", "Attn: Accounts Payable\n410 Maple St; thanks! — Management, Big Ed's BBQ"),
 
         ("es", "Gracias, Saludos"),
@@ -172,6 +178,9 @@ def test_the_distributors_own_name_is_not_a_person_after_a_weak_cue(detector: Pi
     text = "Tienen Doña Maria mole? biscoito Maria x3"  # a brand the catalog sells, not a lady
     assert found(detector, text, "es") == [("PERSON", "Maria")]  # what a bare detector cannot tell
     assert detector.detect(text, "es", not_names=vocabulary_words("Mole Doña María 235 g")) == []
+    text = "2 cajas de sprite; Coca de la tienda de enfrente"  # a brand, then where: as a name writing from a shop
+    assert found(detector, text, "es") == [("PERSON", "Coca")]
+    assert detector.detect(text, "es", not_names=vocabulary_words("Coca-Cola 600 ml (caja 24)")) == []
     text = "Pedido:\n3 cajas de coca 600.\nTopo Chico"  # a product alone on the last line
     assert found(detector, text, "es") == [("PERSON", "Topo Chico")]
     assert detector.detect(text, "es", not_names=vocabulary_words("Topo Chico 600 ml (caja 24)")) == []

@@ -87,11 +87,11 @@ _SCRUB_PATTERNS = (
     re.compile(r"https?://\S+|www\.\S+"),
     re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=(?:[A-Za-z0-9]*[A-Za-z]){3})[A-Za-z0-9]{10,}\b"),  # RFC, CURP ...
     # a price, with what it is per ("$56 a case", "$3.50/lb", "$200 la caja"): never a line
-    re.compile(r"(?:R\$|US\$|\$|€)\s?\d[\d.,]*(?:\s*(?:/\s*|(?:a|an|per|la|el|o|a|por|cada)\s+)"
+    re.compile(r"(?:R\$|US\$|\$|€)\s?\d[\d.,]*(?:\s*(?:/\s*|(?:a|an|per|la|el|o|por|cada)\s+)"
                rf"(?:{_PACK_OR_MEASURE})\b)?", re.IGNORECASE),
     # sending regards is not an order: "manda um abraço pro pessoal", "mándales saludos", "send my regards"
     re.compile(r"\b(?:m[aá]nd(?:a|e|ar|ale|ales|enles)|send|give)\s+(?:(?:um|uns|un|unos|mis|my|our|meus|muchos|muitos|"
-               r"a|an|el|los)\s+)?(?:abra[çc]os?|beijos?|beijo|saludos?|sauda[çc](?:ão|ões|ao|oes)|lembran[çc]as|"
+               r"a|an|el|los)\s+)?(?:abra[çc]os?|beijos?|saludos?|sauda[çc](?:ão|ões|ao|oes)|lembran[çc]as|"
                r"regards|love|best|greetings)\b", re.IGNORECASE),
     re.compile(r"\b\d{1,2}:\d{2}\s*(?:am|pm|hrs|h)?\b|\b\d{1,2}\s*(?:am|pm)\b", re.IGNORECASE),
 )

@@ -94,15 +94,15 @@ class PiiDetector:
         for language in languages:
             for recognizer in build_recognizers(language, name_cues=name_cues):
                 registry.add_recognizer(recognizer)
+            if ner_models:
+                registry.add_recognizer(SpacyRecognizer(supported_language=language, supported_entities=["PERSON"],
+                                                        ner_strength=NER_SCORE))
         context_words = {word for recognizer in registry.recognizers for word in recognizer.context or ()}
         nlp_engine: NlpEngine = (
             spacy_ner_engine(ner_models) if ner_models else TokenizerNlpEngine(languages, context_words)
         )
         if not nlp_engine.is_loaded():
             nlp_engine.load()
-            if ner_models:
-                registry.add_recognizer(SpacyRecognizer(supported_language=language, supported_entities=["PERSON"],
-                                                        ner_strength=NER_SCORE))
         self._engine = AnalyzerEngine(
             registry=registry,
             nlp_engine=nlp_engine,
@@ -139,8 +139,9 @@ class PiiDetector:
             text=text, language=lang, entities=self._entities, score_threshold=self.score_threshold
         )
         if not_names:
+            own = frozenset(not_names)
             results = [r for r in results if not (r.entity_type == "PERSON" and weak_cue(r)
-                                                   and set(fold(text[r.start : r.end]).split()) <= set(not_names))]
+                                                   and own.issuperset(fold(text[r.start : r.end]).split()))]
         return [to_finding(result) for result in non_overlapping(results)]
 
 

@@ -143,11 +143,9 @@ class AddressRecognizer(LocalRecognizer):
             for match in pattern.finditer(text):
                 if name == "delivery_cue" and names_a_place(match.group("core")):
                     continue
-                if name == "cued_lower_street" and counts_goods(text, match.end("core")):
+                if name in LOWER_CASE_PATTERNS and counts_goods(text, match.end("core")):
                     continue
-                if name.startswith("lower_street") and (
-                    counts_goods(text, match.end("core")) or not lower_street_words(match.group("street"))
-                ):
+                if name.startswith("lower_street") and not lower_street_words(match.group("street")):
                     continue
                 start, end = match.start("core"), address_end(match)
                 if name.startswith("lower_street"):
@@ -171,7 +169,7 @@ def counts_goods(text: str, number_end: int) -> bool:
 def without_trailing_stop_words(text: str, start: int, end: int) -> int:
     """"colonia san juan de dios porque": a lower-case tail runs into the sentence; cut it back."""
     words = list(re.finditer(r"\S+", text[start:end]))
-    while len(words) > 1 and fold(words[-1].group().strip(",.")) in STOP_WORDS | {"porque", "pero", "mas"}:
+    while len(words) > 1 and fold(words[-1].group().strip(",.")) in TAIL_STOP_WORDS:
         words.pop()
     return start + words[-1].end() if words else end
 
@@ -192,6 +190,8 @@ MONTHS = frozenset("""
 enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre janeiro fevereiro
 marco maio junho julho setembro outubro novembro dezembro
 """.split())  # "calle 5 de mayo", "rua sete de setembro"
+TAIL_STOP_WORDS = STOP_WORDS | {"porque", "pero", "mas"}
+LOWER_CASE_PATTERNS = frozenset({"cued_lower_street", "lower_street_es_pt", "lower_street_en"})
 STREET_LINKS = frozenset({"de", "del", "la", "las", "los", "da", "do", "das", "dos", "e", "y", "n", "s", "w"})
 
 

@@ -26,7 +26,7 @@ from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResul
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from ai.catalog import Catalog
-from ai.pii_first_names import is_first_name
+from ai.pii_first_names import first_names, is_first_name
 from ai.pii_nlp import fold
 from ai.pii_recognizers import recognizer_result
 
@@ -41,13 +41,13 @@ GREETING_SCORE = 0.6  # "Hola Pedro,"
 # detect(..., not_names=...) drops their names when every word of them is one of those.
 WEAK_CUES = frozenset({"greeting", "thanks", "vocative", "honorific", "contact", "with", "pt_is", "chat_header",
                        "contact_card", "coordinated", "lower", "last_line", "from_business"})
-CUE_KEY = "cue"
+CUE_KEY = "cue"  # the cue pattern a PERSON result came from, in its recognition_metadata
 LOWER_CUE = "lower"
 # Capitalised words that are codes, not names, left in capitals when a word in capitals is read as a name.
 ACRONYMS = frozenset("""
 RFC CURP CPF CNPJ SSN SKU EAN UPC USO CFDI IVA ISR SAT IMSS AMEX VISA ATM PIX NFE CEP USA USD MXN BRL CDMX
 SHIP BILL ATTN ASAP FYI TEL CEL WPP EXP CVV CID STE APT
-""".split())  # the cue pattern a PERSON result came from, in its recognition_metadata
+""".split())
 
 # One capitalised word: "Carmen", "João", "O'Brien", "McAllister", "Jean-Luc", "Zé".
 WORD = r"\p{Lu}(?:\p{Ll}+(?:\p{Lu}\p{Ll}+)?|['’]\p{Lu}\p{Ll}+)(?:-\p{Lu}\p{Ll}+)?(?![\p{L}\d])"
@@ -129,7 +129,7 @@ RELATIONS = (
     r"|entregadora|driver|vendedor|vendedora|salesman|rep|cuñado|cuñada|suegro|suegra|cunhado|cunhada"
     r"|sogro|sogra|brother-in-law|sister-in-law|chef|sous chef|cook|cocinero|cocinera|cozinheiro|cozinheira"
     r"|boyfriend|girlfriend|novio|novia|namorado|namorada|friend|amigo|amiga|vecino|vecina|vizinho|vizinha"
-    r"|owner|bookkeeper|accountant|contador|contadora|secretaria|secretary|assistant|asistente|sogra|sogro"
+    r"|owner|bookkeeper|accountant|contador|contadora|secretaria|secretary|assistant|asistente"
 )
 # "o entregador de vocês, o Zé", "el chofer de hoy, Ramiro", "the driver from yesterday, Kevin"
 OF_YOURS = r"(?:[ \t]+(?i:de|da|do|from)[ \t]+\p{L}+)?"
@@ -216,8 +216,9 @@ oiga oigan oye mire mira fijate ojo olha escuta veja listen look btw ps fyi
 now ahora agora ready listo pronto done late tarde early
 lo le les se te nos ele ela he she they him her them facturar facturen facture facturas faturar
 accounts account payable receivable cuentas contas billing department departamento management gerencia
-nombre nome name sobre about acerca que como cuando donde cual quando onde qual which when where what whom executive chef manager gerente director directora diretor diretora owner
-purchasing sales ventas vendas supervisor supervisora encargado encargada
+nombre nome name sobre about acerca que como cuando donde cual quando onde qual which when where what whom
+executive chef manager gerente director directora diretor diretora owner purchasing sales ventas vendas
+supervisor supervisora encargado encargada
 el la los las un una uno o a os as um uma the an y e and or por para con com en em no na in on at for from
 to of mi mis me my our your su sus tu seu sua meu minha yo eu i we you it this that esta este isso aqui
 here ya ja si sim yes ok okay not nao tambien also just only solo so
@@ -263,6 +264,7 @@ class PersonRecognizer(LocalRecognizer):
         self.patterns = tuple(
             (name, re.compile(pattern, re.MULTILINE), score) for name, pattern, score in CUE_PATTERNS
         )
+        first_names()  # read Faker's lists now, at start-up, not on the first message that needs them
         super().__init__(supported_entities=[ENTITY], supported_language=language, name="PersonRecognizer")
 
     def load(self) -> None:
@@ -340,9 +342,7 @@ def name_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     groups = match.groupdict()
     surname = groups.get("surname")
     if surname is not None:
-        folded = fold(surname)
-        if len(folded) < 3 or folded in PARTICLES or folded in STOP_WORDS or folded in PRODUCT_WORDS \
-                or folded in BUSINESS_WORDS:
+        if len(surname) < 3 or is_common_word(surname):
             return None
         return match.start("surname"), match.end("surname")
     if groups.get("name") is not None:
@@ -353,9 +353,8 @@ def name_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     if not is_first_name(lower):
         return None
     end = match.end("lower")
-    for word in LOWER_GIVEN_NAMES.finditer(text, end):  # "juan carlos méndez": the given names that follow
-        if word.start() != end or not is_first_name(word.group(1)):
-            break
+    # "juan carlos méndez": the given names that follow
+    while (word := LOWER_GIVEN_NAMES.match(text, end)) is not None and is_first_name(word.group(1)):
         end = word.end()
     surname = LOWER_SURNAME.match(text, end)  # "dante russo from russo's", "antônio carvalho do bar"
     if surname is not None and not is_common_word(surname.group(1)):

@@ -90,7 +90,8 @@ class ContextCache:
             id=distributor_id, slug=row["slug"], timezone=row["timezone"], language=_language_of(row["locale"]),
             catalog=catalog, matcher=matcher, catalog_version=version,
             budget_micro_usd=row["monthly_budget_micro_usd"], budget_mode=row["budget_mode"],
-            own_words=own_words, loaded_at=time.monotonic(), ai_per_minute=int(ai_limit["requests_per_minute"]) if ai_limit else None,
+            own_words=own_words, loaded_at=time.monotonic(),
+            ai_per_minute=int(ai_limit["requests_per_minute"]) if ai_limit else None,
         )
 
     async def _load_catalog(self, distributor_id: str, distributor: dict[str, Any]) -> Catalog:
@@ -102,8 +103,7 @@ class ContextCache:
         )
         learned = await self._repo.fetch_all("load_learned_aliases", distributor_id=distributor_id)
         return Catalog(distributor=distributor_id, distributor_name=distributor["name"], products=products,
-                       timezone=distributor["timezone"],
-                       locale=distributor["locale"], currency=distributor["currency"],
+                       timezone=distributor["timezone"], locale=distributor["locale"], currency=distributor["currency"],
                        learned_aliases=effective_aliases(learned))
 
     async def for_customer(self, ctx: DistributorContext, customer_id: str | None) -> tuple[Catalog, Matcher]:

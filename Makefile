@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-EVAL   ?= ../shared/eval
+EVAL   ?= ai/eval/data
 
 .PHONY: install demo test test-unit db db-stop eval bench lint clean
 

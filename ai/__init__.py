@@ -1,7 +1,7 @@
 """ai: the analysis contract, the analyzers (offline and OpenAI), matching, PII and cost.
 
 Only the light, interface-level names are re-exported here; import the heavy modules
-(ai.pii, ai.offline_analyzer, ai.openai_analyzer) where they are used.
+(ai.pii.detector, ai.offline.analyzer, ai.openai.analyzer) where they are used.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from ai.normalize import fold
+from ai.text import fold
 
 Lang = Literal["es", "en", "pt"]
 LANGUAGES: tuple[Lang, ...] = ("es", "en", "pt")

@@ -11,10 +11,10 @@ from contextlib import contextmanager
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from worker.core.encryption import new_master_key
+from worker.core.settings import load_settings
 from worker.db import connection
 from worker.db.migrate import migrate
-from worker.encryption import new_master_key
-from worker.settings import load_settings
 
 # Scratch databases are reached through DATABASE_URL by the processes a bench starts, and against a
 # DATABASE_URL the service wants a master key: one per bench run, inherited by those processes.

@@ -30,7 +30,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine, percentile, scratch_database  # noqa: E402
-from worker.settings import REPO_ROOT  # noqa: E402
+from worker.core.settings import REPO_ROOT  # noqa: E402
 
 PHONE_NUMBER_ID = "106540352242922"
 APP_SECRET = "bench-app-secret-0123456789abcdef"

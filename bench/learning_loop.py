@@ -7,11 +7,11 @@ their aliases, a distributor on its first day), in a scratch database:
 1. import the three eval catalogs;
 2. score every case with the offline analyzer and the catalog as the worker loads it from the
    database (ContextCache): line precision/recall/F1 (SKU and quantity must both match, as in
-   ai.evaluation) and the share of cases sent to review;
+   ai.eval.scorer) and the share of cases sent to review;
 3. send the FIRST half of each distributor's cases (file order) through the real pipeline
    (intake → worker → record_outcome) and review the orders it made as staff would, from the
    labels: lines right as they are are confirmed (in orders that were sent to review), wrong
-   lines get the right SKU and/or quantity (`worker.corrections.correct_line`). Items the
+   lines get the right SKU and/or quantity (`worker.admin.corrections.correct_line`). Items the
    analyzer missed and lines it invented cannot be fixed by a line correction (staff would add or
    delete a line) and teach nothing; they are counted;
 4. score both halves again with a fresh ContextCache, which now loads the learned aliases.
@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import uuid
 from collections.abc import Sequence
@@ -36,22 +35,24 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from ai.eval.datasets import eval_dir
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ai.analyzer import AnalysisRequest  # noqa: E402
 from ai.contract import Intent  # noqa: E402
-from ai.evaluation import DEFAULT_NOW, Counts, load_cases, score_lines  # noqa: E402
-from ai.offline_analyzer import OfflineAnalyzer  # noqa: E402
+from ai.eval.scorer import DEFAULT_NOW, Counts, load_cases, score_lines  # noqa: E402
+from ai.offline.analyzer import OfflineAnalyzer  # noqa: E402
 from bench.common import machine, scratch_database  # noqa: E402
-from worker.catalog_import import import_catalog  # noqa: E402
+from webhooks.inbound.store import InboundRecord, store_many  # noqa: E402
+from worker.admin.catalog_import import import_catalog  # noqa: E402
+from worker.admin.corrections import correct_line  # noqa: E402
 from worker.context import ContextCache  # noqa: E402
-from worker.corrections import correct_line  # noqa: E402
-from worker.intake import InboundRecord, store_many  # noqa: E402
-from worker.repository import Repository  # noqa: E402
+from worker.core.repository import Repository  # noqa: E402
+from worker.core.settings import REPO_ROOT, load_settings  # noqa: E402
 from worker.runtime import build_worker  # noqa: E402
-from worker.settings import REPO_ROOT, load_settings  # noqa: E402
 
-EVAL_DIR = Path(os.environ.get("ORDERFLOW_EVAL_DIR", str(REPO_ROOT.parent / "shared" / "eval")))
+EVAL_DIR = eval_dir()
 EXTRA_CASES = REPO_ROOT / "tests" / "unit" / "fixtures" / "offline_extra_cases.jsonl"
 SLUGS = ("valle", "sol", "northwind")
 CUSTOMERS_PER_DISTRIBUTOR = 5  # the first half's messages come from this many shops per distributor

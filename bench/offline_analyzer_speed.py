@@ -29,15 +29,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ai.eval.datasets import eval_dir
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ai.analyzer import AnalysisRequest  # noqa: E402
 from ai.catalog import Catalog, load_catalog_file  # noqa: E402
-from ai.matcher import Matcher  # noqa: E402
-from ai.offline_analyzer import OfflineAnalyzer  # noqa: E402
+from ai.matching.matcher import Matcher  # noqa: E402
+from ai.offline.analyzer import OfflineAnalyzer  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-EVAL_DIR = Path(os.environ.get("ORDERFLOW_EVAL_DIR", str(REPO_ROOT.parent / "shared" / "eval")))
+EVAL_DIR = eval_dir()
 EXTRA_CASES = REPO_ROOT / "tests" / "unit" / "fixtures" / "offline_extra_cases.jsonl"
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # the eval's fixed Monday
 CANDIDATES_KEPT = 3  # as worker/outcome.py

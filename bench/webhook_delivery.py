@@ -3,7 +3,7 @@
 N deliveries (default 5,000) are enqueued through private.enqueue_event for E endpoints of one
 distributor (default 4, max_concurrency 64 each), all pointing at a receiver in a separate
 process: a raw asyncio HTTP/1.1 server that answers 204 and counts requests. The delivery loop
-(webhooks.delivery.Deliverer, as `orderflow deliver` runs it) then runs until nothing is due.
+(webhooks.outbound.delivery.Deliverer, as `orderflow deliver` runs it) then runs until nothing is due.
 Prints deliveries/s, attempt latency (POST to response) and enqueue→delivered latency
 (p50/p99), and the machine. Target: ≥ 1,000 deliveries/s. Asserts nothing but the counts.
 
@@ -26,9 +26,9 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine, percentile, scratch_database  # noqa: E402
-from webhooks.delivery import Deliverer, DeliveryConfig  # noqa: E402
-from webhooks.signing import generate_secret  # noqa: E402
-from worker.repository import Repository  # noqa: E402
+from webhooks.outbound.delivery import Deliverer, DeliveryConfig  # noqa: E402
+from webhooks.outbound.signing import generate_secret  # noqa: E402
+from worker.core.repository import Repository  # noqa: E402
 
 RECEIVER_START_TIMEOUT = 10.0  # seconds
 PAYLOAD_DATA = '{"order_id": "%s", "lines": [{"sku": "AGUA-500", "quantity": 3}, {"sku": "COCA-1500", "quantity": 2}]}'

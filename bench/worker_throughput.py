@@ -20,15 +20,17 @@ from pathlib import Path
 
 import psycopg
 
+from ai.eval.datasets import eval_dir
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine, percentile, scratch_database  # noqa: E402
 from tests.support.flow import import_eval_catalogs, load_cases, records_from_cases  # noqa: E402
-from worker.intake import store_many  # noqa: E402
-from worker.repository import Repository  # noqa: E402
-from worker.settings import REPO_ROOT  # noqa: E402
+from webhooks.inbound.store import store_many  # noqa: E402
+from worker.core.repository import Repository  # noqa: E402
+from worker.core.settings import REPO_ROOT  # noqa: E402
 
-EVAL_DIR = Path(os.environ.get("ORDERFLOW_EVAL_DIR", str(REPO_ROOT.parent / "shared" / "eval")))
+EVAL_DIR = eval_dir()
 
 
 def count(url: str, sql: str) -> int:

@@ -17,16 +17,17 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from ai.eval.datasets import eval_dir
+from worker.core.encryption import new_master_key
+from worker.core.settings import load_settings
 from worker.db import connection
 from worker.db.migrate import migrate
-from worker.encryption import new_master_key
-from worker.settings import REPO_ROOT, load_settings
 
 # One master key for the session, inherited by the processes tests start (`orderflow serve`, workers):
 # against a DATABASE_URL the service refuses to run without one.
 os.environ.setdefault("ORDERFLOW_MASTER_KEY", new_master_key())
 
-EVAL_DIR = Path(os.environ.get("ORDERFLOW_EVAL_DIR", str(REPO_ROOT.parent / "shared" / "eval")))
+EVAL_DIR = eval_dir()
 
 
 def with_database(url: str, name: str) -> str:
@@ -112,5 +113,5 @@ def conn(db_url: str) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
 @pytest.fixture(scope="session")
 def eval_dir() -> Path:
     if not (EVAL_DIR / "cases-dev.jsonl").exists():
-        pytest.skip(f"eval data not found at {EVAL_DIR} (set ORDERFLOW_EVAL_DIR)")
+        pytest.fail(f"eval data not found at {EVAL_DIR} (set ORDERFLOW_EVAL_DIR)")
     return EVAL_DIR

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from webhooks.signing import SignatureError, generate_secret, sign, signature_headers, verify
-from webhooks.ssrf import BlockedAddress, GuardedTransport
+from webhooks.outbound.signing import SignatureError, generate_secret, sign, signature_headers, verify
+from webhooks.outbound.ssrf import BlockedAddress, GuardedTransport
 
 __all__ = [
     "BlockedAddress",

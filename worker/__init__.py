@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from worker.repository import DatabaseUnavailable, LeaseLost, OrderflowError, Repository
-from worker.settings import Settings, load_settings
+from worker.core.repository import DatabaseUnavailable, LeaseLost, OrderflowError, Repository
+from worker.core.settings import Settings, load_settings
 
 __all__ = ["DatabaseUnavailable", "LeaseLost", "OrderflowError", "Repository", "Settings", "load_settings"]

@@ -17,10 +17,10 @@ from typing import Any
 
 from ai.catalog import Catalog, Product
 from ai.cost import ModelPrice
-from ai.matcher import Matcher
-from ai.pii_names import catalog_vocabulary
-from worker.corrections import alias_key, effective_aliases
-from worker.repository import Repository
+from ai.matching.matcher import Matcher
+from ai.pii.names import catalog_vocabulary
+from worker.admin.corrections import alias_key, effective_aliases
+from worker.core.repository import Repository
 
 CONTEXT_TTL = 30.0  # seconds before a distributor's settings and catalog version are re-checked
 PRICES_TTL = 60.0  # seconds

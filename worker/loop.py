@@ -18,8 +18,8 @@ import uuid
 from collections import deque
 from dataclasses import dataclass, field
 
+from worker.core.repository import DatabaseUnavailable, LeaseLost, Repository
 from worker.pipeline import Claim, Pipeline, Processed
-from worker.repository import DatabaseUnavailable, LeaseLost, Repository
 
 POLL_INTERVAL = 2.0  # seconds between polls when no NOTIFY arrives
 LEASE_SECONDS = 60  # a claimed message is ours for this long without a heartbeat

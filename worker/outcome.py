@@ -15,8 +15,8 @@ from ai.analyzer import AnalysisResult, Usage
 from ai.catalog import Catalog
 from ai.contract import Analysis, Intent, Line
 from ai.cost import ModelPrice, cost_micro_usd, price_for
-from ai.matcher import Matcher
-from ai.pii import PiiFinding
+from ai.matching.matcher import Matcher
+from ai.pii.detector import PiiFinding
 
 REVIEW_CONFIDENCE = 0.75  # a line below this goes to a person instead of being guessed
 CANDIDATES_KEPT = 3  # candidates stored in product_matching_history per line

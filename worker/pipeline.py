@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from ai.analyzer import AnalysisFailed, AnalysisRequest, Analyzer, RecentOrderLine
 from ai.language import detect_language
-from ai.pii import PiiDetector, redact
+from ai.pii.detector import PiiDetector, redact
 from worker.context import ContextCache
+from worker.core.repository import DatabaseUnavailable, Repository, dumps
 from worker.outcome import MessageFacts, build_outcome, review_outcome, usage_row
 from worker.rate_limit import take_ai_token
-from worker.repository import DatabaseUnavailable, Repository, dumps
 
 RECORD_RETRY_FOR = 60.0  # seconds: keep retrying the final write while the database is away
 RECORD_RETRY_STEP = 0.5  # seconds between those retries

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from worker.repository import Repository
+from worker.core.repository import Repository
 
 DEFAULT_INBOUND_PER_MINUTE = 600  # requests per minute per distributor without an api_rate_limits row
 DEFAULT_INBOUND_BURST = 100  # requests at once

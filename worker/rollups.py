@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from worker.repository import Repository
+from worker.core.repository import Repository
 
 ROLLUP_INTERVAL = 300.0  # seconds between refreshes a worker loop should wait
 ROLLUP_LOOKBACK = timedelta(days=1)  # how far back a periodic refresh recomputes

@@ -10,14 +10,14 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from ai.analyzer import AnalysisRequest, AnalysisResult, Analyzer
-from ai.offline_analyzer import OfflineAnalyzer
-from ai.pii import get_detector
+from ai.offline.analyzer import OfflineAnalyzer
+from ai.pii.detector import get_detector
 from worker.context import ContextCache
-from worker.encryption import Keyring
+from worker.core.encryption import Keyring
+from worker.core.repository import DatabaseUnavailable, Repository
+from worker.core.settings import Settings
 from worker.loop import Worker, WorkerStats, new_worker_id
 from worker.pipeline import Pipeline
-from worker.repository import DatabaseUnavailable, Repository
-from worker.settings import Settings
 
 
 class DelayedAnalyzer:
@@ -42,7 +42,7 @@ def build_analyzer(settings: Settings) -> Analyzer:
     """OpenAI when a key is set (or an OpenAI-compatible OPENAI_BASE_URL), else the offline analyzer."""
     analyzer: Analyzer
     if settings.openai_api_key:
-        from ai.openai_analyzer import OpenAIAnalyzer, OpenAIConfig
+        from ai.openai.analyzer import OpenAIAnalyzer, OpenAIConfig
 
         analyzer = OpenAIAnalyzer(OpenAIConfig.from_settings(settings))
     else:
@@ -77,7 +77,7 @@ async def _periodically(stop: asyncio.Event, interval: float, job: Callable[[], 
 def _maintenance(repo: Repository, keyring: Keyring, stop: asyncio.Event) -> list[asyncio.Task[None]]:
     """Roll-ups (ai_model_performance, ai_prompt_performance, distributor_usage: cheap to read) and
     the encryption of plaintext personal data that reached the database (worker/encrypt_pending.py)."""
-    from worker.encrypt_pending import ENCRYPT_INTERVAL, encrypt_pending
+    from worker.admin.encrypt_pending import ENCRYPT_INTERVAL, encrypt_pending
     from worker.rollups import ROLLUP_INTERVAL, default_since, refresh_rollups
 
     return [
@@ -103,7 +103,7 @@ async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, 
     maintenance = _maintenance(repo, keyring, stop)
     try:
         if deliver:
-            from webhooks.delivery import run_delivery
+            from webhooks.outbound.delivery import run_delivery
 
             delivery = asyncio.create_task(run_delivery(repo, settings, stop))
         worker = build_worker(repo, settings, concurrency=concurrency, retry_base=settings.retry_base,

@@ -15,7 +15,7 @@ import pytest
 from psycopg import sql
 
 from tests.support.tenants import create_distributor, create_user, impersonate
-from worker.queries import query
+from worker.core.queries import query
 
 AUDIT_TABLES = ("data_access_audit", "security_audit_log")
 WHSEC_1 = "whsec_" + "A" * 40

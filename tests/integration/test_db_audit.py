@@ -12,9 +12,9 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from worker.cli.db import db_app
+from worker.core.queries import load
 from worker.db.audit import CHECKS, AuditReport, run_audit
-from worker.db.commands import db_app
-from worker.queries import load
 
 # Flaws of the landed migrations, reported for a follow-up migration. While listed here the
 # clean-schema test expects exactly them; remove an entry in the commit whose migration fixes it.

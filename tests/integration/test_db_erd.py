@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from worker.db.commands import db_app
+from worker.cli.db import db_app
 from worker.db.erd import Column, Diagram, read_diagram, render
 
 

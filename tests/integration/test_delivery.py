@@ -19,11 +19,11 @@ from standardwebhooks.webhooks import Webhook
 from typer.testing import CliRunner
 
 from tests.support.receiver import Reply, WebhookReceiver
-from webhooks.delivery import Deliverer, DeliveryConfig, replay
-from webhooks.retry_schedule import JITTER, MAX_ATTEMPTS, SCHEDULE
-from webhooks.signing import generate_secret
+from webhooks.outbound.delivery import Deliverer, DeliveryConfig, replay
+from webhooks.outbound.schedule import JITTER, MAX_ATTEMPTS, SCHEDULE
+from webhooks.outbound.signing import generate_secret
 from worker.cli import app
-from worker.repository import DatabaseUnavailable, Repository
+from worker.core.repository import DatabaseUnavailable, Repository
 
 POLL = 0.05  # seconds: the loop's poll interval in these tests
 WAIT = 10.0  # seconds to wait for a state

@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from tests.support.flow import scalar
 from tests.support.tenants import create_distributor, create_user, impersonate
+from webhooks.inbound.store import InboundRecord, store
+from worker.admin.encrypt_pending import encrypt_pending
 from worker.cli import app
-from worker.encrypt_pending import encrypt_pending
-from worker.encryption import EncryptionError, Keyring, MasterKey, new_master_key
-from worker.intake import InboundRecord, store
-from worker.repository import Repository
+from worker.core.encryption import EncryptionError, Keyring, MasterKey, new_master_key
+from worker.core.repository import Repository
 
 
 @pytest.fixture

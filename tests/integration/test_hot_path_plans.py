@@ -26,10 +26,10 @@ from typing import Any
 import psycopg
 import pytest
 
-from ai.pii import PiiFinding
+from ai.pii.detector import PiiFinding
+from worker.core.queries import query
+from worker.core.repository import dumps
 from worker.outcome import MessageFacts
-from worker.queries import query
-from worker.repository import dumps
 
 Conn = psycopg.Connection[tuple[Any, ...]]
 

@@ -25,11 +25,11 @@ import httpx
 import psycopg
 import pytest
 
-from webhooks.intake_app import MAX_BODY, create_app
-from webhooks.signing import generate_secret, signature_headers
-from worker.encryption import default_keyring
-from worker.repository import DatabaseUnavailable, Repository
-from worker.settings import REPO_ROOT, load_settings
+from webhooks.inbound.app import MAX_BODY, create_app
+from webhooks.outbound.signing import generate_secret, signature_headers
+from worker.core.encryption import default_keyring
+from worker.core.repository import DatabaseUnavailable, Repository
+from worker.core.settings import REPO_ROOT, load_settings
 
 FIXTURES = REPO_ROOT / "tests" / "unit" / "fixtures" / "whatsapp"
 FIXTURE_PHONE_ID = "106540352242922"

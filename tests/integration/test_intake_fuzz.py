@@ -29,12 +29,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import _create_from_template, _drop
-from webhooks.channel import parse_channel_payload
-from webhooks.inbound import MalformedPayload, decode_json
-from webhooks.intake_app import create_app
-from webhooks.signing import generate_secret, signature_headers
-from webhooks.whatsapp import parse_payload
-from worker.repository import Repository
+from webhooks.inbound.app import create_app
+from webhooks.inbound.channel import parse_channel_payload
+from webhooks.inbound.envelope import MalformedPayload, decode_json
+from webhooks.inbound.whatsapp import parse_payload
+from webhooks.outbound.signing import generate_secret, signature_headers
+from worker.core.repository import Repository
 
 EXAMPLES = int(os.environ.get("ORDERFLOW_FUZZ_EXAMPLES", "1000"))  # per test: 3,000 requests in all
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,

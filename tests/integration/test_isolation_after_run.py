@@ -20,7 +20,7 @@ from typing import Any, Literal
 import psycopg
 from psycopg import sql
 
-from ai.offline_analyzer import OfflineAnalyzer
+from ai.offline.analyzer import OfflineAnalyzer
 from tests.support.flow import SLUGS, seed_messages
 from tests.support.tenants import (
     SERVICE_ROLE,
@@ -32,9 +32,9 @@ from tests.support.tenants import (
     load_catalog,
     seed_tenant_rows,
 )
-from worker.repository import Repository
+from worker.core.repository import Repository
+from worker.core.settings import load_settings
 from worker.runtime import build_worker
-from worker.settings import load_settings
 
 MESSAGES = 300
 WRITTEN_BY_THE_RUN = {  # tables the catalog import, intake and worker must have filled for every distributor

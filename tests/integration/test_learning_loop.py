@@ -17,17 +17,17 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from ai.offline_analyzer import OfflineAnalyzer
+from ai.offline.analyzer import OfflineAnalyzer
 from tests.support.tenants import TEST_WHSEC, create_user, impersonate
+from webhooks.inbound.store import InboundRecord, store_many
 from worker import context as context_module
-from worker.catalog_import import import_catalog
+from worker.admin.catalog_import import import_catalog
+from worker.admin.corrections import CorrectionError, confirm_order, correct_line, learned_alias
 from worker.context import ContextCache
-from worker.corrections import CorrectionError, confirm_order, correct_line, learned_alias
-from worker.intake import InboundRecord, store_many
+from worker.core.repository import Repository
+from worker.core.settings import load_settings
 from worker.outcome import REVIEW_CONFIDENCE
-from worker.repository import Repository
 from worker.runtime import build_worker
-from worker.settings import load_settings
 
 NICKNAME_ORDER = "Hola, mándame 3 cajas de las rojitas porfa"
 PRODUCTS = [

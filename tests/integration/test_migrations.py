@@ -19,9 +19,9 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from worker.core.settings import load_settings
 from worker.db.embedded import SYSTEM_USER_WHEN_ROOT
 from worker.db.migrate import MigrationError, discover, migrate, reset, split_statements
-from worker.settings import load_settings
 
 MIGRATIONS_DIR = load_settings().migrations_dir
 SQL_TESTS_DIR = load_settings().supabase_dir / "tests" / "database"

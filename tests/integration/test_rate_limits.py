@@ -23,15 +23,15 @@ import httpx
 import psycopg
 import pytest
 
-from ai.offline_analyzer import OfflineAnalyzer
+from ai.offline.analyzer import OfflineAnalyzer
 from tests.support.flow import import_eval_catalogs, load_cases
-from webhooks.intake_app import create_app
-from worker.intake import InboundRecord, store, store_many
+from webhooks.inbound.app import create_app
+from webhooks.inbound.store import InboundRecord, store, store_many
+from worker.core.repository import Repository
+from worker.core.settings import load_settings
 from worker.loop import WorkerStats
 from worker.rate_limit import take_token
-from worker.repository import Repository
 from worker.runtime import DelayedAnalyzer, build_worker
-from worker.settings import load_settings
 
 FLOOD = 2_000  # messages of A queued before B's
 B_MESSAGES = 50

@@ -16,9 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.support.tenants import create_distributor
+from worker.admin.retention import RetentionResult, run_retention
 from worker.cli import app
-from worker.repository import Repository
-from worker.retention import RetentionResult, run_retention
+from worker.core.repository import Repository
 
 
 @dataclass(frozen=True, kw_only=True)

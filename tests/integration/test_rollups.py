@@ -13,14 +13,14 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from ai.offline_analyzer import OfflineAnalyzer
+from ai.offline.analyzer import OfflineAnalyzer
 from tests.support.tenants import create_user, impersonate
-from worker.catalog_import import import_catalog
-from worker.intake import InboundRecord, store_many
-from worker.repository import Repository
+from webhooks.inbound.store import InboundRecord, store_many
+from worker.admin.catalog_import import import_catalog
+from worker.core.repository import Repository
+from worker.core.settings import load_settings
 from worker.rollups import RollupRefresh, default_since, refresh_rollups
 from worker.runtime import build_worker
-from worker.settings import load_settings
 
 TZ = "America/Mexico_City"
 DAY1, DAY2 = date(2025, 3, 10), date(2025, 3, 11)

@@ -18,19 +18,19 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ai.analyzer import AnalysisFailed, AnalysisRequest, AnalysisResult
-from ai.offline_analyzer import OfflineAnalyzer
+from ai.offline.analyzer import OfflineAnalyzer
 from tests.support.flow import scalar, seed_messages
 from tests.support.receiver import WebhookReceiver
 from tests.support.tenants import TEST_WHSEC
-from webhooks.delivery import Deliverer, DeliveryConfig, replay
-from worker.corrections import correct_line
-from worker.encrypt_pending import encrypt_pending
-from worker.encryption import Keyring, MasterKey, default_keyring, new_master_key
-from worker.repository import Repository
-from worker.retention import run_retention
+from webhooks.outbound.delivery import Deliverer, DeliveryConfig, replay
+from worker.admin.corrections import correct_line
+from worker.admin.encrypt_pending import encrypt_pending
+from worker.admin.retention import run_retention
+from worker.core.encryption import Keyring, MasterKey, default_keyring, new_master_key
+from worker.core.repository import Repository
+from worker.core.settings import load_settings
 from worker.rollups import default_since, refresh_rollups
 from worker.runtime import build_worker
-from worker.settings import load_settings
 
 MESSAGES = 60
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from worker.settings import load_settings
+from worker.core.settings import load_settings
 
 SQL_TESTS_DIR = load_settings().supabase_dir / "tests" / "database"
 SQL_TESTS = sorted(SQL_TESTS_DIR.glob("*.sql"))

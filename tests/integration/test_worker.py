@@ -8,13 +8,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ai.offline_analyzer import OfflineAnalyzer
+from ai.offline.analyzer import OfflineAnalyzer
 from tests.support.flow import import_eval_catalogs, records_from_cases, scalar, seed_messages
-from worker.intake import store_many
+from webhooks.inbound.store import store_many
+from worker.core.repository import LeaseLost, Repository, dumps
+from worker.core.settings import load_settings
 from worker.outcome import MessageFacts, review_outcome
-from worker.repository import LeaseLost, Repository, dumps
 from worker.runtime import build_worker
-from worker.settings import load_settings
 
 
 async def open_repo(url: str) -> Repository:
@@ -124,7 +124,7 @@ def test_a_claim_never_scans_the_whole_messages_table(fresh_db_url: str) -> None
     """The claim's cost must not grow with the messages ever received: with a long processed
     history, repeated claims (the generic plan plpgsql switches to) read messages by index only.
     claim_messages_v3 hash-joined its picks against a sequential scan of the table."""
-    from worker.queries import query
+    from worker.core.queries import query
 
     with psycopg.connect(fresh_db_url, autocommit=True) as conn:
         conn.execute("""

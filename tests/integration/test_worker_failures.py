@@ -19,11 +19,11 @@ import httpx
 import psycopg
 import respx
 
-from ai.openai_analyzer import OpenAIAnalyzer, OpenAIConfig
+from ai.openai.analyzer import OpenAIAnalyzer, OpenAIConfig
 from tests.support.flow import scalar, seed_messages
-from worker.repository import Repository
+from worker.core.repository import Repository
+from worker.core.settings import REPO_ROOT, load_settings
 from worker.runtime import build_worker
-from worker.settings import REPO_ROOT, load_settings
 
 BASE_URL = "https://llm.test/v1"
 MODEL = "gpt-4o-mini"

@@ -8,9 +8,9 @@ from typing import Any
 
 import psycopg
 
-from worker.catalog_import import import_catalog_file
-from worker.intake import InboundRecord, store_many
-from worker.repository import Repository
+from webhooks.inbound.store import InboundRecord, store_many
+from worker.admin.catalog_import import import_catalog_file
+from worker.core.repository import Repository
 
 SLUGS = ("valle", "sol", "northwind")
 

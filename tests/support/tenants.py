@@ -314,9 +314,9 @@ def load_catalog(conn: psycopg.Connection[Any]) -> Catalog:
 @functools.cache
 def migrated_catalog() -> Catalog:
     """The catalog of a freshly migrated scratch database, for parametrizing tests at collection."""
+    from worker.core.settings import load_settings
     from worker.db import connection
     from worker.db.migrate import migrate
-    from worker.settings import load_settings
 
     settings = load_settings()
     admin_url = connection.database_url(settings, start=True)

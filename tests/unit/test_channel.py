@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webhooks import signing
-from webhooks.channel import MAX_MESSAGES, ChannelPayload, parse_channel_payload, verify_and_parse
-from webhooks.inbound import MalformedPayload
+from webhooks.inbound.channel import MAX_MESSAGES, ChannelPayload, parse_channel_payload, verify_and_parse
+from webhooks.inbound.envelope import MalformedPayload
+from webhooks.outbound import signing
 
 RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SECRET = signing.generate_secret()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ai.delivery_dates import delivery_spans, resolve_delivery
+from ai.offline.dates import delivery_spans, resolve_delivery
 
 # Wednesday 25 November 2026, 15:00 UTC: 09:00 in Mexico City, 12:00 in São Paulo, 09:00 in Chicago.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.encryption import (
+from worker.core.encryption import (
     HANDLE_HASH_PREFIX,
     DataKey,
     EncryptionError,
@@ -17,7 +17,7 @@ from worker.encryption import (
     master_keys,
     new_master_key,
 )
-from worker.settings import load_settings
+from worker.core.settings import load_settings
 
 A = "7f1c2a9e-0000-4000-8000-00000000000a"
 B = "7f1c2a9e-0000-4000-8000-00000000000b"

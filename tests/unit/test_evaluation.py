@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ai.analyzer import AnalysisRequest, AnalysisResult, Usage
 from ai.contract import Analysis, Intent
-from ai.evaluation import ALL, Counts, format_report, run_eval, run_eval_async, score_lines, score_pii
+from ai.eval.scorer import ALL, Counts, format_report, run_eval, run_eval_async, score_lines, score_pii
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ai.contract import Intent
-from ai.intent import decide_intent, message_cues
+from ai.offline.intent import decide_intent, message_cues
 
 
 def intent(text: str, order_sentences: set[int] | None = None) -> Intent:

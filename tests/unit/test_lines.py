@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ai.lines import parse_lines, scrub, split_sentences
+from ai.offline.lines import parse_lines, scrub, split_sentences
 
 
 def summary(text: str, language: str) -> list[tuple[float | None, str]]:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from ai.catalog import Catalog, Product
-from ai.matcher import MIN_BEST_SCORE, Matcher
+from ai.matching.matcher import MIN_BEST_SCORE, Matcher
 
 
 def product(sku: str, name: str, *aliases: str, unit: str = "caja", pack: int = 24) -> Product:

@@ -11,8 +11,8 @@ import pytest
 from ai.analyzer import AnalysisRequest, Analyzer, RecentOrderLine
 from ai.catalog import Catalog, Product, load_catalog_file
 from ai.contract import Analysis, Intent
-from ai.evaluation import ALL, EvalReport, run_eval_async
-from ai.offline_analyzer import OfflineAnalyzer
+from ai.eval.scorer import ALL, EvalReport, run_eval_async
+from ai.offline.analyzer import OfflineAnalyzer
 
 # What the offline analyzer reaches today; a change that scores lower fails here.
 DEV_MIN_INTENT_ACCURACY = 1.0

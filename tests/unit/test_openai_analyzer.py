@@ -17,7 +17,7 @@ from openai.lib import type_to_response_format_param
 from ai.analyzer import AnalysisFailed, AnalysisRequest, RecentOrderLine
 from ai.catalog import Catalog, Product
 from ai.contract import Analysis, Intent
-from ai.openai_analyzer import (
+from ai.openai.analyzer import (
     CANDIDATES_PER_LINE,
     PROMPT_VERSION,
     OpenAIAnalyzer,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import pytest
 
-from ai.pii import CATEGORIES, PiiDetector, PiiFinding, get_detector, redact
-from ai.pii_eval import (
+from ai.eval.datasets import eval_dir
+from ai.eval.pii import (
     LabelledCase,
     Scorecard,
     distributor_languages,
@@ -18,9 +17,10 @@ from ai.pii_eval import (
     load_cases,
     score,
 )
+from ai.pii.detector import CATEGORIES, PiiDetector, PiiFinding, get_detector, redact
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-EVAL_DIR = Path(os.environ.get("ORDERFLOW_EVAL_DIR", str(REPO_ROOT.parent / "shared" / "eval")))
+EVAL_DIR = eval_dir()
 EXTRA_CASES = Path(__file__).parent / "fixtures" / "pii_extra_cases.jsonl"
 BLIND_CASES = Path(__file__).parent / "fixtures" / "pii_blind_cases.jsonl"
 BLIND2_CASES = Path(__file__).parent / "fixtures" / "pii_blind2_cases.jsonl"
@@ -155,7 +155,7 @@ def test_no_pii_in_product_text(detector: PiiDetector, language: str, text: str)
 
 def labelled(path: Path) -> list[LabelledCase]:
     if not path.exists():
-        pytest.skip(f"labelled cases not found at {path} (set ORDERFLOW_EVAL_DIR)")
+        pytest.fail(f"labelled cases not found at {path} (set ORDERFLOW_EVAL_DIR)")
     return load_cases(path)
 
 
@@ -192,7 +192,7 @@ def test_blind_sets_recall_and_precision(
     detector: PiiDetector, cases: Path, min_recall: float, min_precision: float
 ) -> None:
     if not EVAL_DIR.exists():
-        pytest.skip(f"eval catalogs not found at {EVAL_DIR} (set ORDERFLOW_EVAL_DIR)")
+        pytest.fail(f"eval catalogs not found at {EVAL_DIR} (set ORDERFLOW_EVAL_DIR)")
     card = score(detector, labelled(cases), EXTRA_LANGUAGES, distributor_vocabularies(EVAL_DIR))
     assert_figures(card, min_recall, min_precision)
 

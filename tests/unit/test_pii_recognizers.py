@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ai.pii import PiiDetector, get_detector
-from ai.pii_recognizers import (
+from ai.pii.detector import PiiDetector, get_detector
+from ai.pii.recognizers import (
     BARE_SCORE,
     CHECKED_SCORE,
     LIKELY_SCORE,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ai.pii import PiiDetector, get_detector
-from ai.pii_first_names import first_names, is_first_name
-from ai.pii_names import is_list_bullet, trim_name, vocabulary_words
+from ai.pii.detector import PiiDetector, get_detector
+from ai.pii.first_names import first_names, is_first_name
+from ai.pii.names import is_list_bullet, trim_name, vocabulary_words
 
 
 @pytest.fixture(scope="module")

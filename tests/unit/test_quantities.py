@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ai.lines import parse_lines
-from ai.pack_units import fit_quantity
-from ai.quantities import (
+from ai.offline.lines import parse_lines
+from ai.offline.pack_units import fit_quantity
+from ai.offline.quantities import (
     CODE,
     MEASURE,
     NUMBER,
@@ -205,7 +205,7 @@ def test_dozens_of_a_pack_word_count_the_packs() -> None:
 
 
 def test_english_um_is_a_hesitation_not_one() -> None:
-    from ai.quantities import number_word
+    from ai.offline.quantities import number_word
 
     assert number_word("um", "en") is None
     assert number_word("um", "pt") == 1.0

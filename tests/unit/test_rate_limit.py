@@ -9,12 +9,12 @@ import pytest
 
 from ai.analyzer import AnalysisRequest, AnalysisResult
 from ai.catalog import Catalog
-from ai.matcher import Matcher
-from ai.pii import PiiDetector
+from ai.matching.matcher import Matcher
+from ai.pii.detector import PiiDetector
 from worker.context import ContextCache, DistributorContext
+from worker.core.repository import Repository
 from worker.pipeline import Claim, Pipeline
 from worker.rate_limit import Decision
-from worker.repository import Repository
 
 DISTRIBUTOR = "00000000-0000-0000-0000-0000000000d1"
 MESSAGE = "00000000-0000-0000-0000-0000000000a1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ai.catalog import Catalog, Product
 from ai.contract import DeliveryHint, Intent, Line
-from ai.replies import compose_reply, format_money
+from ai.offline.replies import compose_reply, format_money
 
 CATALOG = Catalog(
     distributor="valle",

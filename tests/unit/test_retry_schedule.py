@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webhooks.retry_schedule import (
+from webhooks.outbound.schedule import (
     ERROR_BLOCKED,
     ERROR_INVALID_URL,
     JITTER,

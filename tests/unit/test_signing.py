@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.support.receiver import Reply, WebhookReceiver
-from webhooks import signing
-from webhooks.signing import InvalidSecret, SignatureError
+from webhooks.outbound import signing
+from webhooks.outbound.signing import InvalidSecret, SignatureError
 
 # A fixed secret: "whsec_" + base64 of the 32 bytes 0x00..0x1f.
 KEY = bytes(range(32))

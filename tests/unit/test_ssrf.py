@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.support.receiver import WebhookReceiver
-from webhooks.ssrf import (
+from webhooks.outbound.ssrf import (
     BlockedAddress,
     GuardedTransport,
     blocked_reason,

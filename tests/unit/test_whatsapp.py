@@ -15,8 +15,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webhooks.inbound import InboundMessage, Location, MalformedPayload, MediaRef, OrderItem, decode_json
-from webhooks.whatsapp import ParsedPayload, parse_payload, verify_signature, verify_subscription
+from webhooks.inbound.envelope import (
+    InboundMessage,
+    Location,
+    MalformedPayload,
+    MediaRef,
+    OrderItem,
+    decode_json,
+)
+from webhooks.inbound.whatsapp import ParsedPayload, parse_payload, verify_signature, verify_subscription
 
 FIXTURES = Path(__file__).parent / "fixtures" / "whatsapp"
 PHONE_NUMBER_ID = "106540352242922"

@@ -1,3 +1,3 @@
-"""Named runtime queries of the webhooks room (queries.sql), loaded by worker.queries."""
+"""Named runtime queries of the webhooks room (queries.sql), loaded by worker.core.queries."""
 
 from __future__ import annotations

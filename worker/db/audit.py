@@ -21,7 +21,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from worker.queries import load
+from worker.core.queries import load
 
 
 @dataclass(frozen=True, kw_only=True)

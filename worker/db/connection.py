@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import socket
 
+from worker.core.settings import DEFAULT_PG_PORT, Settings
 from worker.db.embedded import EmbeddedPostgres, wait_until_accepting
-from worker.settings import DEFAULT_PG_PORT, Settings
 
 
 def _port_is_free(port: int) -> bool:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import psycopg
 
-from worker.queries import load
-from worker.settings import REPO_ROOT
+from worker.core.queries import load
+from worker.core.settings import REPO_ROOT
 
 DEFAULT_ERD_PATH = REPO_ROOT / "docs" / "erd.md"
 TENANT_KEY = "distributor_id"

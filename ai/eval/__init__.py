@@ -1,0 +1,1 @@
+"""Scoring analyzers and the PII detector on labelled cases."""

@@ -1,0 +1,1 @@
+"""Matching customer words to a distributor's catalog: the matcher, line matching, learned aliases."""

@@ -1,0 +1,1 @@
+"""The offline analyzer: rules and the lexicon files, no network."""

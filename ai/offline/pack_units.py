@@ -1,0 +1,140 @@
+"""Pack words ("caja", "fardo", "case", "caixa" ...) and whether a customer's pack fits a product's unit.
+
+Customers count in containers; the catalog sells each product in one unit. Containers are
+used loosely ("2 cajas de takis" for a product sold per caja, "3 bags" for a bag), so any
+container word fits any container unit. Counting single items ("6 botellas", "24 latas")
+against a product sold per container is a real mismatch that a person should see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ai.text import MEASURE_UNITS, fold
+
+DOZEN_UNIT = "dozen"  # the unit of a count given in dozens ("30 dozen eggs"): already a count of single items
+_DOZEN_PRODUCT_UNITS = frozenset({"dozen", "docena", "duzia", "dz", "dzn"})
+CONTAINER = "container"  # caja, case, fardo, pack ...: what wholesale is counted in
+SINGLE = "single"  # botella, lata, pieza ...: one retail item
+
+# surface form (folded) -> (canonical unit, kind)
+PACK_WORDS: dict[str, tuple[str, str]] = {}
+
+
+def _add(canonical: str, kind: str, *forms: str) -> None:
+    for form in (canonical, *forms):
+        PACK_WORDS[fold(form)] = (canonical, kind)
+
+
+_add("caja", CONTAINER, "cajas", "cajita", "cajitas", "cja", "cjas", "cj")
+_add("caixa", CONTAINER, "caixas", "cx", "cxs", "caixinha", "caixinhas")
+_add("case", CONTAINER, "cases", "cs", "cse")
+_add("box", CONTAINER, "boxes", "bx")
+_add("paquete", CONTAINER, "paquetes", "paq", "paqs", "pqt", "pqte")
+_add("pacote", CONTAINER, "pacotes", "pct")
+_add("pack", CONTAINER, "packs", "pk", "pks", "six pack", "sixpack")
+_add("fardo", CONTAINER, "fardos", "fd", "fds")
+_add("bulto", CONTAINER, "bultos")
+_add("reja", CONTAINER, "rejas", "tapa", "tapas")
+_add("flat", CONTAINER, "flats")
+_add("carton", CONTAINER, "cartones", "cartón", "cartons")
+_add("saco", CONTAINER, "sacos", "saquito", "saquitos")
+_add("sack", CONTAINER, "sacks")
+_add("bag", CONTAINER, "bags")
+_add("bolsa", CONTAINER, "bolsas")
+_add("jug", CONTAINER, "jugs")
+_add("chub", CONTAINER, "chubs")
+_add("loaf", CONTAINER, "loaves", "loafs")
+_add("roll", CONTAINER, "rolls")
+_add("rollo", CONTAINER, "rollos")
+_add("rolo", CONTAINER, "rolos")
+_add("bundle", CONTAINER, "bundles")
+_add("tray", CONTAINER, "trays", "charola", "charolas", "bandeja", "bandejas")
+_add("cubeta", CONTAINER, "cubetas", "balde", "baldes", "bucket", "buckets", "pail", "pails")
+_add("galao", CONTAINER, "galoes", "galão", "galões")
+_add("tambo", CONTAINER, "tambos")
+_add("botella", SINGLE, "botellas", "botellita", "botellitas")
+_add("bottle", SINGLE, "bottles")
+_add("garrafon", SINGLE, "garrafones", "garrafón", "bidon", "bidones")
+_add("garrafa", SINGLE, "garrafas", "garrafinha", "garrafinhas")
+_add("lata", SINGLE, "latas", "latita", "latitas", "latinha", "latinhas")
+_add("can", SINGLE, "cans")
+_add("pieza", SINGLE, "piezas", "pza", "pzas", "pz")
+_add("unidad", SINGLE, "unidades", "und", "unds", "unidade")
+_add("unit", SINGLE, "units", "pc", "pcs", "piece", "pieces")
+
+# Pack words that also tell products apart ("coca lata" vs "coca 600", "heineken garrafa"):
+# the parser keeps them in the product phrase too, the matcher never penalises them.
+FORMAT_WORDS = frozenset({"lata", "can", "garrafa", "botella", "bottle", "garrafon"})
+
+# Catalog units in the same family as a single-item customer word.
+_SINGLE_FAMILY: dict[str, frozenset[str]] = {
+    "botella": frozenset({"botella", "bottle", "garrafa"}),
+    "bottle": frozenset({"botella", "bottle", "garrafa"}),
+    "garrafa": frozenset({"botella", "bottle", "garrafa"}),
+    "lata": frozenset({"lata", "can"}),
+    "can": frozenset({"lata", "can"}),
+    "pieza": frozenset({"pieza", "unidad", "unit", "botella", "bottle", "garrafa", "lata", "can"}),
+    "unidad": frozenset({"pieza", "unidad", "unit", "botella", "bottle", "garrafa", "lata", "can"}),
+    "unit": frozenset({"pieza", "unidad", "unit", "botella", "bottle", "garrafa", "lata", "can"}),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitFit:
+    quantity: float  # in the product's unit
+    certainty: float  # 0..1: 1 when the customer's pack is the product's unit family
+    reason: str | None  # machine-readable review reason, None when it fits
+
+
+def product_unit_kind(unit: str) -> str:
+    found = PACK_WORDS.get(fold(unit))
+    return found[1] if found else SINGLE
+
+
+def _fit_dozens(quantity: float, product_unit: str, pack_size: int) -> UnitFit:
+    """ "30 dozen eggs" (360 eggs): 2 of a 15-dozen case, 30 of a product sold by the dozen."""
+    if fold(product_unit).rstrip(".") in _DOZEN_PRODUCT_UNITS:
+        return UnitFit(quantity=quantity / 12, certainty=1.0, reason=None)
+    if product_unit_kind(product_unit) != CONTAINER or pack_size <= 1:
+        return UnitFit(quantity=quantity, certainty=1.0, reason=None)
+    if quantity >= pack_size and quantity % pack_size == 0:
+        return UnitFit(quantity=quantity / pack_size, certainty=0.9, reason=None)
+    return UnitFit(quantity=quantity, certainty=0.5, reason="unit_mismatch")
+
+
+def fit_quantity(quantity: float, customer_unit: str | None, product_unit: str, pack_size: int) -> UnitFit:
+    """Convert a customer's count to the product's unit when that is unambiguous."""
+    if customer_unit is None:
+        return UnitFit(quantity=quantity, certainty=1.0, reason=None)
+    if customer_unit == DOZEN_UNIT:
+        return _fit_dozens(quantity, product_unit, pack_size)
+    measure = MEASURE_UNITS.get(customer_unit)
+    if measure is not None and customer_unit not in PACK_WORDS:
+        # "30 lb of brisket": right for a product sold per lb; never converted to another unit
+        if MEASURE_UNITS.get(fold(product_unit).rstrip(".")) == measure:
+            return UnitFit(quantity=quantity, certainty=1.0, reason=None)
+        return UnitFit(quantity=quantity, certainty=0.5, reason="unit_mismatch")
+    found = PACK_WORDS.get(fold(customer_unit))
+    if found is None:
+        return UnitFit(quantity=quantity, certainty=0.9, reason=None)
+    canonical, kind = found
+    product_kind = product_unit_kind(product_unit)
+    product_canonical = PACK_WORDS.get(fold(product_unit), (fold(product_unit), SINGLE))[0]
+    if kind == CONTAINER:
+        if product_kind == CONTAINER or pack_size <= 1 and product_canonical == canonical:
+            return UnitFit(quantity=quantity, certainty=1.0, reason=None)
+        return UnitFit(quantity=quantity, certainty=0.6, reason="unit_mismatch")
+    # a single-item word
+    if product_kind == SINGLE and product_canonical in _SINGLE_FAMILY.get(canonical, frozenset({canonical})):
+        return UnitFit(quantity=quantity, certainty=1.0, reason=None)
+    if product_kind == SINGLE:
+        return UnitFit(quantity=quantity, certainty=0.9, reason=None)
+    if pack_size > 1 and quantity >= pack_size and quantity % pack_size == 0:
+        return UnitFit(quantity=quantity / pack_size, certainty=0.8, reason=None)
+    if pack_size <= 1:
+        return UnitFit(quantity=quantity, certainty=0.9, reason=None)
+    return UnitFit(quantity=quantity, certainty=0.5, reason="unit_mismatch")
+
+
+__all__ = ["CONTAINER", "DOZEN_UNIT", "FORMAT_WORDS", "PACK_WORDS", "SINGLE", "UnitFit", "fit_quantity"]

@@ -1,0 +1,1 @@
+"""The OpenAI analyzer (strict structured outputs) and its prompts."""

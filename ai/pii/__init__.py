@@ -1,0 +1,1 @@
+"""PII detection and redaction: Presidio with our recognizers."""

@@ -1,0 +1,38 @@
+"""Given names, folded, for telling a lower-case name ("soy pedro", "hey its dave") from a word.
+
+A capitalised word after a cue is taken as a name (ai.pii.names); a lower-case one only when it is
+a known given name. The list is Faker's (MIT), which ships the names people are given in Mexico,
+Spain, Colombia, Argentina, Brazil, Portugal, the US and the UK: about 2,300 of them, read from the
+installed package (no download), first words only ("Andrés Felipe" -> "andres").
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from ai.pii.nlp import fold
+
+LOCALES = ("es_MX", "es_ES", "es_CO", "es_AR", "pt_BR", "pt_PT", "en_US", "en_GB")
+NAME_LISTS = ("first_names", "first_names_male", "first_names_female")
+# Given names that are also everyday words where a lower-case name would stand ("its bill", "soy
+# mar de ..."): never taken as a name when written in lower case.
+COMMON_WORDS = frozenset("""
+don dona mar sol paz cruz mark bill will may hope grace joy angel rey rose star summer april june corona
+""".split())
+
+
+@cache
+def first_names() -> frozenset[str]:
+    """Folded given names of the platform's markets, without the common words above."""
+    names: set[str] = set()
+    for locale in LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        for attribute in NAME_LISTS:
+            listed = getattr(provider, attribute, ())
+            names.update(fold(name.split()[0]) for name in listed if name.strip())
+    return frozenset(names - COMMON_WORDS)
+
+
+def is_first_name(word: str) -> bool:
+    return fold(word) in first_names()

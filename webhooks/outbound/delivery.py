@@ -1,0 +1,325 @@
+"""The outbound delivery loop: claim due webhook deliveries, attempt them, record results in batches.
+
+It mirrors the message worker (worker/loop.py): claim until nothing is due, then wait for a
+NOTIFY on 'orderflow_deliveries' (private.enqueue_event, replays), a finished attempt, a
+written batch of results, the poll interval (retries come due without a NOTIFY) or a stop
+event. At most `concurrency` attempts are in flight, claims take up to `batch_size` rows, and
+one flusher task writes the results of many attempts per finish_deliveries_v1 call, so the
+database costs a fraction of a round trip per delivery. A lost database is waited out.
+
+Leases: claimed rows are leased for `lease_seconds` (60 s by default). An attempt is cut off
+after `timeout` (15 s) and its result is written within milliseconds, well inside the lease, so
+there is no heartbeat (DeliveryConfig refuses a lease that does not exceed the timeout). Rows of
+a worker that died are claimed again when their lease expires: at-least-once, and the receiver
+deduplicates on webhook-id. Stopping drains the attempts in flight, gives back those cut off
+(not counted as attempts) and writes every result before returning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from webhooks.outbound.attempt import TIMEOUT, Claimed, Result, attempt, build_client
+from worker.core.repository import DatabaseUnavailable, Repository, Row, dumps
+from worker.core.settings import Settings
+from worker.loop import new_worker_id
+
+CHANNEL = "orderflow_deliveries"
+CONCURRENCY = 64  # attempts in flight
+BATCH_SIZE = 200  # rows per claim at most
+LEASE_SECONDS = 60  # a claimed delivery is ours this long; must exceed the attempt timeout
+POLL_INTERVAL = 2.0  # seconds between polls when no NOTIFY arrives
+FAILING_WINDOW = 5 * 24 * 3600.0  # seconds without a successful delivery before an endpoint is disabled
+DRAIN_TIMEOUT = TIMEOUT + 5.0  # seconds to finish in-flight attempts on shutdown
+FLUSH_DELAY = 0.005  # seconds to let results gather before a write
+FLUSH_MAX = 500  # results per finish_deliveries_v1 call
+RECONNECT_DELAY = 0.5  # seconds, doubled up to RECONNECT_MAX while the database is away
+RECONNECT_MAX = 5.0  # seconds
+
+log = logging.getLogger("orderflow.webhooks.delivery")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeliveryConfig:
+    concurrency: int = CONCURRENCY
+    batch_size: int = BATCH_SIZE
+    lease_seconds: int = LEASE_SECONDS
+    timeout: float = TIMEOUT  # seconds per attempt
+    poll_interval: float = POLL_INTERVAL
+    failing_window: float = FAILING_WINDOW
+    drain_timeout: float = DRAIN_TIMEOUT
+    schedule_scale: float = 1.0  # multiplies the retry schedule (tests compress time)
+    allow_private: bool = False  # loopback / RFC 1918 targets: local development and tests only
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1 or self.batch_size < 1:
+            raise ValueError("concurrency and batch_size must be at least 1")
+        if self.lease_seconds <= self.timeout + 1:
+            raise ValueError("lease_seconds must exceed the attempt timeout: no heartbeat renews leases")
+
+
+@dataclass(kw_only=True)
+class DeliveryStats:
+    outcomes: dict[str, int] = field(default_factory=dict)  # result outcome -> count
+    disabled_endpoints: list[str] = field(default_factory=list)
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))  # seconds per attempt
+    started_at: float = field(default_factory=time.monotonic)
+
+    def count(self, result: Result) -> None:
+        self.outcomes[result.outcome] = self.outcomes.get(result.outcome, 0) + 1
+
+
+def _claimed(row: Row) -> Claimed:
+    return Claimed(
+        delivery_id=str(row["delivery_id"]), distributor_id=str(row["distributor_id"]),
+        endpoint_id=str(row["endpoint_id"]), url=str(row["url"]), secrets=tuple(row["secrets"] or ()),
+        event_id=str(row["event_id"]), event_type=str(row["event_type"]), payload=bytes(row["payload"]),
+        attempts=int(row["attempts"]),
+    )
+
+
+class Deliverer:
+    def __init__(self, *, repo: Repository, config: DeliveryConfig, worker_id: str | None = None,
+                 client: httpx.AsyncClient | None = None, rng: random.Random | None = None) -> None:
+        self.repo = repo
+        self.config = config
+        self.worker_id = worker_id or new_worker_id()
+        self.stats = DeliveryStats()
+        self._client = client
+        self._rng = rng or random.Random()
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._results: list[Result] = []
+        self._results_ready = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._min_claim = max(1, min(config.batch_size, config.concurrency) // 4)
+
+    async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> DeliveryStats:
+        """Deliver until `stop` is set (or, with until_idle, until nothing is due or in flight)."""
+        stop = stop or asyncio.Event()
+        flushed = asyncio.Event()  # set: the flusher writes what is left and ends
+        client = self._client or build_client(concurrency=self.config.concurrency, timeout=self.config.timeout,
+                                              allow_private=self.config.allow_private)
+        log.info("delivery started", extra={"action": "delivery_start", "worker_id": self.worker_id})
+        listener = asyncio.create_task(self._listen(stop))
+        flusher = asyncio.create_task(self._flush_loop(flushed))
+        try:
+            await self._loop(client, stop, until_idle)
+        finally:
+            await self._drain()
+            flushed.set()
+            await flusher
+            stop.set()
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+            if self._client is None:
+                await client.aclose()
+            log.info("delivery stopped", extra={"action": "delivery_stop", "worker_id": self.worker_id,
+                                                **self.stats.outcomes})
+        return self.stats
+
+    async def _loop(self, client: httpx.AsyncClient, stop: asyncio.Event, until_idle: bool) -> None:
+        delay = RECONNECT_DELAY
+        while not stop.is_set():
+            free = self.config.concurrency - len(self._in_flight)
+            want = min(free, self.config.batch_size)
+            claimed: list[Claimed] = []
+            if free >= self._min_claim or not self._in_flight:
+                try:
+                    claimed = await self._claim(want)
+                    delay = RECONNECT_DELAY
+                except DatabaseUnavailable:
+                    log.warning("database unavailable", extra={"action": "db_unavailable", "worker_id": self.worker_id})
+                    await _wait(stop, timeout=delay)
+                    delay = min(delay * 2, RECONNECT_MAX)
+                    continue
+            for item in claimed:
+                self._in_flight[item.delivery_id] = asyncio.create_task(self._run_one(client, item))
+            if claimed and len(claimed) == want:
+                continue  # more may be due: claim again at once
+            if until_idle and not claimed and not self._in_flight and not self._results and await self._idle():
+                return
+            self._wake.clear()
+            await _wait(stop, self._wake, timeout=self.config.poll_interval)
+
+    async def _claim(self, batch: int) -> list[Claimed]:
+        rows = await self.repo.fetch_all("claim_deliveries", worker_id=self.worker_id, batch=batch,
+                                         lease_seconds=self.config.lease_seconds)
+        return [_claimed(row) for row in rows]
+
+    async def _idle(self) -> bool:
+        try:
+            row = await self.repo.fetch_one("count_due_deliveries")
+        except DatabaseUnavailable:
+            return False
+        return row is None or int(row["due"]) == 0
+
+    async def _run_one(self, client: httpx.AsyncClient, claimed: Claimed) -> None:
+        started = time.monotonic()
+        try:
+            result = await attempt(client, claimed, timeout=self.config.timeout,
+                                   schedule_scale=self.config.schedule_scale, rng=self._rng)
+        except asyncio.CancelledError:
+            self._add(Result(delivery_id=claimed.delivery_id, outcome="release"))
+            raise
+        except Exception as exc:  # noqa: BLE001 - the job boundary: one delivery must not stop the loop
+            log.exception("delivery attempt crashed", extra={
+                "action": "delivery_crash", "delivery_id": claimed.delivery_id, "endpoint_id": claimed.endpoint_id,
+                "distributor_id": claimed.distributor_id})
+            result = Result(delivery_id=claimed.delivery_id, outcome="retry", error=f"internal: {type(exc).__name__}",
+                            delay=RECONNECT_MAX)
+        finally:
+            self._in_flight.pop(claimed.delivery_id, None)
+            self._wake.set()
+        self.stats.latencies.append(time.monotonic() - started)
+        self._add(result)
+        level = logging.DEBUG if result.outcome in ("succeeded", "retry") else logging.INFO
+        log.log(level, "delivery attempt", extra={
+            "action": "delivery_attempt", "delivery_id": claimed.delivery_id, "endpoint_id": claimed.endpoint_id,
+            "distributor_id": claimed.distributor_id, "event_id": claimed.event_id, "attempt": claimed.attempts + 1,
+            "outcome": result.outcome, "status_code": result.status_code, "error": result.error})
+
+    def _add(self, result: Result) -> None:
+        self._results.append(result)
+        self.stats.count(result)
+        self._results_ready.set()
+
+    async def _flush_loop(self, flushed: asyncio.Event) -> None:
+        """Write results in batches until `flushed` is set and nothing is left (or the database stays away)."""
+        delay = RECONNECT_DELAY
+        deadline: float | None = None
+        while True:
+            if not self._results:
+                if flushed.is_set():
+                    return
+                self._results_ready.clear()
+                await _wait(self._results_ready, flushed)
+                continue
+            if len(self._results) < FLUSH_MAX and not flushed.is_set():
+                await asyncio.sleep(FLUSH_DELAY)
+            batch, self._results = self._results[:FLUSH_MAX], self._results[FLUSH_MAX:]
+            try:
+                await self._finish(batch)
+                delay = RECONNECT_DELAY
+            except asyncio.CancelledError:
+                raise
+            except DatabaseUnavailable:
+                self._results = batch + self._results
+                log.warning("database unavailable", extra={"action": "db_unavailable", "worker_id": self.worker_id,
+                                                           "unwritten": len(self._results)})
+                if flushed.is_set():
+                    deadline = deadline or time.monotonic() + self.config.drain_timeout
+                    if time.monotonic() > deadline:  # the leases expire; others deliver again
+                        log.error("results not written", extra={"action": "delivery_results_lost",
+                                                                "worker_id": self.worker_id, "count": len(self._results)})
+                        return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX)
+            except Exception:  # noqa: BLE001 - the batch boundary: a batch the database refuses must not stop the loop
+                log.exception("results refused", extra={"action": "delivery_results_refused", "worker_id": self.worker_id,
+                                                        "count": len(batch)})  # their leases expire: delivered again
+            self._wake.set()
+
+    async def _finish(self, batch: list[Result]) -> None:
+        row = await self.repo.fetch_one("finish_deliveries", worker_id=self.worker_id,
+                                        results=dumps([result.as_json() for result in batch]),
+                                        failing_window_seconds=self.config.failing_window)
+        for endpoint_id in (row or {}).get("disabled_endpoints") or ():
+            self.stats.disabled_endpoints.append(str(endpoint_id))
+            log.warning("endpoint disabled", extra={"action": "endpoint_disabled", "endpoint_id": str(endpoint_id),
+                                                    "worker_id": self.worker_id})
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        delay = RECONNECT_DELAY
+        while not stop.is_set():
+            try:
+                async with self.repo.listen(CHANNEL) as payloads:
+                    delay = RECONNECT_DELAY
+                    async for _ in payloads:
+                        self._wake.set()
+            except (DatabaseUnavailable, OSError):
+                pass
+            await _wait(stop, timeout=delay)
+            delay = min(delay * 2, RECONNECT_MAX)
+
+    async def _drain(self) -> None:
+        if not self._in_flight:
+            return
+        tasks = list(self._in_flight.values())
+        log.info("draining", extra={"action": "delivery_drain", "worker_id": self.worker_id, "in_flight": len(tasks)})
+        _, pending = await asyncio.wait(tasks, timeout=self.config.drain_timeout)
+        for task in pending:
+            task.cancel()  # _run_one records a release: the lease is given back, no attempt counted
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _wait(*events: asyncio.Event, timeout: float | None = None) -> None:
+    """Until any of `events` is set or `timeout` seconds passed."""
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+def config_from_settings(settings: Settings, **overrides: Any) -> DeliveryConfig:
+    """The delivery configuration for this deployment (private targets only when allowed)."""
+    return dataclasses.replace(DeliveryConfig(allow_private=settings.allow_private_webhook_targets), **overrides)
+
+
+class ReplayRequestError(ValueError):
+    """Neither a delivery id nor a complete, well-ordered time range was given."""
+
+
+async def replay(
+    repo: Repository,
+    *,
+    delivery_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    endpoint_id: str | None = None,
+    distributor_id: str | None = None,
+) -> int:
+    """Queue finished deliveries again; returns how many.
+
+    One delivery by id (whatever its finished state), or the dead and failed deliveries created
+    in [since, until), optionally of one endpoint or distributor. They become pending with
+    attempts 0, due now, with the same event id (webhook-id) and payload bytes; a NOTIFY wakes
+    the loop. Nothing is ever deleted, so anything can be replayed. Deliveries of a disabled
+    endpoint wait until it is enabled again.
+    """
+    if delivery_id is None:
+        if since is None or until is None:
+            raise ReplayRequestError("give a delivery id, or both since and until")
+        if since.tzinfo is None or until.tzinfo is None:
+            raise ReplayRequestError("since and until need a time zone (e.g. 2026-11-23T09:00:00Z)")
+        if since >= until:
+            raise ReplayRequestError("since must be before until")
+    row = await repo.fetch_one("replay_deliveries", delivery_id=delivery_id, since=since, until=until,
+                               endpoint_id=endpoint_id, distributor_id=distributor_id)
+    return int(row["replayed"]) if row is not None else 0
+
+
+async def run_delivery(repo: Repository, settings: Settings, stop: asyncio.Event, *,
+                       config: DeliveryConfig | None = None, until_idle: bool = False) -> DeliveryStats:
+    """Deliver webhooks until `stop` is set; the worker process or `orderflow deliver` runs this."""
+    deliverer = Deliverer(repo=repo, config=config or config_from_settings(settings))
+    return await deliverer.run(stop, until_idle=until_idle)
+
+
+__all__ = [
+    "CHANNEL", "DeliveryConfig", "DeliveryStats", "Deliverer", "ReplayRequestError", "config_from_settings", "replay",
+    "run_delivery",
+]

@@ -1,0 +1,1 @@
+"""Services the CLI calls (corrections, retention, users, keys, catalog import); no Typer here."""

@@ -1,0 +1,114 @@
+"""The database seam: the only module of the worker that talks to the driver.
+
+Three calls (execute, fetch one, fetch all), each taking a named query from
+worker/sql/queries.sql and keyword arguments. Driver errors are mapped here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from worker.core.queries import query
+
+POOL_TIMEOUT = 10.0  # seconds to wait for a free connection (then DatabaseUnavailable, and the caller retries)
+RECONNECT_TIMEOUT = 600.0  # seconds the pool keeps trying (with backoff) to replace a lost connection
+LEASE_LOST_SQLSTATE = "OF001"  # raised by record_outcome_v1 when another worker owns the message
+
+Row = dict[str, Any]
+
+
+class OrderflowError(Exception):
+    """Root of orderflow's own errors."""
+
+
+class LeaseLost(OrderflowError):
+    """The message is no longer ours (lease expired and another worker claimed it)."""
+
+
+class DatabaseUnavailable(OrderflowError):
+    """The database could not be reached; the caller retries later."""
+
+
+class Repository:
+    """An async connection pool plus named queries."""
+
+    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10) -> None:
+        self.url = url
+        self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
+            url, connection_class=psycopg.AsyncConnection[Row], min_size=min_size, max_size=max_size, open=False,
+            timeout=POOL_TIMEOUT,
+            kwargs={"autocommit": True, "row_factory": dict_row}, reconnect_timeout=RECONNECT_TIMEOUT,
+        )
+
+    async def open(self) -> None:
+        await self.pool.open(wait=True, timeout=POOL_TIMEOUT)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
+        try:
+            async with self.pool.connection() as conn:
+                yield conn
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+        except psycopg.DatabaseError as exc:
+            if exc.sqlstate == LEASE_LOST_SQLSTATE:
+                raise LeaseLost(str(exc)) from exc
+            raise
+
+    async def execute(self, name: str, /, **params: Any) -> None:
+        async with self._connection() as conn:
+            await conn.execute(query(name), params)
+
+    async def fetch_one(self, name: str, /, **params: Any) -> Row | None:
+        async with self._connection() as conn:
+            cur = await conn.execute(query(name), params)
+            return await cur.fetchone()
+
+    async def fetch_all(self, name: str, /, **params: Any) -> list[Row]:
+        async with self._connection() as conn:
+            cur = await conn.execute(query(name), params)
+            return await cur.fetchall()
+
+    @asynccontextmanager
+    async def listen(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+        """A dedicated connection LISTENing on `channel`; yields an iterator of payloads."""
+        try:
+            conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, row_factory=dict_row)
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(str(exc)) from exc
+        try:
+            try:
+                await conn.execute(f'listen "{channel}"')
+            except psycopg.OperationalError as exc:
+                raise DatabaseUnavailable(str(exc)) from exc
+
+            async def payloads() -> AsyncIterator[str]:
+                try:
+                    async for notify in conn.notifies():
+                        yield notify.payload
+                except psycopg.OperationalError as exc:  # the server went away under the listener
+                    raise DatabaseUnavailable(str(exc)) from exc
+
+            yield payloads()
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                await conn.close()
+
+
+def dumps(value: object) -> str:
+    """JSON text for a `::jsonb` query parameter."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+__all__ = ["DatabaseUnavailable", "LeaseLost", "OrderflowError", "Repository", "Row", "dumps"]

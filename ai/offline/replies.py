@@ -12,59 +12,16 @@ from datetime import date
 
 from ai.catalog import Catalog
 from ai.contract import DeliveryHint, Intent, Line
+from ai.lexicon import LANGUAGES, lexicon
 
 CURRENCY_SYMBOLS: dict[str, str] = {"MXN": "$", "USD": "$", "BRL": "R$", "EUR": "€", "COP": "$", "ARS": "$", "CLP": "$"}
 SHOW_CODE = frozenset({"MXN", "COP", "ARS", "CLP"})  # "$" alone would be ambiguous: add the code
 
-_TEXT: dict[str, dict[str, str]] = {
-    "es": {
-        "confirmed": "¡Gracias! Tu pedido:",
-        "total": "Total",
-        "delivery": "Entrega",
-        "review": "¡Gracias! Recibimos tu pedido y lo revisamos antes de confirmarlo.",
-        "ask_unmatched": "¿A qué producto te refieres con «{text}»?",
-        "ask_doubt": "¿Confirmas {quantity} × {name} («{text}»)?",
-        "no_lines": "¡Gracias! ¿Qué productos y cantidades necesitas?",
-        "order_change": "Recibimos tu cambio al pedido; lo revisamos y te confirmamos en breve.",
-        "order_cancel": "Recibimos tu solicitud de cancelación; te confirmamos en breve.",
-        "complaint": "Lamentamos el inconveniente. Ya lo estamos revisando y te contactamos pronto.",
-        "question": "¡Gracias por tu mensaje! En breve te respondemos.",
-        "other": "¡Gracias por tu mensaje!",
-    },
-    "en": {
-        "confirmed": "Thanks! Your order:",
-        "total": "Total",
-        "delivery": "Delivery",
-        "review": "Thanks! We got your order and are checking it before we confirm.",
-        "ask_unmatched": "Which product do you mean by “{text}”?",
-        "ask_doubt": "Can you confirm {quantity} × {name} (“{text}”)?",
-        "no_lines": "Thanks! Which products and quantities do you need?",
-        "order_change": "We got your change to the order; we'll check it and confirm shortly.",
-        "order_cancel": "We got your cancellation request; we'll confirm shortly.",
-        "complaint": "Sorry about that. We're looking into it and will get back to you soon.",
-        "question": "Thanks for your message! We'll get back to you shortly.",
-        "other": "Thanks for your message!",
-    },
-    "pt": {
-        "confirmed": "Obrigado! Seu pedido:",
-        "total": "Total",
-        "delivery": "Entrega",
-        "review": "Obrigado! Recebemos seu pedido e vamos conferir antes de confirmar.",
-        "ask_unmatched": "Qual produto você quer dizer com “{text}”?",
-        "ask_doubt": "Confirma {quantity} × {name} (“{text}”)?",
-        "no_lines": "Obrigado! Quais produtos e quantidades você precisa?",
-        "order_change": "Recebemos sua alteração do pedido; vamos conferir e já confirmamos.",
-        "order_cancel": "Recebemos seu pedido de cancelamento; já confirmamos.",
-        "complaint": "Sentimos muito pelo problema. Já estamos verificando e retornamos em breve.",
-        "question": "Obrigado pela mensagem! Já respondemos.",
-        "other": "Obrigado pela mensagem!",
-    },
-}
 MAX_QUESTIONS = 3  # ask about at most this many doubtful lines in one reply
 
 
 def _language(language: str) -> str:
-    return language if language in _TEXT else "es"
+    return language if language in LANGUAGES else "es"
 
 
 def format_number(value: float, language: str) -> str:
@@ -101,7 +58,7 @@ def compose_reply(
     review_confidence: float = 0.75,
 ) -> str:
     """The reply for an analysis (everything but its `reply` field)."""
-    text = _TEXT[_language(language)]
+    text = lexicon(_language(language))["replies"]
     if intent != Intent.ORDER:
         return text.get(intent.value, text["other"])
     if not lines:

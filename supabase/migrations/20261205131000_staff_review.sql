@@ -14,8 +14,10 @@
 -- any distributor. Corrections and confirmations go through correct_order_line_v1, so they write
 -- ai_training_data and learned aliases exactly as before. Every call is audited: the row changes
 -- by the data_access_audit triggers, and one security_audit_log event `order_reviewed` (or
--- `catalog_alias_added`) naming the action and the actor. Events and the audit row are written by
--- private.finish_review_v1 (security definer: authenticated may not write the outbox itself).
+-- `catalog_alias_added`) naming the action and the actor. Each order change is a revision
+-- (private.record_order_revision_v1: orders.revision + 1, an order_revisions row, the order.*
+-- webhook event with the whole order), written by private.finish_review_v1, which is security
+-- definer (authenticated may write neither the outbox nor the revisions) and re-checks the caller.
 
 -- May the caller act with at least p_min? The service (no signed-in user, not anon) always.
 create function private.review_allowed(p_min public.user_role) returns boolean
@@ -60,8 +62,11 @@ begin
   perform private.log_security_event(v_order.distributor_id, 'order_reviewed', 'info', private.current_actor(),
     jsonb_build_object('order_id', p_order_id, 'event', p_event) || coalesce(p_change, '{}'::jsonb));
   if p_event is not null then
-    perform private.enqueue_event(v_order.distributor_id, p_event,
-      private.order_event_data(v_order.distributor_id, p_order_id), v_order.ai_source_message_id, p_order_id);
+    -- orders.revision + 1, the order_revisions row and the webhook event with the whole order
+    -- (20261205140000_order_revisions.sql). A signed-in user acts as staff, the service as the CLI.
+    perform private.record_order_revision_v1(v_order.distributor_id, p_order_id, p_event,
+      case when (select auth.uid()) is null then 'cli' else 'staff' end, null, (select auth.uid()),
+      coalesce(p_change, '{}'::jsonb));
   end if;
 end
 $$;

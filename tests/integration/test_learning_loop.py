@@ -206,7 +206,7 @@ async def test_confirming_an_order_records_correct_lines_and_leaves_review(world
 
     done = await confirm_order(w.repo, order_id=lines[0]["order_id"])
 
-    assert [(c.correction_type, c.order_status, c.alias) for c in done] == [("confirmed", "created", "sprite")]
+    assert [(c.correction_type, c.order_status, c.alias) for c in done] == [("confirmed", "confirmed", "sprite")]
     assert one(w.url, "select source from learned_aliases where customer_id is null and alias = 'sprite'") == "confirmation"
     assert one(w.url, "select accepted from product_matching_history where order_product_id = %s",
                (lines[0]["line_id"],)) is True

@@ -509,16 +509,17 @@ select o.id::text, d.slug as distributor, o.status::text as status, o.created_at
  limit %(limit)s;
 
 -- ops_order_history --
--- What happened to one order: its audit trail rows and review events, oldest first
-select a.occurred_at as at, a.action, a.actor_role, a.actor_user_id::text as actor,
-       a.new_values ->> 'status' as status, a.old_values ->> 'status' as previous_status, null::jsonb as details
+-- What happened to one order, oldest first: its revisions (event, source, actor, change) and its audit trail rows
+select r.created_at as at, r.event as action, r.source as actor_role, r.actor_id::text as actor,
+       r.snapshot ->> 'status' as status, null::text as previous_status, r.change as details, r.revision
+  from public.order_revisions r
+ where r.order_id = %(order_id)s
+   and r.distributor_id = (select o.distributor_id from public.orders o where o.id = %(order_id)s)
+union all
+select a.occurred_at, a.action, a.actor_role, a.actor_user_id::text,
+       a.new_values ->> 'status', a.old_values ->> 'status', null::jsonb, null::integer
   from public.data_access_audit a
  where a.table_name = 'orders' and a.row_id = %(order_id)s
-union all
-select s.occurred_at, s.event_type, null, s.actor, null, null, s.details
-  from public.security_audit_log s
- where s.event_type = 'order_reviewed' and s.details ->> 'order_id' = %(order_id)s::text
-   and s.distributor_id = (select o.distributor_id from public.orders o where o.id = %(order_id)s)
  order by 1, 2;
 
 -- ops_messages --

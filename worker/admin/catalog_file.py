@@ -127,14 +127,18 @@ def validate_row(line: int, raw: Mapping[str, object]) -> CatalogRow:
                       price_cents=price, category=category)
 
 
-def _validate_all(items: Iterable[tuple[int, Mapping[str, object]]], path: Path,
+def _validate_all(items: Iterable[tuple[int, Mapping[str, object] | str]], path: Path,
                   tick: Callable[[], None] | None) -> tuple[CatalogRow, ...]:
+    """Rows (or, as a string, what is wrong with a line before its columns) checked in file order."""
     rows: list[CatalogRow] = []
     problems: list[tuple[int, str]] = []
     first_line: dict[str, int] = {}
     for line, raw in items:
         if tick is not None:
             tick()
+        if isinstance(raw, str):
+            problems.append((line, raw))
+            continue
         try:
             row = validate_row(line, raw)
         except ValueError as exc:
@@ -187,9 +191,9 @@ def read_json(path: Path, tick: Callable[[], None] | None = None) -> CatalogFile
         raise CatalogFileError(path, [(1, "distributor must be an object")])
     products = data["products"]
     lines = _json_lines(text, len(products))
-    items = []
+    items: list[tuple[int, Mapping[str, object] | str]] = []
     for line, product in zip(lines, products, strict=True):
-        items.append((line, product if isinstance(product, dict) else {"?": product}))
+        items.append((line, product if isinstance(product, dict) else f"a product is an object, got {product!r}"))
     return CatalogFile(distributor=distributor, rows=_validate_all(items, path, tick))
 
 
@@ -205,13 +209,13 @@ def read_csv(path: Path, tick: Callable[[], None] | None = None) -> CatalogFile:
         problems += [(1, f"column {h!r} twice") for h in set(header) if header.count(h) > 1]
         if problems:
             raise CatalogFileError(path, problems)
-        items: list[tuple[int, Mapping[str, object]]] = []
+        items: list[tuple[int, Mapping[str, object] | str]] = []
         for values in reader:
             line = reader.line_num
             if not any(v.strip() for v in values):
                 continue
             if len(values) != len(header):
-                items.append((line, {"?": f"{len(values)} fields, the header has {len(header)}"}))
+                items.append((line, f"{len(values)} fields, the header has {len(header)}"))
                 continue
             items.append((line, dict(zip(header, values, strict=True))))
     return CatalogFile(distributor=None, rows=_validate_all(items, path, tick))

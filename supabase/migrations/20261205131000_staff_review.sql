@@ -167,11 +167,12 @@ begin
     raise exception 'order % has no lines: cancel it instead', p_order_id using errcode = '22023';
   end if;
   for v_line in
-    select op.id from public.order_products op
+    select op.id, op.match_method from public.order_products op
      where op.distributor_id = v_order.distributor_id and op.order_id = v_order.id order by op.line_no
   loop
+    -- a line staff added names the product by its catalog name: nothing to learn from it
     v_lines := v_lines || public.correct_order_line_v1(v_line.id, null, null, true,
-                                                         coalesce(p_aliases, '{}'::jsonb) ->> v_line.id::text);
+      case when v_line.match_method = 'staff' then '' else coalesce(p_aliases, '{}'::jsonb) ->> v_line.id::text end);
   end loop;
   update public.orders o set status = 'confirmed', confirmed_at = now()
    where o.distributor_id = v_order.distributor_id and o.id = v_order.id;

@@ -188,6 +188,8 @@ def test_staff_add_and_remove_lines(conn: psycopg.Connection[Any]) -> None:
     with pytest.raises(psycopg.errors.InvalidParameterValue, match="last"), conn.transaction():
         rpc(conn, staff, "select public.review_remove_line_v1(%s)", (t.sure_line,))
         rpc(conn, staff, "select public.review_remove_line_v1(%s)", (added["line_id"],))
+    confirmed = rpc(conn, staff, CONFIRM, (t.order,))
+    assert [(line["line_no"], line["alias"]) for line in confirmed["lines"]] == [(2, "coca"), (3, None)]
 
 
 def test_a_cancelled_order_can_no_longer_change(conn: psycopg.Connection[Any]) -> None:

@@ -30,6 +30,7 @@ from worker.admin.errors import AdminError
 from worker.core.repository import Refused, Repository, dumps
 
 REPEAT_EVIDENCE = "repeat "  # match_method of lines copied from the last order: they name no product
+STAFF_ADDED = "staff"  # match_method of lines staff added (review_add_line_v1): their text is the catalog name
 CLOSED_STATUSES = frozenset({"cancelled", "fulfilled"})
 LANGUAGES = frozenset({"es", "pt", "en"})
 
@@ -85,8 +86,9 @@ def effective_aliases(rows: Iterable[Mapping[str, Any]]) -> tuple[tuple[str, str
 
 
 def _alias_for(line: Mapping[str, Any]) -> str:
-    """What a line teaches ('' for a line copied from the last order: it names no product)."""
-    if (line["match_method"] or "").startswith(REPEAT_EVIDENCE):
+    """What a line teaches ('' for a line copied from the last order or added by staff: neither is the
+    customer's words)."""
+    if (line["match_method"] or "").startswith(REPEAT_EVIDENCE) or line["match_method"] == STAFF_ADDED:
         return ""
     return learned_alias(line["customer_text"], line["language"] or "es")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from worker.admin import review
 from worker.admin.corrections import Correction, confirm_order, correct_line
@@ -73,7 +74,7 @@ def show_command(order_id: Annotated[str, typer.Argument(help="The order id")], 
                           "review_reason"), as_json=False, title="lines")
     for message in order["messages"]:
         console.print(f"[dim]{message['received_at']:%Y-%m-%d %H:%M} {message['direction']}:[/dim] "
-                      f"{message['text'] or '(not redacted yet)'}", highlight=False, markup=False)
+                      f"{escape(message['text'] or '(not redacted yet)')}", highlight=False)
     emit(order["history"], ("at", "action", "actor_role", "actor", "previous_status", "status", "details"),
          as_json=False, title="history")
 

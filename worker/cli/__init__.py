@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from worker.admin.retention import retention_app
-from worker.admin.users import users_app
 from worker.cli import service as commands
 from worker.cli.budgets import budgets_app
 from worker.cli.catalog import catalog_app
@@ -17,6 +15,8 @@ from worker.cli.integrations import integrations_app
 from worker.cli.keys import customers_app, keys_app
 from worker.cli.messages import messages_app
 from worker.cli.orders import orders_app
+from worker.cli.retention import retention_app
+from worker.cli.users import users_app
 from worker.cli.webhooks import deliver, serve, webhooks_app
 
 app = typer.Typer(help="orderflow: WhatsApp and channel messages in, orders and signed webhooks out.", no_args_is_help=True)

@@ -3,6 +3,7 @@ what they refuse, what they print (secrets at most once) and their JSON shapes."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -16,7 +17,9 @@ from typer.testing import CliRunner, Result
 
 from tests.support.receiver import RecordedRequest, Reply, WebhookReceiver
 from tests.support.tenants import create_user, impersonate
+from worker.admin.integrations import open_access_token
 from worker.cli import app
+from worker.core.repository import Repository
 
 PHONE_NUMBER_ID = "5550001112223"
 TOKEN = "EAAG-" + uuid.uuid4().hex
@@ -157,6 +160,7 @@ def test_whatsapp_needs_a_token_that_sees_the_number_and_stores_it_encrypted(
     rows = sql(fresh_db_url, "select distributor_id, access_token, access_token_encrypted, app_secret"
                              " from external_integrations where kind = 'whatsapp_cloud'")
     assert len(rows) == 1 and rows[0][1] is None and TOKEN.encode() not in bytes(rows[0][2])
+    assert asyncio.run(opened_token(fresh_db_url)) == TOKEN  # what issue 16's replies will read
     listed = cli("integrations", "list", "--json").stdout
     assert TOKEN not in listed and "app-secret-123" not in listed and json.loads(listed)[0]["has_access_token"]
     with psycopg.connect(fresh_db_url) as conn:
@@ -164,6 +168,20 @@ def test_whatsapp_needs_a_token_that_sees_the_number_and_stores_it_encrypted(
         with impersonate(conn, admin), pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select access_token_encrypted from external_integrations")
         conn.rollback()
+
+
+async def opened_token(url: str) -> str | None:
+    repo = Repository(url, min_size=1, max_size=1)
+    await repo.open()
+    try:
+        async with repo.pool.connection() as conn:
+            cursor = await conn.execute("select distributor_id, access_token_encrypted from external_integrations"
+                                        " where kind = 'whatsapp_cloud'")
+            row = await cursor.fetchone()
+        assert row is not None
+        return await open_access_token(repo, row)
+    finally:
+        await repo.close()
 
 
 def test_skip_verify_saves_without_asking_and_says_so(cli: Any) -> None:

@@ -5,6 +5,7 @@ Runs, on the embedded server (or --database-url), each in its own scratch databa
   2. queue_vs_procrastinate claim + complete jobs/s, ours versus procrastinate, same server and client
   3. webhook_delivery      signed deliveries/s to a local receiver (a subprocess, as it runs standalone)
   4. rls_ratio             a distributor's order queries over 1M orders: RLS user / service role
+  5. catalog_import        `orderflow catalog import` of 50,000 products (first, changed, --prune)
 A benchmark that fails (or is missing) gets a row saying so; the others still run. Each script
 also runs standalone (`python bench/<name>.py --help`). About 5 minutes on 2 cores.
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import queue_vs_procrastinate, rls_ratio, worker_throughput  # noqa: E402
+from bench import catalog_import, queue_vs_procrastinate, rls_ratio, worker_throughput  # noqa: E402
 from bench.common import machine, scratch_database  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -117,11 +118,21 @@ def _rls(url: str | None, quick: bool) -> list[Row]:
                 met=t.ratio <= rls_ratio.TARGET) for t in timings]
 
 
+def _catalog(url: str | None, quick: bool) -> list[Row]:
+    products = 5_000 if quick else catalog_import.PRODUCTS
+    result = catalog_import.run(url, products)
+    return [Row(benchmark=f"catalog import, {products:,} products (CLI, validated, one transaction)",
+                figure=f"first {result['first_s']:.1f} s; 10 % changed {result['changed_s']:.1f} s; "
+                       f"--prune {result['pruned_s']:.1f} s",
+                target=f"< {catalog_import.TARGET_S:.0f} s", met=result["first_s"] < catalog_import.TARGET_S)]
+
+
 BENCHES: list[tuple[str, Callable[[str | None, bool], list[Row]]]] = [
     ("worker_throughput", _worker),
     ("queue_vs_procrastinate", _queue),
     ("webhook_delivery", _delivery),
     ("rls_ratio", _rls),
+    ("catalog_import", _catalog),
 ]
 
 

@@ -164,7 +164,7 @@ def test_each_audit_trigger_strips_exactly_the_columns_commented_secret(conn: ps
         stripped = {a.decode() for a in bytes(args).split(b"\x00") if a}
         assert stripped == commented[table], f"{table}: the trigger strips {stripped}, comments say {commented[table]}"
     assert commented["webhook_endpoints"] == {"secret", "previous_secret"}
-    assert commented["external_integrations"] == set(INTEGRATION_SECRETS)
+    assert commented["external_integrations"] == {*INTEGRATION_SECRETS, "access_token_encrypted"}
 
 
 def test_writes_without_a_jwt_are_audited_as_the_service(conn: psycopg.Connection[Any]) -> None:

@@ -80,7 +80,12 @@ class IntakeFileError(ValueError):
 
 
 def parse_jsonl(lines: Iterable[str], distributor_ids: dict[str, str]) -> list[InboundRecord]:
-    """Lines of {"distributor": slug, "channel", "id", "from", "name", "text", "timestamp"}."""
+    """Lines of {"distributor": slug, "channel", "id", "from", "name", "text", "received_at"}.
+
+    `id` is the provider's message id (a repeated id is stored once); `received_at` (ISO 8601 with
+    a zone; `timestamp` is its older name) is when the customer sent it, which every later rule
+    about timing uses.
+    """
     records: list[InboundRecord] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -88,16 +93,31 @@ def parse_jsonl(lines: Iterable[str], distributor_ids: dict[str, str]) -> list[I
         try:
             item = json.loads(line)
             slug = item["distributor"]
+            if slug not in distributor_ids:
+                raise ValueError(f"no distributor {slug!r}")
             distributor_id = distributor_ids[slug]
-            timestamp = item.get("timestamp")
+            received_at = _received_at(item)
+            provider_id = item.get("id")
             records.append(InboundRecord(
                 distributor_id=distributor_id, channel=item.get("channel", "whatsapp"),
-                provider_message_id=item.get("id"), handle=str(item["from"]), profile_name=item.get("name"),
-                body=item.get("text"), received_at=datetime.fromisoformat(timestamp) if timestamp else None,
+                provider_message_id=str(provider_id) if provider_id is not None else None, handle=str(item["from"]),
+                profile_name=item.get("name"), body=item.get("text"), received_at=received_at,
             ))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise IntakeFileError(f"line {number}: {exc!r}") from exc
+        except KeyError as exc:
+            raise IntakeFileError(f"line {number}: missing {exc}") from exc
+        except (TypeError, ValueError) as exc:
+            raise IntakeFileError(f"line {number}: {exc}") from exc
     return records
+
+
+def _received_at(item: dict[str, Any]) -> datetime | None:
+    if item.get("received_at") is not None:
+        parsed = datetime.fromisoformat(str(item["received_at"]))
+        if parsed.tzinfo is None:
+            raise ValueError(f"received_at {item['received_at']!r} needs a time zone (e.g. 2026-12-01T09:30:00-06:00)")
+        return parsed
+    timestamp = item.get("timestamp")
+    return datetime.fromisoformat(timestamp) if timestamp else None
 
 
 async def ingest_file(repo: Repository, path: Path) -> tuple[int, int]:

@@ -8,8 +8,9 @@ product phrase, folded, without counts, pack words or stopwords), so the next me
 names the product the same way matches it exactly. The worker's ContextCache notices the new
 alias through the `learned_aliases_version` key and rebuilds the distributor's matcher.
 
-These calls act as the service (the line id tells the distributor); staff in the app call
-`correct_order_line_v1` themselves, under RLS.
+These calls act as the service (the line id tells the distributor) through the review RPCs staff
+call themselves under RLS (review_correct_line_v1, review_confirm_order_v1: migration
+20261205131000_staff_review.sql), so both leave the same audit rows and webhook events.
 """
 
 from __future__ import annotations
@@ -25,16 +26,18 @@ from ai.offline.lines import parse_lines
 from ai.offline.pack_units import CONTAINER, PACK_WORDS
 from ai.offline.quantities import strip_quantity
 from ai.text import STOPWORDS, fold, raw_tokens
-from worker.core.repository import OrderflowError, Repository
+from worker.admin.errors import AdminError
+from worker.core.repository import Refused, Repository, dumps
 
 REPEAT_EVIDENCE = "repeat "  # match_method of lines copied from the last order: they name no product
+STAFF_ADDED = "staff"  # match_method of lines staff added (review_add_line_v1): their text is the catalog name
 CLOSED_STATUSES = frozenset({"cancelled", "fulfilled"})
 LANGUAGES = frozenset({"es", "pt", "en"})
 
 log = logging.getLogger("orderflow.corrections")
 
 
-class CorrectionError(OrderflowError):
+class CorrectionError(AdminError):
     """The correction cannot be made: unknown line, order or SKU, a closed order, nothing to do."""
 
 
@@ -82,6 +85,14 @@ def effective_aliases(rows: Iterable[Mapping[str, Any]]) -> tuple[tuple[str, str
     return tuple(latest.values())
 
 
+def _alias_for(line: Mapping[str, Any]) -> str:
+    """What a line teaches ('' for a line copied from the last order or added by staff: neither is the
+    customer's words)."""
+    if (line["match_method"] or "").startswith(REPEAT_EVIDENCE) or line["match_method"] == STAFF_ADDED:
+        return ""
+    return learned_alias(line["customer_text"], line["language"] or "es")
+
+
 def _check_id(value: str, what: str) -> None:
     try:
         uuid.UUID(value)
@@ -118,14 +129,13 @@ async def correct_line(
         quantity is not None and float(quantity) != float(line["quantity"]))
     if not changes and not confirm:
         raise CorrectionError(f"nothing to correct on line {line['line_no']}: give another SKU or quantity, or confirm")
-    repeat = (line["match_method"] or "").startswith(REPEAT_EVIDENCE)
-    alias = "" if repeat else learned_alias(line["customer_text"], line["language"] or "es")
-    row = await repo.fetch_one(
-        "correct_order_line", order_product_id=order_product_id, distributor_id=line["distributor_id"],
-        product_id=product_id, quantity=quantity, confirm=confirm, alias=alias,
-    )
-    if row is None:  # the line went away between the two reads
-        raise CorrectionError(f"no order line {order_product_id}")
+    alias = _alias_for(line)
+    try:
+        row = await repo.fetch_one("ops_review_correct_line", line_id=order_product_id, product_id=product_id,
+                                   quantity=quantity, confirm=confirm, alias=alias)
+    except Refused as exc:  # the line went away or the order closed between the two reads
+        raise CorrectionError(str(exc)) from exc
+    assert row is not None
     result = row["result"]
     done = Correction(order_id=str(result["order_id"]), order_status=str(result["order_status"]),
                       line_no=int(result["line_no"]), correction_type=str(result["correction_type"]),
@@ -138,9 +148,10 @@ async def correct_line(
 
 
 async def confirm_order(repo: Repository, *, order_id: str) -> list[Correction]:
-    """Confirm every line of an order as it is (each line becomes a reviewed, correct line)."""
+    """Confirm every line of an order as it is (each line becomes a reviewed, correct line) and the
+    order itself (status confirmed), through review_confirm_order_v1: the RPC staff call."""
     _check_id(order_id, "order")
-    lines = await repo.fetch_all("order_lines", order_id=order_id)
+    lines = await repo.fetch_all("ops_order_lines_for_review", order_id=order_id)
     if not lines:
         raise CorrectionError(f"no order {order_id} (or it has no lines)")
     if lines[0]["order_status"] in CLOSED_STATUSES:
@@ -148,7 +159,19 @@ async def confirm_order(repo: Repository, *, order_id: str) -> list[Correction]:
     missing = [str(line["line_no"]) for line in lines if line["product_id"] is None]
     if missing:
         raise CorrectionError(f"line(s) {', '.join(missing)} have no product: correct them first")
-    return [await correct_line(repo, order_product_id=line["id"], confirm=True) for line in lines]
+    aliases = {line["id"]: _alias_for(line) for line in lines}
+    try:
+        row = await repo.fetch_one("ops_review_confirm_order", order_id=order_id, aliases=dumps(aliases))
+    except Refused as exc:
+        raise CorrectionError(str(exc)) from exc
+    assert row is not None
+    result = row["result"]
+    done = [Correction(order_id=str(result["order_id"]), order_status=str(result["order_status"]),
+                       line_no=int(r["line_no"]), correction_type=str(r["correction_type"]), sku=str(r["sku"]),
+                       quantity=float(r["quantity"]), alias=r["alias"]) for r in result["lines"]]
+    log.info("order confirmed", extra={"action": "order_confirmed", "distributor_id": lines[0]["distributor_id"],
+                                       "order_id": order_id, "lines": len(done)})
+    return done
 
 
 __all__ = ["Correction", "CorrectionError", "alias_key", "confirm_order", "correct_line", "effective_aliases",

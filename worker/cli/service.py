@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from webhooks.inbound.store import ingest_file
+from webhooks.inbound.store import IntakeFileError, ingest_file
+from worker.cli.errors import fail
 from worker.cli.oneshot import run_once
 from worker.core import logs
 from worker.core.settings import load_settings
@@ -36,10 +37,14 @@ def worker(
 
 
 def ingest(path: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSONL file of messages")) -> None:
-    """Store messages from a JSONL file through the intake function (as the channels do)."""
+    """Store messages from a JSONL file through the intake function (as the channels do); per line
+    {distributor, from, text, name, channel, id (the provider's message id), received_at (ISO 8601)}."""
     settings = load_settings()
 
-    created, duplicates = run_once(lambda repo: ingest_file(repo, path), settings, connections=2)
+    try:
+        created, duplicates = run_once(lambda repo: ingest_file(repo, path), settings, connections=2)
+    except IntakeFileError as exc:
+        fail(f"{path}: refused, nothing stored: {exc}")
     console.print(f"stored {created} messages ({duplicates} duplicates ignored)")
 
 

@@ -21,6 +21,9 @@ from worker.core.queries import query
 POOL_TIMEOUT = 10.0  # seconds to wait for a free connection (then DatabaseUnavailable, and the caller retries)
 RECONNECT_TIMEOUT = 600.0  # seconds the pool keeps trying (with backoff) to replace a lost connection
 LEASE_LOST_SQLSTATE = "OF001"  # raised by record_outcome_v1 when another worker owns the message
+# What the admin and review functions raise when they refuse a request (not a fault):
+# no_data_found, object_not_in_prerequisite_state, invalid_parameter_value, insufficient_privilege.
+REFUSED_SQLSTATES = frozenset({"P0002", "55000", "22023", "42501"})
 
 Row = dict[str, Any]
 
@@ -35,6 +38,14 @@ class LeaseLost(OrderflowError):
 
 class DatabaseUnavailable(OrderflowError):
     """The database could not be reached; the caller retries later."""
+
+
+class Refused(OrderflowError):
+    """A database function refused the request (unknown row, closed order, bad value, missing role)."""
+
+    def __init__(self, message: str, sqlstate: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
 
 
 class Repository:
@@ -64,6 +75,8 @@ class Repository:
         except psycopg.DatabaseError as exc:
             if exc.sqlstate == LEASE_LOST_SQLSTATE:
                 raise LeaseLost(str(exc)) from exc
+            if exc.sqlstate in REFUSED_SQLSTATES:
+                raise Refused(exc.diag.message_primary or str(exc), exc.sqlstate) from exc
             raise
 
     async def execute(self, name: str, /, **params: Any) -> None:
@@ -111,4 +124,4 @@ def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-__all__ = ["DatabaseUnavailable", "LeaseLost", "OrderflowError", "Repository", "Row", "dumps"]
+__all__ = ["DatabaseUnavailable", "LeaseLost", "OrderflowError", "Refused", "Repository", "Row", "dumps"]

@@ -1,5 +1,6 @@
 -- What a Supabase project provides and a plain Postgres lacks: the API roles, the auth schema
--- with auth.users and the JWT helpers, the migrations ledger, and Supabase's default grants.
+-- with auth.users and the JWT helpers, the migrations ledger, Supabase's default grants and the
+-- (empty) supabase_realtime publication.
 -- Applied by `orderflow db migrate` only when the auth schema is missing (a real Supabase
 -- project already has all of this, so this file is NOT a migration).
 -- The auth.* functions read the `request.jwt.claims` setting exactly as Supabase's do.
@@ -78,3 +79,12 @@ create table if not exists supabase_migrations.schema_migrations (
   statements text[],
   name text
 );
+
+-- Supabase Realtime's publication (a Supabase project creates it empty; migrations add tables to it).
+do $$
+begin
+  if not exists (select from pg_catalog.pg_publication where pubname = 'supabase_realtime') then
+    create publication supabase_realtime;
+  end if;
+end
+$$;

@@ -355,3 +355,221 @@ select coalesce(wrapped_with, '(none)') as wrapped_with, count(*) as keys
 select (select count(*) from public.customers where phone is not null or address is not null) as customers,
        (select count(*) from public.conversations where handle not like 'h1:%%') as conversations,
        (select count(*) from public.messages where raw_payload is not null) as payloads;
+
+-- ops_create_distributor --
+-- Create a distributor (the operator's `distributors create`); nothing when the slug exists
+insert into public.distributors (slug, name, country, locale, currency, timezone)
+values (%(slug)s, %(name)s, %(country)s, %(locale)s, %(currency)s, %(timezone)s)
+on conflict (slug) do nothing
+returning id::text, slug, name, country, locale, currency, timezone, status, created_at;
+
+-- ops_distributors --
+-- Every distributor (or one slug) with what the operator set up: products, integrations, endpoints, budget, orders
+select d.id::text, d.slug, d.name, d.country, d.locale, d.currency, d.timezone, d.status, d.created_at,
+       (select count(*) from public.products p where p.distributor_id = d.id and p.active) as active_products,
+       (select count(*) from public.external_integrations i where i.distributor_id = d.id and i.enabled) as integrations,
+       (select count(*) from public.webhook_endpoints e where e.distributor_id = d.id and e.enabled) as endpoints,
+       (select b.monthly_budget_micro_usd from public.ai_budgets b where b.distributor_id = d.id) as budget_micro_usd,
+       (select b.mode from public.ai_budgets b where b.distributor_id = d.id) as budget_mode,
+       (select count(*) from public.orders o where o.distributor_id = d.id) as orders,
+       (select count(*) from public.orders o where o.distributor_id = d.id and o.status = 'needs_review') as in_review
+  from public.distributors d
+ where %(slug)s::text is null or d.slug = %(slug)s::text
+ order by d.slug;
+
+-- ops_import_catalog --
+-- Upsert a validated catalog by SKU in one transaction (optionally deactivating SKUs the file lacks)
+select public.import_catalog_v1(%(distributor_id)s, %(products)s::jsonb, %(prune)s) as result;
+
+-- ops_catalog_skus --
+-- A distributor's SKUs, active or not (to check an order history file before importing it)
+select sku from public.products where distributor_id = %(distributor_id)s;
+
+-- ops_customer_by_phone_hash --
+-- A distributor's customer by the keyed hash of their phone
+select id::text, name from public.customers where distributor_id = %(distributor_id)s and phone_hash = %(phone_hash)s;
+
+-- ops_create_customer --
+-- A customer found by phone hash, created (with the encrypted phone) when missing
+with created as (
+  insert into public.customers (distributor_id, name, phone_hash, phone_encrypted)
+  values (%(distributor_id)s, %(name)s, %(phone_hash)s, %(phone_encrypted)s)
+  on conflict (distributor_id, phone_hash) where phone_hash is not null do nothing
+  returning id::text
+)
+select id from created
+union all
+select id::text from public.customers where distributor_id = %(distributor_id)s and phone_hash = %(phone_hash)s
+limit 1;
+
+-- ops_import_order --
+-- Import one ERP order (idempotent on distributor and external id)
+select order_id::text, created from public.import_order_v1(%(distributor_id)s, %(external_id)s, %(customer_id)s,
+  %(ordered_at)s, %(items)s::jsonb);
+
+-- ops_upsert_whatsapp --
+-- Create or update a distributor's WhatsApp number (never another distributor's); the access token arrives sealed
+insert into public.external_integrations as i (distributor_id, kind, name, channel, external_account_id, verify_token,
+                                               app_secret, access_token_encrypted, settings, enabled)
+values (%(distributor_id)s, 'whatsapp_cloud', %(name)s, 'whatsapp', %(account)s, %(verify_token)s, %(app_secret)s,
+        %(access_token_encrypted)s, %(settings)s::jsonb, true)
+on conflict (kind, external_account_id) do update
+  set name = excluded.name, verify_token = excluded.verify_token, app_secret = excluded.app_secret,
+      access_token_encrypted = excluded.access_token_encrypted, access_token = null, settings = excluded.settings,
+      enabled = true
+  where i.distributor_id = excluded.distributor_id
+returning id::text;
+
+-- ops_insert_channel --
+-- Create a generic channel integration with its whsec_ signing secret
+insert into public.external_integrations (distributor_id, kind, name, channel, external_account_id, signing_secret)
+values (%(distributor_id)s, 'channel', %(name)s, %(channel)s, %(account)s, %(signing_secret)s)
+on conflict (kind, external_account_id) do nothing
+returning id::text;
+
+-- ops_integrations --
+-- Integrations (no secrets): whether each secret is set, never its value
+select i.id::text, d.slug, i.kind, i.name, i.channel, i.external_account_id, i.enabled, i.settings, i.created_at,
+       i.app_secret is not null as has_app_secret, i.verify_token is not null as has_verify_token,
+       i.signing_secret is not null as has_signing_secret,
+       (i.access_token_encrypted is not null or i.access_token is not null) as has_access_token
+  from public.external_integrations i join public.distributors d on d.id = i.distributor_id
+ where %(slug)s::text is null or d.slug = %(slug)s::text
+ order by d.slug, i.created_at;
+
+-- ops_disable_integration --
+-- Disable one integration (its webhooks are then refused)
+update public.external_integrations set enabled = false where id = %(id)s returning id::text, kind, external_account_id;
+
+-- ops_insert_endpoint --
+-- Add a webhook endpoint with its signing secret
+insert into public.webhook_endpoints (distributor_id, url, description, secret, event_types)
+values (%(distributor_id)s, %(url)s, %(description)s, %(secret)s, %(event_types)s::text[])
+returning id::text;
+
+-- ops_endpoints --
+-- Webhook endpoints (no secrets), with their health and pending deliveries
+select e.id::text, d.slug, e.url, e.description, e.event_types, e.enabled, e.disabled_reason, e.failing_since,
+       e.last_success_at, e.previous_secret_expires_at, e.created_at,
+       (select count(*) from public.webhook_deliveries w where w.endpoint_id = e.id and w.state = 'pending') as pending
+  from public.webhook_endpoints e join public.distributors d on d.id = e.distributor_id
+ where %(slug)s::text is null or d.slug = %(slug)s::text
+ order by d.slug, e.created_at;
+
+-- ops_rotate_endpoint_secret --
+-- New signing secret; the old one keeps signing until the grace period ends
+update public.webhook_endpoints
+   set previous_secret = secret, secret = %(secret)s,
+       previous_secret_expires_at = now() + make_interval(secs => %(grace_seconds)s::double precision)
+ where id = %(id)s
+returning id::text, previous_secret_expires_at;
+
+-- ops_disable_endpoint --
+-- Disable one endpoint by the operator (its pending deliveries wait until it is enabled again)
+update public.webhook_endpoints set enabled = false, disabled_at = now(), disabled_reason = %(reason)s
+ where id = %(id)s returning id::text, url;
+
+-- ops_endpoint_for_test --
+-- One endpoint's URL and active secrets (newest first), for a signed ping
+select e.id::text, e.distributor_id::text, e.url,
+       array_remove(array[e.secret, case when e.previous_secret_expires_at > now() then e.previous_secret end], null)
+         as secrets
+  from public.webhook_endpoints e where e.id = %(id)s;
+
+-- ops_set_budget --
+-- Set a distributor's monthly AI budget (micro-USD), mode and alert thresholds
+insert into public.ai_budgets (distributor_id, monthly_budget_micro_usd, mode, thresholds)
+values (%(distributor_id)s, %(micro_usd)s, %(mode)s, %(thresholds)s::integer[])
+on conflict (distributor_id) do update
+  set monthly_budget_micro_usd = excluded.monthly_budget_micro_usd, mode = excluded.mode, thresholds = excluded.thresholds
+returning monthly_budget_micro_usd, mode, thresholds;
+
+-- ops_orders --
+-- Orders newest first (optionally one distributor, customers, status, since), with customer and lines
+select o.id::text, d.slug as distributor, o.status::text as status, o.created_at, o.external_id,
+       jsonb_build_object('id', o.customer_id, 'name', cu.name) as customer, o.total_cents, o.currency,
+       o.review_reasons, o.confirmed_at, o.ai_source_message_id::text as source_message_id,
+       coalesce((select jsonb_agg(jsonb_build_object('id', op.id, 'line_no', op.line_no, 'sku', op.sku,
+                                                     'name', op.product_name, 'quantity', op.quantity, 'unit', op.unit,
+                                                     'unit_price_cents', op.unit_price_cents,
+                                                     'total_cents', op.total_cents, 'confidence', op.confidence,
+                                                     'customer_text', op.customer_text,
+                                                     'review_reason', op.review_reason) order by op.line_no)
+                   from public.order_products op
+                  where op.distributor_id = o.distributor_id and op.order_id = o.id), '[]'::jsonb) as lines
+  from public.orders o
+  join public.distributors d on d.id = o.distributor_id
+  join public.customers cu on cu.distributor_id = o.distributor_id and cu.id = o.customer_id
+ where (%(distributor_id)s::uuid is null or o.distributor_id = %(distributor_id)s::uuid)
+   and (%(customer_ids)s::uuid[] is null or o.customer_id = any (%(customer_ids)s::uuid[]))
+   and (%(status)s::text is null or o.status::text = %(status)s::text)
+   and (%(since)s::timestamptz is null or o.created_at >= %(since)s::timestamptz)
+   and (%(order_id)s::uuid is null or o.id = %(order_id)s::uuid)
+ order by o.created_at desc, o.id
+ limit %(limit)s;
+
+-- ops_order_history --
+-- What happened to one order, oldest first: its revisions (event, source, actor, change) and its audit trail rows
+select r.created_at as at, r.event as action, r.source as actor_role, r.actor_id::text as actor,
+       r.snapshot ->> 'status' as status, null::text as previous_status, r.change as details, r.revision
+  from public.order_revisions r
+ where r.order_id = %(order_id)s
+   and r.distributor_id = (select o.distributor_id from public.orders o where o.id = %(order_id)s)
+union all
+select a.occurred_at, a.action, a.actor_role, a.actor_user_id::text,
+       a.new_values ->> 'status', a.old_values ->> 'status', null::jsonb, null::integer
+  from public.data_access_audit a
+ where a.table_name = 'orders' and a.row_id = %(order_id)s
+ order by 1, 2;
+
+-- ops_messages --
+-- Messages of customers (or a distributor), oldest first, redacted text only, outbound with their delivery status
+select m.id::text, d.slug as distributor, m.customer_id::text, m.direction, m.kind,
+       case when m.direction = 'outbound' then coalesce(m.body_redacted, m.body) else m.body_redacted end as text,
+       case when m.direction = 'outbound'
+            then coalesce((select x.external_status from public.external_message_mappings x
+                            where x.distributor_id = m.distributor_id and x.message_id = m.id
+                            order by x.status_at desc nulls last limit 1), 'queued')
+            else m.state::text end as status,
+       m.received_at, m.provider_message_id
+  from public.messages m join public.distributors d on d.id = m.distributor_id
+ where (%(distributor_id)s::uuid is null or m.distributor_id = %(distributor_id)s::uuid)
+   and (%(customer_ids)s::uuid[] is null or m.customer_id = any (%(customer_ids)s::uuid[]))
+   and (%(message_ids)s::uuid[] is null or m.id = any (%(message_ids)s::uuid[]))
+ order by m.received_at, m.created_at, m.id
+ limit %(limit)s;
+
+-- ops_review_correct_line --
+-- Staff review (as the service): correct or confirm one line through the same RPC staff call
+select public.review_correct_line_v1(%(line_id)s::uuid, %(product_id)s::uuid, %(quantity)s::numeric, %(confirm)s,
+                                     %(alias)s) as result;
+
+-- ops_review_confirm_order --
+-- Staff review (as the service): confirm every line and the order
+select public.review_confirm_order_v1(%(order_id)s::uuid, %(aliases)s::jsonb) as result;
+
+-- ops_review_add_line --
+-- Staff review (as the service): add a line
+select public.review_add_line_v1(%(order_id)s::uuid, %(product_id)s::uuid, %(quantity)s::numeric) as result;
+
+-- ops_review_remove_line --
+-- Staff review (as the service): remove a line
+select public.review_remove_line_v1(%(line_id)s::uuid) as result;
+
+-- ops_review_cancel_order --
+-- Staff review (as the service): cancel an order
+select public.review_cancel_order_v1(%(order_id)s::uuid, %(reason)s) as result;
+
+-- ops_review_add_alias --
+-- Catalog alias (as the service): add an alias to a product
+select public.review_add_alias_v1(%(product_id)s::uuid, %(alias)s) as result;
+
+-- ops_order_lines_for_review --
+-- An order's lines with what the alias computation needs (text, match method, language)
+select op.id::text, op.distributor_id::text, op.line_no, op.customer_text, op.product_id::text, op.match_method,
+       o.status::text as order_status, m.language
+  from public.orders o
+  join public.order_products op on op.distributor_id = o.distributor_id and op.order_id = o.id
+  left join public.messages m on m.distributor_id = o.distributor_id and m.id = o.ai_source_message_id
+ where o.id = %(order_id)s
+ order by op.line_no;

@@ -9,8 +9,10 @@ job, so it answers fast. Routes:
     POST /webhooks/whatsapp                    X-Hub-Signature-256 with the integration's app secret
     POST /webhooks/channel/{integration_key}   Standard Webhooks headers with the integration's secrets
 
-Rejections: 413 body over MAX_BODY, 415 not application/json, 400 malformed JSON or not the
-provider's shape, 404 unknown integration, 401 bad or missing signature (nothing stored, and a
+Rejections: 413 body over MAX_BODY, 415 not application/json, 400 malformed JSON, nested deeper
+than MAX_DEPTH or not the provider's shape, 404 unknown channel integration, 401 bad or missing
+signature (on /webhooks/whatsapp also for a phone_number_id nobody registered, the same answer,
+so unauthenticated POSTs cannot probe which numbers are registered) (nothing stored, and a
 security_audit_log row, at most one per integration and reason every AUDIT_INTERVAL), 429 with
 Retry-After over the distributor's inbound rate (worker.rate_limit; checked after the signature,
 nothing stored), 405
@@ -22,6 +24,7 @@ answers 200 with {stored, duplicates, statuses, errors}.
 from __future__ import annotations
 
 import logging
+from secrets import token_hex
 import time
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -48,6 +51,7 @@ RETRY_AFTER = 5  # seconds, on 503
 AUDIT_INTERVAL = 10.0  # seconds between security_audit_log rows per integration and reason
 AUDIT_ACTOR = "webhooks.intake"
 JSON_TYPE = "application/json"
+UNKNOWN_NUMBER_SECRET = token_hex(32)  # checked against for unknown numbers: same work, same answer
 
 log = logging.getLogger("orderflow.webhooks.intake")
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -149,16 +153,23 @@ class Intake:
             return JSONResponse({"stored": 0, "duplicates": 0, "statuses": 0, "errors": 0})  # no messages field
         found = {pid: await self.integrations.get("whatsapp_cloud", pid) for pid in phone_ids}
         known = {pid: integration for pid, integration in found.items() if integration is not None}
-        if not known:
-            raise Rejected(404, "unknown_integration")
         header = request.headers.get(SIGNATURE_HEADER)
+        unsigned = "missing_signature" if header is None else "bad_signature"
+        # An unknown number, a known one without a secret and a bad signature get the same answer
+        # (and the same HMAC work), so an unauthenticated POST cannot tell which numbers are registered.
+        if not known:
+            verify_signature(UNKNOWN_NUMBER_SECRET, body, header)
+            log.info("unknown phone number", extra={"action": "intake_unknown_integration",
+                                                    "route": _route_name(request)})
+            raise Rejected(401, unsigned)
         for integration in {i.id: i for i in known.values()}.values():
             if not integration.app_secret:
-                raise Rejected(503, "integration_misconfigured", integration_id=integration.id)
+                log.error("integration has no app secret", extra={"action": "integration_misconfigured",
+                                                                  "integration_id": integration.id})
+                raise Rejected(401, unsigned, integration_id=integration.id)
             if not verify_signature(integration.app_secret, body, header):
-                reason = "missing_signature" if header is None else "bad_signature"
-                await self._audit(request, integration, reason)
-                raise Rejected(401, reason, integration_id=integration.id)
+                await self._audit(request, integration, unsigned)
+                raise Rejected(401, unsigned, integration_id=integration.id)
         for integration in {i.id: i for i in known.values()}.values():
             await self._rate_limit(integration)
         summary = {"stored": 0, "duplicates": 0, "statuses": 0, "errors": 0}

@@ -8,7 +8,6 @@ distributor's data key (worker/encryption.py), before anything reaches the datab
 from __future__ import annotations
 
 import base64
-
 import json
 import re
 from collections.abc import Iterable, Sequence

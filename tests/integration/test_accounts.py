@@ -38,7 +38,7 @@ def invite(conn: psycopg.Connection[Any], distributor_id: uuid.UUID, address: st
 def sign_up(conn: psycopg.Connection[Any], address: str) -> uuid.UUID:
     """What Supabase Auth does on sign-up: a row in auth.users."""
     user_id = uuid.uuid4()
-    conn.execute("insert into auth.users (id, email) values (%s, %s)", (user_id, address))
+    conn.execute("insert into auth.users (id, email, email_confirmed_at) values (%s, %s, now())", (user_id, address))
     return user_id
 
 
@@ -128,7 +128,7 @@ def test_an_invitation_is_used_only_once(conn: psycopg.Connection[Any]) -> None:
     assert used.fetchone() == (True,)
 
 
-def test_the_most_recent_invitation_wins_when_several_distributors_invited(conn: psycopg.Connection[Any]) -> None:
+def test_no_invitation_is_used_when_several_distributors_invited(conn: psycopg.Connection[Any]) -> None:
     a = create_distributor(conn, slug())
     b = create_distributor(conn, slug())
     address = email()
@@ -137,8 +137,8 @@ def test_the_most_recent_invitation_wins_when_several_distributors_invited(conn:
 
     user = sign_up(conn, address)
 
-    assert profile(conn, user) == (b, "viewer", address)
-    assert invitation(conn, newer) == (True, user)
+    assert profile(conn, user) is None  # the user chooses (accept_invitation_v1)
+    assert invitation(conn, newer) == (False, None)
     assert invitation(conn, older) == (False, None)
 
 
@@ -161,16 +161,17 @@ def test_admins_invite_to_their_distributor_and_staff_cannot(conn: psycopg.Conne
     b = create_distributor(conn, slug())
     admin = create_user(conn, a, "admin")
     staff = create_user(conn, a, "staff")
-    statement = ("insert into public.user_invitations (distributor_id, email, role, invited_by)"
-                 " values (%s, %s, 'staff', %s)")
+    statement = "insert into public.user_invitations (distributor_id, email, role) values (%s, %s, 'staff')"
 
     with impersonate(conn, admin):
-        conn.execute(statement, (a, email(), admin))
+        conn.execute(statement, (a, email()))
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match=RLS_DENIED), conn.transaction():
-            conn.execute(statement, (b, email(), None))
+            conn.execute(statement, (b, email()))
     with impersonate(conn, staff), pytest.raises(psycopg.errors.InsufficientPrivilege, match=RLS_DENIED):
         with conn.transaction():
-            conn.execute(statement, (a, email(), None))
+            conn.execute(statement, (a, email()))
+    assert conn.execute("select invited_by from public.user_invitations where distributor_id = %s",
+                        (a,)).fetchone() == (admin,)
 
 
 def test_a_user_records_their_own_sign_ins_only(conn: psycopg.Connection[Any]) -> None:

@@ -57,7 +57,7 @@ def test_every_check_has_a_named_query() -> None:
     names = set(load("worker.db", "audit.sql"))
     assert {check.name for check in CHECKS} <= names
     assert {"session_setup", "orphan_rows_function"} <= names
-    assert len({check.name for check in CHECKS}) == len(CHECKS) == 12
+    assert len({check.name for check in CHECKS}) == len(CHECKS) == 14
 
 
 def test_migrated_schema_fails_only_known_flaws(fresh_db_url: str) -> None:
@@ -471,7 +471,7 @@ def test_cli_audit_exits_0_on_a_clean_schema(fresh_db_url: str, monkeypatch: pyt
     result = CliRunner().invoke(db_app, ["audit"])
     assert result.exit_code == 0, result.output
     assert "FAIL" not in result.output
-    assert "12/12 checks passed" in result.output
+    assert "14/14 checks passed" in result.output
 
 
 def test_cli_audit_json_lists_every_check_with_offenders(

@@ -195,12 +195,37 @@ async def test_a_missing_signature_is_401(url: str, client: httpx.AsyncClient) -
     assert wa.messages(url) == 0
 
 
-async def test_an_unknown_phone_number_id_is_404(url: str, client: httpx.AsyncClient) -> None:
+async def test_an_unknown_phone_number_id_answers_like_a_registered_one_with_a_bad_signature(
+        url: str, client: httpx.AsyncClient) -> None:
+    """Issue 14, finding 4: the answer was 404 for an unknown number and 401 for a registered one,
+    so an unauthenticated POST told them apart (red before the fix)."""
+    wa = WhatsApp(url)
+    unknown = wa.payload()
+    unknown["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999999999999999"
+    answers = []
+    for data in (unknown, wa.payload()):
+        body = dumps(data)
+        for headers in ({"content-type": "application/json", "x-hub-signature-256": "sha256=" + "0" * 64},
+                        {"content-type": "application/json"}):
+            response = await client.post("/webhooks/whatsapp", content=body, headers=headers)
+            answers.append((response.status_code, response.json(), sorted(response.headers.keys())))
+    assert answers[0] == answers[2] and answers[1] == answers[3]
+    assert [a[:2] for a in answers[:2]] == [(401, {"error": "bad_signature"}), (401, {"error": "missing_signature"})]
+
+
+async def test_a_signed_payload_nested_900_levels_is_400(url: str, client: httpx.AsyncClient) -> None:
+    """Issue 14, finding 12: it answered 503 after the signature check (RecursionError), so Meta
+    retried it forever (red before the fix)."""
     wa = WhatsApp(url)
     data = wa.payload()
-    data["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = "999999999999999"
+    deep: Any = "x"
+    for _ in range(900):
+        deep = [deep]
+    data["entry"][0]["changes"][0]["value"]["deep"] = deep
     body = dumps(data)
-    assert (await client.post("/webhooks/whatsapp", content=body, headers=wa.sign(body))).status_code == 404
+    response = await client.post("/webhooks/whatsapp", content=body, headers=wa.sign(body))
+    assert (response.status_code, response.json()) == (400, {"error": "malformed_payload"})
+    assert wa.messages(url) == 0
 
 
 @pytest.mark.parametrize("body", [b'{"object": "whatsapp_business_account", "entry": [', b"\xff\xfe", b"[1, 2]",
@@ -247,7 +272,8 @@ async def test_get_verification_echoes_the_challenge_for_a_known_token_only(url:
     ("location", "location", "location", ("location", None, None, "Almacén Test", -34.6037)),
 ])
 async def test_media_and_location_messages_are_stored_for_review_with_an_attachment(
-    url: str, client: httpx.AsyncClient, fixture: str, kind: str, reason: str, attachment: tuple[object, ...]
+    url: str, client: httpx.AsyncClient, repo: Repository, fixture: str, kind: str, reason: str,
+    attachment: tuple[object, ...]
 ) -> None:
     wa = WhatsApp(url)
     body = dumps(wa.payload(fixture))
@@ -256,9 +282,15 @@ async def test_media_and_location_messages_are_stored_for_review_with_an_attachm
         message = conn.execute("select id, kind, needs_review, review_reasons from messages where distributor_id = %s",
                                (wa.distributor_id,)).fetchone()
         assert message is not None and message[1:] == (kind, True, [reason])
-        rows = conn.execute("select kind, media_id, mime_type, caption, (location ->> 'latitude')::float "
-                            "from order_attachments where message_id = %s", (message[0],)).fetchall()
-    assert rows == [attachment]
+        rows = conn.execute("select kind, media_id, mime_type, caption, location, caption_encrypted, location_encrypted"
+                            " from order_attachments where message_id = %s", (message[0],)).fetchall()
+    # Issue 14, finding 6: caption and location arrive encrypted only (plaintext before the fix).
+    key = await default_keyring().data_key(repo, str(wa.distributor_id))
+    (kind_, media_id, mime_type, caption, location, caption_sealed, location_sealed), = rows
+    assert (caption, location) == (None, None)
+    opened_location = json.loads(key.open(location_sealed, "order_attachments.location")) if location_sealed else None
+    assert (kind_, media_id, mime_type, key.open(caption_sealed, "order_attachments.caption") if caption_sealed else None,
+            opened_location["latitude"] if opened_location else None) == attachment
 
 
 async def test_statuses_are_recorded_and_not_enqueued(url: str, client: httpx.AsyncClient) -> None:

@@ -9,8 +9,10 @@ job, so it answers fast. Routes:
     POST /webhooks/whatsapp                    X-Hub-Signature-256 with the integration's app secret
     POST /webhooks/channel/{integration_key}   Standard Webhooks headers with the integration's secrets
 
-Rejections: 413 body over MAX_BODY, 415 not application/json, 400 malformed JSON or not the
-provider's shape, 404 unknown integration, 401 bad or missing signature (nothing stored, and a
+Rejections: 413 body over MAX_BODY, 408 body not received within BODY_TIMEOUT, 415 not application/json, 400 malformed JSON, nested deeper
+than MAX_DEPTH or not the provider's shape, 404 unknown channel integration, 401 bad or missing
+signature (on /webhooks/whatsapp also for a phone_number_id nobody registered, the same answer,
+so unauthenticated POSTs cannot probe which numbers are registered) (nothing stored, and a
 security_audit_log row, at most one per integration and reason every AUDIT_INTERVAL), 429 with
 Retry-After over the distributor's inbound rate (worker.rate_limit; checked after the signature,
 nothing stored), 405
@@ -21,9 +23,11 @@ answers 200 with {stored, duplicates, statuses, errors}.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from secrets import token_hex
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -45,9 +49,11 @@ from worker.rate_limit import take_inbound_token
 MAX_BODY = 1024 * 1024  # bytes
 MAX_PHONE_NUMBERS = 20  # distinct business numbers in one WhatsApp payload (Meta batches one app's numbers)
 RETRY_AFTER = 5  # seconds, on 503
+BODY_TIMEOUT = 10.0  # seconds to receive a whole request body
 AUDIT_INTERVAL = 10.0  # seconds between security_audit_log rows per integration and reason
 AUDIT_ACTOR = "webhooks.intake"
 JSON_TYPE = "application/json"
+UNKNOWN_NUMBER_SECRET = token_hex(32)  # checked against for unknown numbers: same work, same answer
 
 log = logging.getLogger("orderflow.webhooks.intake")
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -103,23 +109,29 @@ def _require_json(request: Request) -> None:
         raise Rejected(415, "unsupported_media_type")
 
 
-async def _read_body(request: Request) -> bytes:
+async def _read_body(request: Request, timeout: float) -> bytes:
+    """The whole body within `timeout` seconds (a client trickling bytes holds a connection no longer)."""
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise Rejected(413, "body_too_large")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise Rejected(413, "body_too_large")
+                chunks.append(chunk)
+    except TimeoutError as exc:
+        raise Rejected(408, "body_timeout", headers={"connection": "close"}) from exc
     return b"".join(chunks)
 
 
 class Intake:
     """The request handlers, sharing the repository, the integration cache and the audit throttle."""
 
-    def __init__(self, repo: Repository, keyring: Keyring) -> None:
+    def __init__(self, repo: Repository, keyring: Keyring, *, body_timeout: float = BODY_TIMEOUT) -> None:
         self.repo = repo
         self.keyring = keyring
+        self.body_timeout = body_timeout
         self.integrations = IntegrationCache(repo)
         self._audited: dict[tuple[str, str], tuple[float, int]] = {}  # (integration, reason) -> (last row, suppressed)
 
@@ -137,7 +149,7 @@ class Intake:
 
     async def whatsapp_receive(self, request: Request) -> Response:
         _require_json(request)
-        body = await _read_body(request)
+        body = await _read_body(request, self.body_timeout)
         try:
             parsed = parse_payload(decode_json(body))
         except MalformedPayload as exc:
@@ -149,16 +161,23 @@ class Intake:
             return JSONResponse({"stored": 0, "duplicates": 0, "statuses": 0, "errors": 0})  # no messages field
         found = {pid: await self.integrations.get("whatsapp_cloud", pid) for pid in phone_ids}
         known = {pid: integration for pid, integration in found.items() if integration is not None}
-        if not known:
-            raise Rejected(404, "unknown_integration")
         header = request.headers.get(SIGNATURE_HEADER)
+        unsigned = "missing_signature" if header is None else "bad_signature"
+        # An unknown number, a known one without a secret and a bad signature get the same answer
+        # (and the same HMAC work), so an unauthenticated POST cannot tell which numbers are registered.
+        if not known:
+            verify_signature(UNKNOWN_NUMBER_SECRET, body, header)
+            log.info("unknown phone number", extra={"action": "intake_unknown_integration",
+                                                    "route": _route_name(request)})
+            raise Rejected(401, unsigned)
         for integration in {i.id: i for i in known.values()}.values():
             if not integration.app_secret:
-                raise Rejected(503, "integration_misconfigured", integration_id=integration.id)
+                log.error("integration has no app secret", extra={"action": "integration_misconfigured",
+                                                                  "integration_id": integration.id})
+                raise Rejected(401, unsigned, integration_id=integration.id)
             if not verify_signature(integration.app_secret, body, header):
-                reason = "missing_signature" if header is None else "bad_signature"
-                await self._audit(request, integration, reason)
-                raise Rejected(401, reason, integration_id=integration.id)
+                await self._audit(request, integration, unsigned)
+                raise Rejected(401, unsigned, integration_id=integration.id)
         for integration in {i.id: i for i in known.values()}.values():
             await self._rate_limit(integration)
         summary = {"stored": 0, "duplicates": 0, "statuses": 0, "errors": 0}
@@ -183,7 +202,7 @@ class Intake:
         integration = await self.integrations.get("channel", request.path_params["integration_key"])
         if integration is None:
             raise Rejected(404, "unknown_integration")
-        body = await _read_body(request)
+        body = await _read_body(request, self.body_timeout)
         secrets = (integration.signing_secret or "").split()
         if not secrets:
             raise Rejected(503, "integration_misconfigured", integration_id=integration.id)
@@ -253,11 +272,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return _reject_response(request, Rejected(exc.status_code, reason, headers=dict(exc.headers or {})))
 
 
-def create_app(repo: Repository, settings: Settings | None = None) -> Starlette:
+def create_app(repo: Repository, settings: Settings | None = None, *, body_timeout: float = BODY_TIMEOUT) -> Starlette:
     """The intake ASGI app over an opened repository (the caller opens and closes it). The master
     key comes from `settings` (the environment by default): without one the app does not start.
+    A request body not complete within `body_timeout` seconds is answered 408.
     """
-    intake = Intake(repo, Keyring.from_settings(settings))
+    intake = Intake(repo, Keyring.from_settings(settings), body_timeout=body_timeout)
     routes = [
         Route("/healthz", _edge(intake.healthz), methods=["GET"]),
         Route("/webhooks/whatsapp", _edge(intake.whatsapp_verify), methods=["GET"]),
@@ -269,4 +289,4 @@ def create_app(repo: Repository, settings: Settings | None = None) -> Starlette:
     return app
 
 
-__all__ = ["MAX_BODY", "Intake", "create_app"]
+__all__ = ["BODY_TIMEOUT", "MAX_BODY", "Intake", "create_app"]

@@ -9,10 +9,13 @@ still stores the good ones. A body that is not the expected shape at all raises
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
+
+MAX_DEPTH = 64  # nesting of arrays and objects a payload may have (WhatsApp's is under 10)
 
 Kind = Literal[
     "text", "interactive", "button", "order", "image", "audio", "document", "location", "video", "sticker", "unknown"
@@ -90,16 +93,38 @@ class InboundMessage:
 
 
 def decode_json(body: bytes) -> object:
-    """Decode a request body as JSON; anything undecodable is a `MalformedPayload`."""
+    """Decode a request body as JSON; anything undecodable, or nested deeper than MAX_DEPTH, is a
+    `MalformedPayload` (a deep document would otherwise reach recursive code later and fail there)."""
     try:
-        return json.loads(body)
+        document = json.loads(body)
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, integers over the digit limit
         raise MalformedPayload(f"body is not JSON: {exc}") from exc
     except RecursionError as exc:
         raise MalformedPayload("body is nested too deeply") from exc
+    if depth_exceeds(document, MAX_DEPTH):
+        raise MalformedPayload(f"body is nested deeper than {MAX_DEPTH} levels")
+    return document
+
+
+def depth_exceeds(document: object, limit: int) -> bool:
+    """Whether arrays and objects nest deeper than `limit` (iterative: no recursion on deep input)."""
+    stack: list[tuple[object, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Iterable[object] = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 __all__ = [
+    "MAX_DEPTH",
     "MEDIA_KINDS",
     "REVIEW_KINDS",
     "InboundMessage",
@@ -110,4 +135,5 @@ __all__ = [
     "OrderItem",
     "PayloadError",
     "decode_json",
+    "depth_exceeds",
 ]

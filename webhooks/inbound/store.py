@@ -7,6 +7,7 @@ distributor's data key (worker/encryption.py), before anything reaches the datab
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -15,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from worker.core.encryption import Keyring, default_keyring
+from worker.core.encryption import DataKey, Keyring, default_keyring
 from worker.core.repository import Repository, dumps
 
 
@@ -56,6 +57,17 @@ def phone_of(channel: str, handle: str) -> str | None:
     return normalised_phone(handle) if channel in PHONE_CHANNELS else None
 
 
+def sealed_attachment(item: dict[str, Any], key: DataKey) -> dict[str, Any]:
+    """An attachment as ingest_message_v3 takes it: caption and location only as ciphertexts (base64)."""
+    sealed = {k: v for k, v in item.items() if k not in ("caption", "location")}
+    if item.get("caption"):
+        sealed["caption_encrypted"] = base64.b64encode(key.seal(item["caption"], "order_attachments.caption")).decode()
+    if item.get("location") is not None:
+        sealed["location_encrypted"] = base64.b64encode(
+            key.seal(dumps(item["location"]), "order_attachments.location")).decode()
+    return sealed
+
+
 async def store(repo: Repository, record: InboundRecord, keyring: Keyring | None = None) -> Stored:
     key = await (keyring or default_keyring()).data_key(repo, record.distributor_id)
     phone = phone_of(record.channel, record.handle)
@@ -69,7 +81,8 @@ async def store(repo: Repository, record: InboundRecord, keyring: Keyring | None
         profile_name=record.profile_name, body=record.body, kind=record.kind,
         raw_encrypted=key.seal(dumps(record.raw), "messages.raw_payload") if record.raw is not None else None,
         received_at=record.received_at, integration_id=record.integration_id, needs_review=record.needs_review,
-        review_reasons=list(record.review_reasons), attachments=dumps(list(record.attachments)),
+        review_reasons=list(record.review_reasons),
+        attachments=dumps([sealed_attachment(item, key) for item in record.attachments]),
     )
     assert row is not None
     return Stored(message_id=str(row["message_id"]), created=bool(row["created"]))
@@ -141,5 +154,5 @@ async def store_many(repo: Repository, records: Sequence[InboundRecord],
     return created, duplicates
 
 
-__all__ = ["PHONE_CHANNELS", "InboundRecord", "IntakeFileError", "Stored", "ingest_file", "normalised_phone", "parse_jsonl", "phone_of", "store",
+__all__ = ["PHONE_CHANNELS", "InboundRecord", "IntakeFileError", "Stored", "ingest_file", "normalised_phone", "parse_jsonl", "phone_of", "sealed_attachment", "store",
            "store_many"]

@@ -23,9 +23,9 @@ select public.record_message_status_v1(%(distributor_id)s, %(integration_id)s, %
 select public.log_security_event_v1(%(distributor_id)s, %(event_type)s, %(severity)s, %(actor)s, %(details)s::jsonb) as id;
 
 -- claim_deliveries --
--- Lease a batch of due webhook deliveries, at most max_concurrency in flight per endpoint
+-- Lease a batch of due webhook deliveries round-robin across distributors, at most max_concurrency in flight per endpoint
 select delivery_id, distributor_id, endpoint_id, url, secrets, event_id, event_type, payload, attempts
-  from public.claim_deliveries_v1(%(worker_id)s, %(batch)s, %(lease_seconds)s);
+  from public.claim_deliveries_v2(%(worker_id)s, %(batch)s, %(lease_seconds)s);
 
 -- finish_deliveries --
 -- Record a batch of attempt results (one jsonb array) and the endpoints' health in one round trip

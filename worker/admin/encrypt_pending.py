@@ -13,8 +13,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import psycopg
+
 from webhooks.inbound.store import normalised_phone
-from worker.core.encryption import Keyring
+from worker.core.encryption import EncryptionError, Keyring
 from worker.core.repository import Repository, Row
 
 log = logging.getLogger(__name__)
@@ -28,10 +30,11 @@ class Encrypted:
     customers: int
     conversations: int
     payloads: int
+    attachments: int = 0
 
     @property
     def total(self) -> int:
-        return self.customers + self.conversations + self.payloads
+        return self.customers + self.conversations + self.payloads + self.attachments
 
 
 async def _drain(repo: Repository, query: str, batch: int, encrypt: Callable[[Row], Awaitable[None]]) -> int:
@@ -41,7 +44,15 @@ async def _drain(repo: Repository, query: str, batch: int, encrypt: Callable[[Ro
     while rows := await repo.fetch_all(query, limit=batch):
         fresh = [row for row in rows if row["id"] not in seen]
         for row in fresh:
-            await encrypt(row)
+            try:
+                await encrypt(row)
+            except (psycopg.DatabaseError, EncryptionError) as exc:
+                if isinstance(exc, psycopg.OperationalError):
+                    raise
+                # One tenant's bad row (or key) must not stop the others' encryption: log and go on.
+                log.warning("encryption of one row failed", extra={
+                    "action": "encrypt_pending_failed", "query": query, "distributor_id": str(row["distributor_id"]),
+                    "error": type(exc).__name__})
         seen.update(row["id"] for row in fresh)
         if len(rows) < batch or not fresh:
             break
@@ -72,13 +83,21 @@ async def encrypt_pending(repo: Repository, keyring: Keyring, *, batch: int = BA
         await repo.execute("encrypt_payload", id=row["id"],
                            raw_encrypted=key.seal(row["raw_payload"], "messages.raw_payload"))
 
+    async def attachment(row: Row) -> None:
+        key = await keyring.data_key(repo, row["distributor_id"])
+        await repo.execute(
+            "encrypt_attachment", id=row["id"], caption=row["caption"], location=row["location"],
+            caption_encrypted=key.seal(row["caption"], "order_attachments.caption") if row["caption"] else None,
+            location_encrypted=key.seal(row["location"], "order_attachments.location") if row["location"] else None)
+
     result = Encrypted(customers=await _drain(repo, "plaintext_customers", batch, customer),
                        conversations=await _drain(repo, "plaintext_conversations", batch, conversation),
-                       payloads=await _drain(repo, "plaintext_payloads", batch, payload))
+                       payloads=await _drain(repo, "plaintext_payloads", batch, payload),
+                       attachments=await _drain(repo, "plaintext_attachments", batch, attachment))
     if result.total:
         log.info("encrypted plaintext personal data", extra={
             "action": "encrypted_pending", "customers": result.customers, "conversations": result.conversations,
-            "payloads": result.payloads})
+            "payloads": result.payloads, "attachments": result.attachments})
     return result
 
 

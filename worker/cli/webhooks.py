@@ -21,6 +21,8 @@ from worker.core.settings import load_settings
 from worker.db import connection
 
 console = Console()
+BODY_TIMEOUT = 10.0  # seconds; the default of `orderflow serve --body-timeout` (webhooks.inbound.app has the same)
+MAX_HEAD = 16 * 1024  # bytes of request line and headers
 webhooks_app = typer.Typer(help="Outbound webhooks: replay finished deliveries.", no_args_is_help=True)
 
 
@@ -28,9 +30,16 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
     port: int = typer.Option(8080, help="Port to listen on"),
     pool_size: int = typer.Option(16, help="Database connections at most"),
+    max_connections: int = typer.Option(256, min=1, help="Open connections at most; beyond it requests get 503"),
+    body_timeout: float = typer.Option(BODY_TIMEOUT, min=0.1, help="Seconds to receive a whole request body (408 after)"),
+    keep_alive: int = typer.Option(5, min=1, help="Seconds an idle keep-alive connection stays open"),
     log_level: str = typer.Option("INFO", help="Log level"),
 ) -> None:
-    """Serve the inbound webhooks (WhatsApp Cloud API, generic channels): authenticate, validate, store."""
+    """Serve the inbound webhooks (WhatsApp Cloud API, generic channels): authenticate, validate, store.
+
+    Slow or many clients cannot hold the server: a body must arrive within --body-timeout, idle
+    connections close after --keep-alive, request heads are limited to MAX_HEAD bytes, and past
+    --max-connections open connections new requests are answered 503 at once."""
     import uvicorn
 
     from webhooks.inbound.app import create_app
@@ -42,8 +51,10 @@ def serve(
         repo = Repository(connection.database_url(settings), min_size=2, max_size=pool_size)
         await repo.open()
         try:
-            config = uvicorn.Config(create_app(repo, settings), host=host, port=port, lifespan="off", log_config=None,
-                                    access_log=False, server_header=False, timeout_graceful_shutdown=10)
+            config = uvicorn.Config(create_app(repo, settings, body_timeout=body_timeout), host=host, port=port,
+                                    lifespan="off", log_config=None, access_log=False, server_header=False,
+                                    timeout_graceful_shutdown=10, http="h11", limit_concurrency=max_connections,
+                                    timeout_keep_alive=keep_alive, h11_max_incomplete_event_size=MAX_HEAD)
             await uvicorn.Server(config).serve()
         finally:
             await repo.close()

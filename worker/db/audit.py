@@ -141,6 +141,16 @@ CHECKS: tuple[Check, ...] = (
         title="No policy applies to anon or PUBLIC",
         why="anon holds table grants by Supabase default; with no policy for it RLS denies it every row.",
     ),
+    Check(
+        name="client_table_privileges",
+        title="anon and authenticated hold no TRUNCATE, TRIGGER or REFERENCES (MAINTAIN) on public tables, now or by default",
+        why="RLS guards rows, not these: any signed-in user could truncate every tenant's rows or hook the service's writes.",
+    ),
+    Check(
+        name="server_columns_writable",
+        title="Clients cannot set server columns (created_at, updated_at, used_at, used_by, occurred_at)",
+        why="A client-chosen created_at decided which tenant's invitation won; server timestamps must be the server's.",
+    ),
 )
 
 

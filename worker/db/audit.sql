@@ -261,3 +261,56 @@ select p.polrelid::regclass::text as "table", p.polname::text as policy,
                      where anon.rolname = 'anon' and pg_catalog.pg_has_role(anon.oid, r, 'MEMBER'))
    )
  order by 1, 2;
+
+-- client_table_privileges --
+-- TRUNCATE, TRIGGER, REFERENCES (and MAINTAIN on PostgreSQL 17+) that anon or authenticated hold on a
+-- public table, directly or through PUBLIC, or would get on future tables through default privileges
+-- in schema public. RLS guards none of them.
+with privileges as (
+  select p from unnest(array['TRUNCATE', 'TRIGGER', 'REFERENCES']
+                       || case when pg_catalog.current_setting('server_version_num')::integer >= 170000
+                               then array['MAINTAIN'] else '{}'::text[] end) p
+)
+select c.oid::regclass::text as "table", r.rolname::text as role, pr.p as privilege
+  from pg_catalog.pg_class c
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  cross join pg_catalog.pg_roles r
+  cross join privileges pr
+ where n.nspname = 'public' and c.relkind in ('r', 'p', 'v', 'm', 'f')
+   and r.rolname in ('anon', 'authenticated')
+   and pg_catalog.has_table_privilege(r.oid, c.oid, pr.p)
+union all
+select '(default privileges of ' || pg_catalog.pg_get_userbyid(d.defaclrole) || ' in '
+         || coalesce(n.nspname, 'every schema') || ')', pg_catalog.pg_get_userbyid(a.grantee)::text, a.privilege_type
+  from pg_catalog.pg_default_acl d
+  left join pg_catalog.pg_namespace n on n.oid = d.defaclnamespace
+  cross join lateral pg_catalog.aclexplode(d.defaclacl) a
+ where d.defaclobjtype = 'r' and (n.nspname = 'public' or d.defaclnamespace = 0)
+   and (a.grantee = 0 or a.grantee in (select oid from pg_catalog.pg_roles where rolname in ('anon', 'authenticated')))
+   and a.privilege_type in (select p from privileges)
+ order by 1, 2, 3;
+
+-- server_columns_writable --
+-- Server columns (created_at, updated_at, used_at, used_by, occurred_at) of public tables that anon or
+-- authenticated may INSERT or UPDATE under some policy, without the keep_server_columns trigger
+-- resetting them (it covers created_at and updated_at only).
+select c.oid::regclass::text as "table", a.attname::text as "column", r.rolname::text as role, cmd.priv as privilege
+  from pg_catalog.pg_class c
+  join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+  join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+  cross join pg_catalog.pg_roles r
+  cross join (values ('INSERT', 'a'), ('UPDATE', 'w')) as cmd(priv, polcmd)
+ where n.nspname = 'public' and c.relkind in ('r', 'p')
+   and a.attname in ('created_at', 'updated_at', 'used_at', 'used_by', 'occurred_at')
+   and r.rolname in ('anon', 'authenticated')
+   and pg_catalog.has_column_privilege(r.oid, c.oid, a.attnum, cmd.priv)
+   and (not c.relrowsecurity or exists (
+         select from pg_catalog.pg_policy p
+          where p.polrelid = c.oid and p.polpermissive and p.polcmd in (cmd.polcmd, '*')
+            and exists (select from unnest(p.polroles) pr where pr = 0 or pg_catalog.pg_has_role(r.oid, pr, 'MEMBER'))))
+   and not (a.attname in ('created_at', 'updated_at') and exists (
+         select from pg_catalog.pg_trigger t
+          join pg_catalog.pg_proc f on f.oid = t.tgfoid
+          join pg_catalog.pg_namespace fn on fn.oid = f.pronamespace
+         where t.tgrelid = c.oid and t.tgenabled <> 'D' and fn.nspname = 'private' and f.proname = 'keep_server_columns'))
+ order by 1, 2, 3, 4;

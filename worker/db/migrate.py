@@ -106,10 +106,13 @@ def bootstrap_supabase(conn: psycopg.Connection[tuple[Any, ...]]) -> bool:
     ).fetchone()
     if row is not None and row[0]:
         return False
-    sql = resources.files("worker.db").joinpath("supabase_bootstrap.sql").read_text(encoding="utf-8")
     with conn.transaction():
-        conn.execute(sql)
+        conn.execute(_bootstrap_sql())
     return True
+
+
+def _bootstrap_sql() -> str:
+    return resources.files("worker.db").joinpath("supabase_bootstrap.sql").read_text(encoding="utf-8")
 
 
 def applied_versions(conn: psycopg.Connection[tuple[Any, ...]]) -> set[str]:
@@ -150,19 +153,23 @@ RESET_SQL = """
 drop schema if exists public cascade;
 drop schema if exists private cascade;
 create schema public;
-grant usage on schema public to anon, authenticated, service_role;
 grant all on schema public to postgres;
 truncate supabase_migrations.schema_migrations;
 truncate auth.users cascade;
-"""
+"""  # then the bootstrap again: dropping public dropped Supabase's default privileges with it
 
 
 def reset(url: str, migrations_dir: Path, seed_file: Path | None) -> list[Migration]:
-    """Drop everything the migrations made, apply them again, then load the seed."""
+    """Drop everything the migrations made, apply them again, then load the seed.
+
+    Dropping schema public drops the default privileges Supabase keeps on it (the API roles'
+    table grants) and auth.users' triggers, so the bootstrap runs again before the migrations:
+    the database then holds the grants a migrated Supabase project holds."""
     with psycopg.connect(url, autocommit=True) as conn:
         bootstrap_supabase(conn)
         with conn.transaction():
             conn.execute(RESET_SQL)
+            conn.execute(_bootstrap_sql())
     applied = migrate(url, migrations_dir)
     if seed_file is not None and seed_file.exists():
         with psycopg.connect(url, autocommit=True) as conn, conn.transaction():

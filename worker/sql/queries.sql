@@ -88,7 +88,7 @@ select id::text, provider, model, effective_from, input_per_mtok_micro_usd, cach
 
 -- ingest_message --
 -- Store one inbound message (deduplicated on the provider id) with its handle, phone and payload hashed and encrypted
-select message_id, created from public.ingest_message_v2(
+select message_id, created from public.ingest_message_v3(
   %(distributor_id)s, %(channel)s, %(provider_message_id)s, %(handle_hash)s, %(handle_encrypted)s, %(phone_hash)s,
   %(phone_encrypted)s, %(profile_name)s, %(body)s, %(kind)s, %(raw_encrypted)s, %(received_at)s, %(integration_id)s,
   %(needs_review)s, %(review_reasons)s::text[], %(attachments)s::jsonb);
@@ -161,11 +161,11 @@ select d.id as distributor_id, d.slug, r.data_kind, r.retain_days, r.action, r.i
 
 -- apply_retention --
 -- Anonymise or delete one batch of one data kind past the distributor's window; returns the rows changed
-select public.apply_retention_v1(%(distributor_id)s, %(data_kind)s, %(batch)s::integer) as affected;
+select public.apply_retention_v2(%(distributor_id)s, %(data_kind)s, %(batch)s::integer) as affected;
 
 -- retention_due --
 -- How many rows of one data kind are past the distributor's window (what a run would change)
-select public.retention_due_v1(%(distributor_id)s, %(data_kind)s) as due;
+select public.retention_due_v2(%(distributor_id)s, %(data_kind)s) as due;
 
 -- demo_integrations --
 -- The demo's WhatsApp numbers and their app secrets (to sign the payloads it posts)
@@ -573,3 +573,21 @@ select op.id::text, op.distributor_id::text, op.line_no, op.customer_text, op.pr
   left join public.messages m on m.distributor_id = o.distributor_id and m.id = o.ai_source_message_id
  where o.id = %(order_id)s
  order by op.line_no;
+
+-- plaintext_attachments --
+-- Attachments whose caption or location is still plaintext, a batch
+select id, distributor_id, caption, location::text as location from public.order_attachments
+ where caption is not null or location is not null
+ order by distributor_id limit %(limit)s;
+
+-- encrypt_attachment --
+-- Replace an attachment's plaintext caption and location by their ciphertexts
+update public.order_attachments
+   set caption = null, location = null,
+       caption_encrypted = coalesce(%(caption_encrypted)s, caption_encrypted),
+       location_encrypted = coalesce(%(location_encrypted)s, location_encrypted)
+ where id = %(id)s and caption is not distinct from %(caption)s and location::text is not distinct from %(location)s;
+
+-- refresh_rollups_one --
+-- Recompute one distributor's roll-ups since a date (its own transaction)
+select public.refresh_rollups_v2(%(since)s::date, %(distributor_id)s::uuid) as result;

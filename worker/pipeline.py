@@ -14,9 +14,9 @@ from ai.analyzer import AnalysisFailed, AnalysisRequest, Analyzer, RecentOrderLi
 from ai.language import detect_language
 from ai.pii.detector import PiiDetector, redact
 from worker.context import ContextCache
+from worker.core.rate_limit import take_ai_token
 from worker.core.repository import DatabaseUnavailable, Repository, dumps
 from worker.outcome import MessageFacts, build_outcome, review_outcome, usage_row
-from worker.rate_limit import take_ai_token
 
 RECORD_RETRY_FOR = 60.0  # seconds: keep retrying the final write while the database is away
 RECORD_RETRY_STEP = 0.5  # seconds between those retries

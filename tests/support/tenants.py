@@ -32,6 +32,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
+from worker.core.errors import OrderflowError
+
 TENANT_ROOT = "distributors"  # the tenants; every tenant table has distributor_id referencing it
 TENANT_KEY = "distributor_id"
 GLOBAL_COMMENT_PREFIX = "global:"
@@ -48,7 +50,7 @@ SEED_INSTANT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 TEXT_CANDIDATES = ("https://example.invalid/hook", TEST_WHSEC, "test@example.invalid")
 
 
-class SeedError(RuntimeError):
+class SeedError(OrderflowError, RuntimeError):
     """The catalog-driven generator cannot build a valid row for a table."""
 
 

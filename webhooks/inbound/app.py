@@ -12,7 +12,7 @@ job, so it answers fast. Routes:
 Rejections: 413 body over MAX_BODY, 415 not application/json, 400 malformed JSON or not the
 provider's shape, 404 unknown integration, 401 bad or missing signature (nothing stored, and a
 security_audit_log row, at most one per integration and reason every AUDIT_INTERVAL), 429 with
-Retry-After over the distributor's inbound rate (worker.rate_limit; checked after the signature,
+Retry-After over the distributor's inbound rate (worker.core.rate_limit; checked after the signature,
 nothing stored), 405
 wrong method, 503 with Retry-After when the database is away. Every rejection is logged with
 an `action` and a reason, never the body. A batch with bad items stores the good ones and
@@ -38,9 +38,10 @@ from webhooks.inbound.store import store
 from webhooks.inbound.whatsapp import SIGNATURE_HEADER, parse_payload, verify_signature, verify_subscription
 from webhooks.outbound.signing import InvalidSecret, SignatureError
 from worker.core.encryption import Keyring
+from worker.core.errors import OrderflowError
+from worker.core.rate_limit import take_inbound_token
 from worker.core.repository import DatabaseUnavailable, Repository, dumps
 from worker.core.settings import Settings
-from worker.rate_limit import take_inbound_token
 
 MAX_BODY = 1024 * 1024  # bytes
 MAX_PHONE_NUMBERS = 20  # distinct business numbers in one WhatsApp payload (Meta batches one app's numbers)
@@ -53,7 +54,7 @@ log = logging.getLogger("orderflow.webhooks.intake")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-class Rejected(Exception):
+class Rejected(OrderflowError):
     """Answer the request with `status` (logged with `reason`; ids go to the log too)."""
 
     def __init__(self, status: int, reason: str, *, headers: dict[str, str] | None = None, **ids: str) -> None:

@@ -14,6 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from worker.core.errors import OrderflowError
+
 Kind = Literal[
     "text", "interactive", "button", "order", "image", "audio", "document", "location", "video", "sticker", "unknown"
 ]
@@ -21,7 +23,7 @@ MEDIA_KINDS: frozenset[str] = frozenset({"image", "audio", "document", "video", 
 REVIEW_KINDS: frozenset[str] = MEDIA_KINDS | {"location", "unknown"}  # kinds a person must look at
 
 
-class MalformedPayload(Exception):
+class MalformedPayload(OrderflowError):
     """The body is not the provider's shape at all; nothing in it can be stored."""
 
     def __init__(self, reason: str) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from worker.core.encryption import Keyring, default_keyring
+from worker.core.errors import OrderflowError
 from worker.core.repository import Repository, dumps
 
 
@@ -75,7 +76,7 @@ async def store(repo: Repository, record: InboundRecord, keyring: Keyring | None
     return Stored(message_id=str(row["message_id"]), created=bool(row["created"]))
 
 
-class IntakeFileError(ValueError):
+class IntakeFileError(OrderflowError, ValueError):
     """A line of an ingest file is not a message record."""
 
 

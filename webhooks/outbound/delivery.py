@@ -31,6 +31,7 @@ import httpx
 
 from webhooks.outbound.attempt import TIMEOUT, Claimed, Result, attempt, build_client
 from worker.core.claim_loop import RECONNECT_DELAY, RECONNECT_MAX, ClaimLoop, new_worker_id, wait_any
+from worker.core.errors import OrderflowError
 from worker.core.repository import DatabaseUnavailable, Repository, Row, dumps
 from worker.core.settings import Settings
 
@@ -225,7 +226,7 @@ def config_from_settings(settings: Settings, **overrides: Any) -> DeliveryConfig
     return dataclasses.replace(DeliveryConfig(allow_private=settings.allow_private_webhook_targets), **overrides)
 
 
-class ReplayRequestError(ValueError):
+class ReplayRequestError(OrderflowError, ValueError):
     """Neither a delivery id nor a complete, well-ordered time range was given."""
 
 

@@ -25,7 +25,8 @@ from ai.offline.lines import parse_lines
 from ai.offline.pack_units import CONTAINER, PACK_WORDS
 from ai.offline.quantities import strip_quantity
 from ai.text import STOPWORDS, fold, raw_tokens
-from worker.core.repository import OrderflowError, Repository
+from worker.core.errors import OrderflowError
+from worker.core.repository import Repository
 
 REPEAT_EVIDENCE = "repeat "  # match_method of lines copied from the last order: they name no product
 CLOSED_STATUSES = frozenset({"cancelled", "fulfilled"})

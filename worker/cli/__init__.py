@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from worker.admin.retention import retention_app
-from worker.admin.users import users_app
 from worker.cli import service as commands
 from worker.cli.db import db_app
 from worker.cli.eval import evaluate
 from worker.cli.keys import customers_app, keys_app
 from worker.cli.orders import orders_app
+from worker.cli.retention import retention_app
+from worker.cli.users import users_app
 from worker.cli.webhooks import deliver, serve, webhooks_app
 
 app = typer.Typer(help="orderflow: WhatsApp and channel messages in, orders and signed webhooks out.", no_args_is_help=True)

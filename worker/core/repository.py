@@ -10,12 +10,13 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from worker.core.errors import OrderflowError
 from worker.core.queries import query
 
 POOL_TIMEOUT = 10.0  # seconds to wait for a free connection (then DatabaseUnavailable, and the caller retries)
@@ -23,10 +24,6 @@ RECONNECT_TIMEOUT = 600.0  # seconds the pool keeps trying (with backoff) to rep
 LEASE_LOST_SQLSTATE = "OF001"  # raised by record_outcome_v1 when another worker owns the message
 
 Row = dict[str, Any]
-
-
-class OrderflowError(Exception):
-    """Root of orderflow's own errors."""
 
 
 class LeaseLost(OrderflowError):
@@ -37,11 +34,27 @@ class DatabaseUnavailable(OrderflowError):
     """The database could not be reached; the caller retries later."""
 
 
+class NamedQueries(Protocol):
+    """The seam every room codes against: three calls taking a named query and keyword arguments, and LISTEN.
+
+    Repository is the real one (Postgres); worker.core.testing.InMemoryRepository the one unit tests share.
+    """
+
+    async def execute(self, name: str, /, **params: Any) -> None: ...
+
+    async def fetch_one(self, name: str, /, **params: Any) -> Row | None: ...
+
+    async def fetch_all(self, name: str, /, **params: Any) -> list[Row]: ...
+
+    def listen(self, channel: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[str]]: ...
+
+
 class Repository:
     """An async connection pool plus named queries."""
 
-    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10) -> None:
+    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10, query_packages: tuple[str, ...] = ()) -> None:
         self.url = url
+        self.query_packages = query_packages  # packages whose queries.sql adds to the runtime queries
         self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
             url, connection_class=psycopg.AsyncConnection[Row], min_size=min_size, max_size=max_size, open=False,
             timeout=POOL_TIMEOUT,
@@ -68,16 +81,16 @@ class Repository:
 
     async def execute(self, name: str, /, **params: Any) -> None:
         async with self._connection() as conn:
-            await conn.execute(query(name), params)
+            await conn.execute(query(name, also=self.query_packages), params)
 
     async def fetch_one(self, name: str, /, **params: Any) -> Row | None:
         async with self._connection() as conn:
-            cur = await conn.execute(query(name), params)
+            cur = await conn.execute(query(name, also=self.query_packages), params)
             return await cur.fetchone()
 
     async def fetch_all(self, name: str, /, **params: Any) -> list[Row]:
         async with self._connection() as conn:
-            cur = await conn.execute(query(name), params)
+            cur = await conn.execute(query(name, also=self.query_packages), params)
             return await cur.fetchall()
 
     @asynccontextmanager
@@ -111,4 +124,4 @@ def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-__all__ = ["DatabaseUnavailable", "LeaseLost", "OrderflowError", "Repository", "Row", "dumps"]
+__all__ = ["DatabaseUnavailable", "LeaseLost", "NamedQueries", "OrderflowError", "Repository", "Row", "dumps"]

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from worker.core.repository import Repository
+from worker.core.repository import NamedQueries
 
 DEFAULT_INBOUND_PER_MINUTE = 600  # requests per minute per distributor without an api_rate_limits row
 DEFAULT_INBOUND_BURST = 100  # requests at once
@@ -43,7 +43,7 @@ class Decision:
         return str(max(MIN_RETRY_AFTER, math.ceil(self.retry_after)))
 
 
-async def take_token(repo: Repository, *, distributor_id: str, scope: Scope, integration_id: str | None = None,
+async def take_token(repo: NamedQueries, *, distributor_id: str, scope: Scope, integration_id: str | None = None,
                      default_per_minute: int | None = None, default_burst: int = 0) -> Decision:
     """Take one token of the distributor's `scope` limit (default_per_minute None: unlimited without a row)."""
     row = await repo.fetch_one("take_rate_token", distributor_id=distributor_id, integration_id=integration_id,
@@ -53,12 +53,12 @@ async def take_token(repo: Repository, *, distributor_id: str, scope: Scope, int
     return Decision(allowed=bool(row["allowed"]), retry_after=float(row["retry_after"]), limited=bool(row["limited"]))
 
 
-async def take_inbound_token(repo: Repository, *, distributor_id: str, integration_id: str) -> Decision:
+async def take_inbound_token(repo: NamedQueries, *, distributor_id: str, integration_id: str) -> Decision:
     return await take_token(repo, distributor_id=distributor_id, scope="inbound", integration_id=integration_id,
                             default_per_minute=DEFAULT_INBOUND_PER_MINUTE, default_burst=DEFAULT_INBOUND_BURST)
 
 
-async def take_ai_token(repo: Repository, *, distributor_id: str) -> Decision:
+async def take_ai_token(repo: NamedQueries, *, distributor_id: str) -> Decision:
     return await take_token(repo, distributor_id=distributor_id, scope="ai")
 
 

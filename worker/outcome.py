@@ -1,4 +1,4 @@
-"""Turn one message's analysis into the outcome record that record_outcome_v1 writes.
+"""Turn one message's analysis into the outcome record that record_outcome writes.
 
 Pure functions: no I/O, so the routing rules (order or not, review or not, why) are unit-tested
 without a database. The decision lives in the analysis fields, never in prose.

@@ -1,7 +1,7 @@
 """Roll-ups the worker refreshes: AI performance per model and per prompt version per day
 (calls, latency, cost, and accuracy from staff reviews), and distributor_usage per month.
 
-`refresh_rollups` runs `refresh_rollups_v1` (supabase/migrations/20261123095100_rollups.sql):
+`refresh_rollups` runs the `refresh_rollups` query (its function is in supabase/migrations/20261123095100_rollups.sql):
 it recomputes every day since `since` from ai_usage_metrics, ai_responses and ai_training_data,
 with INSERT … ON CONFLICT DO UPDATE, so calling it again changes nothing. Days are the
 distributor's; call it with yesterday (`default_since`) so a day that just ended in some time

@@ -2,8 +2,8 @@
 
 plpgsql (and, since Postgres 18, SQL-language) functions switch to a generic plan after five
 calls. A generic plan does not know its parameters, and may then join a handful of rows against a
-sequential scan of a whole table: claim_messages_v3 did, so each claim cost more as the messages
-table grew (fixed in claim_messages_v4). Here every other hot-path function is called repeatedly
+sequential scan of a whole table: an earlier claim function did, so each claim cost more as the messages
+table grew (fixed in the one the worker calls now). Here every other hot-path function is called repeatedly
 under `plan_cache_mode = force_generic_plan`, against a module-wide history of thousands of rows
 per table (50 tenants), and must not start a single sequential scan of a table that grows with
 that history (pg_stat_xact_user_tables, counted around the calls only). Small tables bounded by
@@ -179,7 +179,7 @@ def claimed_messages(conn: Conn) -> list[str]:
 
 
 def full_outcome(message_id: str, distributor_id: str) -> dict[str, Any]:
-    """An outcome with every part record_outcome_v1 writes, in the shape build_outcome produces:
+    """An outcome with every part record_outcome writes, in the shape build_outcome produces:
     PII, analysis, priced usage, an order (one matched line, one unmatched), matches and a reply."""
     facts = MessageFacts(message_id=message_id, distributor_id=distributor_id, worker_id=WORKER, language="es",
                          body_redacted="quiero 2 garrafones, mi tel <PHONE_NUMBER>",

@@ -1,5 +1,5 @@
-"""Roll-ups: refresh_rollups_v1 against a hand count, idempotence, late reviews, and agreement
-with the distributor_usage counters record_outcome_v1 keeps live."""
+"""Roll-ups: refresh_rollups against a hand count, idempotence, late reviews, and agreement
+with the distributor_usage counters record_outcome keeps live."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The inbound HTTP intake: WhatsApp Cloud API and generic channel webhooks in, queued messages out.
 
-It only authenticates, validates and stores (webhooks.inbound.store.store → ingest_message_v1, which
+It only authenticates, validates and stores (webhooks.inbound.store.store → ingest_message, which
 deduplicates on the provider's message id and wakes the workers); processing is the worker's
 job, so it answers fast. Routes:
 

@@ -1,4 +1,4 @@
-"""Storing inbound messages through the one intake function (ingest_message_v2).
+"""Storing inbound messages through the one intake function (ingest_message).
 
 The HTTP intake (webhooks/) and `orderflow ingest FILE.jsonl` both end here. The customer's handle
 and phone number and the provider's raw payload are hashed and encrypted here, with the

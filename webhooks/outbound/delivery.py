@@ -4,8 +4,8 @@ It runs on the skeleton of the message worker (worker.core.claim_loop): claim un
 due, then wait for a NOTIFY on 'orderflow_deliveries' (private.enqueue_event, replays), a
 finished attempt, a written batch of results, the poll interval (retries come due without a
 NOTIFY) or a stop event. At most `concurrency` attempts are in flight, claims take up to
-`batch_size` rows (once a quarter of the slots are free), and one flusher task writes the results of many attempts per finish_deliveries_v1 call, so the
-database costs a fraction of a round trip per delivery. A lost database is waited out.
+`batch_size` rows (once a quarter of the slots are free), and one flusher task writes the
+results of many attempts per `finish_deliveries` call, so the database costs a fraction of a round trip per delivery. A lost database is waited out.
 
 Leases: claimed rows are leased for `lease_seconds` (60 s by default). An attempt is cut off
 after `timeout` (15 s) and its result is written within milliseconds, well inside the lease, so
@@ -43,7 +43,7 @@ POLL_INTERVAL = 2.0  # seconds between polls when no NOTIFY arrives
 FAILING_WINDOW = 5 * 24 * 3600.0  # seconds without a successful delivery before an endpoint is disabled
 DRAIN_TIMEOUT = TIMEOUT + 5.0  # seconds to finish in-flight attempts on shutdown
 FLUSH_DELAY = 0.005  # seconds to let results gather before a write
-FLUSH_MAX = 500  # results per finish_deliveries_v1 call
+FLUSH_MAX = 500  # results per finish_deliveries call
 
 log = logging.getLogger("orderflow.webhooks.delivery")
 

@@ -1,6 +1,6 @@
 """Staff review of order lines: correct the product or quantity, or confirm, and learn from it.
 
-Each correction runs `correct_order_line_v1` (one transaction): the line and the order total
+Each correction runs `correct_order_line` (one transaction): the line and the order total
 change, the order leaves review when no line needs one, the review becomes ai_training_data, and
 the line's product words become a learned alias of the product, for the distributor and for the
 customer. The alias is computed here with the matcher's own normalisation (the line parser's
@@ -9,7 +9,7 @@ names the product the same way matches it exactly. The worker's ContextCache not
 alias through the `learned_aliases_version` key and rebuilds the distributor's matcher.
 
 These calls act as the service (the line id tells the distributor); staff in the app call
-`correct_order_line_v1` themselves, under RLS.
+`correct_order_line` themselves, under RLS.
 """
 
 from __future__ import annotations

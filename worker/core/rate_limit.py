@@ -1,7 +1,7 @@
 """Per-distributor rate limits (public.api_rate_limits), enforced in Postgres.
 
 Each limit is a token bucket shared by every intake and worker process: one call of
-take_rate_token_v1 per request (GCRA state in private.rate_buckets, one upsert). Two scopes:
+take_rate_token per request (GCRA state in private.rate_buckets, one upsert). Two scopes:
 
 - inbound: requests the HTTP intake accepts per distributor, after the signature check (so
   unsigned floods cannot spend a tenant's tokens). The integration's own row, else the
@@ -10,8 +10,8 @@ take_rate_token_v1 per request (GCRA state in private.rate_buckets, one upsert).
 - ai: analyzer calls per distributor, for every analyzer (offline included), only when the
   distributor has an `ai` row; without one, AI calls are unlimited (no default: a paid provider
   has its own account-wide limits, and the offline analyzer costs nothing). A message over the
-  limit is deferred (defer_messages_v1: due again later, no attempt spent), and the claim
-  (claim_messages_v2 and later) holds back a distributor's messages while its bucket is empty.
+  limit is deferred (defer_messages: due again later, no attempt spent), and the claim
+  (the `claim_messages` query) holds back a distributor's messages while its bucket is empty.
 
 `burst` is how many requests may arrive at once (0 counts as 1); requests_per_minute refills it.
 """

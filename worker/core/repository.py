@@ -21,7 +21,7 @@ from worker.core.queries import query
 
 POOL_TIMEOUT = 10.0  # seconds to wait for a free connection (then DatabaseUnavailable, and the caller retries)
 RECONNECT_TIMEOUT = 600.0  # seconds the pool keeps trying (with backoff) to replace a lost connection
-LEASE_LOST_SQLSTATE = "OF001"  # raised by record_outcome_v1 when another worker owns the message
+LEASE_LOST_SQLSTATE = "OF001"  # raised by record_outcome when another worker owns the message
 
 Row = dict[str, Any]
 

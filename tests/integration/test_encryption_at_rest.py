@@ -23,10 +23,8 @@ from worker.core.repository import Repository
 
 @pytest.fixture
 async def repo(fresh_db_url: str) -> AsyncIterator[Repository]:
-    repository = Repository(fresh_db_url, min_size=1, max_size=4)
-    await repository.open()
-    yield repository
-    await repository.close()
+    async with Repository(fresh_db_url, min_size=1, max_size=4) as repository:
+        yield repository
 
 
 def distributor(url: str, slug: str) -> str:

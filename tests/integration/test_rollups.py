@@ -194,12 +194,8 @@ def test_default_since_is_yesterday() -> None:
 
 @pytest.fixture
 async def repo(fresh_db_url: str) -> AsyncIterator[Repository]:
-    repository = Repository(fresh_db_url, min_size=1, max_size=4)
-    await repository.open()
-    try:
+    async with Repository(fresh_db_url, min_size=1, max_size=4) as repository:
         yield repository
-    finally:
-        await repository.close()
 
 
 async def test_a_refresh_agrees_with_the_usage_record_outcome_counts_live(

@@ -54,22 +54,14 @@ def paid_analyzer(router: respx.Router, model: str = MODEL) -> OpenAIAnalyzer:
 
 
 async def run_one_worker(url: str, analyzer: OpenAIAnalyzer) -> None:
-    repo = Repository(url, min_size=1, max_size=4)
-    await repo.open()
-    try:
+    async with Repository(url, min_size=1, max_size=4) as repo:
         worker = build_worker(repo, load_settings(), analyzer=analyzer, concurrency=8, retry_base=0, worker_id="wf")
         await worker.run(until_idle=True)
-    finally:
-        await repo.close()
 
 
 async def seed(url: str, eval_dir: Path, count: int) -> None:
-    repo = Repository(url, min_size=1, max_size=2)
-    await repo.open()
-    try:
+    async with Repository(url, min_size=1, max_size=2) as repo:
         await seed_messages(repo, eval_dir, count)
-    finally:
-        await repo.close()
 
 
 def setup_budget(url: str, slug: str, *, budget: int, mode: str, spent: int) -> str:

@@ -67,6 +67,13 @@ class Repository:
     async def close(self) -> None:
         await self.pool.close()
 
+    async def __aenter__(self) -> Repository:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
         try:

@@ -5,8 +5,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EVAL   ?= ai/eval/data
+# pgTAP for Debian's PostgreSQL 15: the SQL tests (supabase/tests/database) run under pg_prove there.
+PGTAP_CONTROL := /usr/share/postgresql/15/extension/pgtap.control
+PGTAP_PACKAGES := postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
 
-.PHONY: install demo test test-unit db db-stop eval bench lint clean
+.PHONY: install pgtap demo test test-unit db db-stop eval bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +18,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Installs pgTAP only when it is missing and we are root (CI runs as root on this image); otherwise
+# the SQL tests skip and say why.
+pgtap:
+	@if [ ! -f $(PGTAP_CONTROL) ] && [ -d /usr/lib/postgresql/15/bin ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get install -y -q $(PGTAP_PACKAGES) || { apt-get update -q && apt-get install -y -q $(PGTAP_PACKAGES); }; \
+	fi
 
 db: install
 	$(BIN)/orderflow db start
@@ -26,7 +36,7 @@ db-stop: install
 demo: install
 	$(BIN)/orderflow demo
 
-test: install
+test: install pgtap
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 test-unit: install

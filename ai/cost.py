@@ -1,5 +1,8 @@
 """What one AI call cost, from a versioned price table. Pure: no I/O, no clock.
 
+The table itself is data in the database (public.ai_model_prices, filled by the migration
+20261205100100_model_prices.sql and later ones); the worker loads it and passes it in.
+
 Prices are integer micro-USD per million tokens (1 USD = 1_000_000 micro-USD), so a price of
 $0.15 / 1M tokens is 150_000. Costs are integer micro-USD, rounded half up. A price row applies
 from its `effective_from` date until a later row for the same provider and model replaces it.
@@ -34,44 +37,6 @@ class ModelPrice:
         )
         if min(rates) < 0:
             raise ValueError(f"negative price for {self.provider}/{self.model}")
-
-
-# OpenAI list prices (standard tier) at the time of writing; check https://openai.com/api/pricing
-# and add a row with a new effective_from date when they change, never edit a past row.
-DEFAULT_PRICES: tuple[ModelPrice, ...] = (
-    ModelPrice(
-        provider="openai",
-        model="gpt-4o-mini",
-        effective_from=date(2024, 7, 18),
-        input_per_mtok_micro_usd=150_000,
-        cached_input_per_mtok_micro_usd=75_000,
-        output_per_mtok_micro_usd=600_000,
-    ),
-    ModelPrice(
-        provider="openai",
-        model="gpt-4o",
-        effective_from=date(2024, 10, 2),
-        input_per_mtok_micro_usd=2_500_000,
-        cached_input_per_mtok_micro_usd=1_250_000,
-        output_per_mtok_micro_usd=10_000_000,
-    ),
-    ModelPrice(
-        provider="openai",
-        model="gpt-4.1-mini",
-        effective_from=date(2025, 4, 14),
-        input_per_mtok_micro_usd=400_000,
-        cached_input_per_mtok_micro_usd=100_000,
-        output_per_mtok_micro_usd=1_600_000,
-    ),
-    ModelPrice(
-        provider="openai",
-        model="gpt-4.1-nano",
-        effective_from=date(2025, 4, 14),
-        input_per_mtok_micro_usd=100_000,
-        cached_input_per_mtok_micro_usd=25_000,
-        output_per_mtok_micro_usd=400_000,
-    ),
-)
 
 
 def price_for(prices: Sequence[ModelPrice], provider: str, model: str, at: date) -> ModelPrice | None:
@@ -112,7 +77,6 @@ def usage_cost_micro_usd(usage: Usage, prices: Sequence[ModelPrice], at: date) -
 
 
 __all__ = [
-    "DEFAULT_PRICES",
     "OFFLINE_PROVIDER",
     "ModelPrice",
     "cost_micro_usd",

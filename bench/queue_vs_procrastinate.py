@@ -5,17 +5,16 @@ consumers (default 4 and 16), each on its own autocommit psycopg connection, loo
 complete every claimed job with one statement each" until a claim comes back empty. No job
 body runs, so what is measured is the queue's SQL and round trips.
 
-- ours: the claim is the worker's own `claim_messages` query (worker/sql/queries.sql, whichever
-  claim_messages_vN it calls) and, for comparison, claim_messages_v1; in batches of 1 and of B
-  (default 32). The completion is the minimal one, `update messages set state = 'processed' ...
+- ours: the claim is the worker's own `claim_messages` query (worker/sql/queries.sql names the
+  function it calls), in batches of 1 and of B (default 32). The completion is the minimal one, `update messages set state = 'processed' ...
   where id = $1 and locked_by = $worker` (the real worker writes its whole outcome with
-  record_outcome_v1 instead: that is the pipeline, not the queue). N messages (default 20,000)
+  the `record_outcome` query instead: that is the pipeline, not the queue). N messages (default 20,000)
   of three distributors are inserted with generate_series before each run.
 - procrastinate (PyPI, its own schema applied with `schema_manager.apply_schema_async` to a
   separate scratch database on the same server): N jobs deferred in bulk with
   `task.batch_defer_async`; each consumer registers as a worker and runs procrastinate's own
-  `fetch_job` and `finish_job` queries (procrastinate.sql.queries, i.e. procrastinate_fetch_job_v2
-  and procrastinate_finish_job_v1) — what its JobManager sends, without its job execution.
+  `fetch_job` and `finish_job` queries (procrastinate.sql.queries, i.e. its versioned
+  fetch and finish functions) — what its JobManager sends, without its job execution.
 
 Prints jobs/s per configuration. Target: ours ≥ 5,000 jobs/s and not slower than procrastinate.
 Usage: python bench/queue_vs_procrastinate.py [--jobs N] [--concurrency 4 16] [--batch B] [--database-url URL]
@@ -54,7 +53,6 @@ LEASE_SECONDS = 300  # longer than any run: no lease expires while measuring
 TARGET = 5_000  # jobs/s
 DEFER_CHUNK = 5_000  # jobs per batch_defer_async call
 
-CLAIM_V1 = "select message_id, distributor_id, attempts from public.claim_messages_v1(%(worker_id)s, %(batch)s, %(lease_seconds)s)"
 COMPLETE = """update public.messages set state = 'processed', processed_at = now(), locked_by = null, lease_expires_at = null
                where id = %(id)s and state = 'processing' and locked_by = %(worker_id)s"""
 COMPLETE_MANY = """update public.messages set state = 'processed', processed_at = now(), locked_by = null, lease_expires_at = null
@@ -78,7 +76,7 @@ select v.distributor_id, v.id, v.customer_id, 'inbound', 'whatsapp', 'wamid.benc
 
 @dataclass(frozen=True, kw_only=True)
 class Result:
-    queue: str  # "ours (claim_messages_v2)" or "procrastinate 3.x"
+    queue: str  # "ours (<the claim function>)" or "procrastinate 3.x"
     concurrency: int
     batch: int  # jobs per claim at most
     batched_completion: bool  # one statement completes the whole claim (else one per job)
@@ -145,12 +143,11 @@ async def _ours(url: str, claim_sql: str, concurrency: int, batch: int, batched_
     return await _timed(url, concurrency, consume)
 
 
-def run_ours(url: str, *, jobs: int, concurrency: tuple[int, ...], batch: int, also_v1: bool = False) -> list[Result]:
-    """The worker's claim (and claim_messages_v1 when asked): claims of 1 and of `batch` completed
+def run_ours(url: str, *, jobs: int, concurrency: tuple[int, ...], batch: int) -> list[Result]:
+    """The worker's claim: claims of 1 and of `batch` completed
     job by job (like procrastinate), and claims of `batch` completed with one statement."""
     worker_claim = query("claim_messages")
-    claims = {"claim_messages_v1": CLAIM_V1} if also_v1 else {}
-    claims[_claim_function(worker_claim)] = worker_claim
+    claims = {_claim_function(worker_claim): worker_claim}
     modes = [(1, False), (batch, False), (batch, True)]
     results = []
     for name, claim_sql in claims.items():
@@ -245,12 +242,12 @@ def run_procrastinate(url: str, *, jobs: int, concurrency: tuple[int, ...]) -> l
 # ---- both ------------------------------------------------------------------------------------------
 
 def run(database_url: str | None = None, *, jobs: int = JOBS, concurrency: tuple[int, ...] = CONCURRENCY,
-        batch: int = BATCH, also_v1: bool = False) -> list[Result]:
+        batch: int = BATCH) -> list[Result]:
     """Every configuration, procrastinate first; the results in that order."""
     with _plain_database(database_url) as url:
         results = run_procrastinate(url, jobs=jobs, concurrency=concurrency)
     with scratch_database(database_url) as url:
-        results += run_ours(url, jobs=jobs, concurrency=concurrency, batch=batch, also_v1=also_v1)
+        results += run_ours(url, jobs=jobs, concurrency=concurrency, batch=batch)
     return results
 
 
@@ -278,13 +275,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=JOBS)
     parser.add_argument("--concurrency", type=int, nargs="+", default=list(CONCURRENCY))
     parser.add_argument("--batch", type=int, default=BATCH, help="our claim batch (batch 1 always runs too)")
-    parser.add_argument("--also-v1", action="store_true", help="also measure claim_messages_v1")
     parser.add_argument("--database-url", default=None, help="server to create the scratch databases on")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     print(f"{args.jobs:,} jobs per run; claim, then complete (no job body runs)")
-    results = run(args.database_url, jobs=args.jobs, concurrency=tuple(args.concurrency), batch=args.batch,
-                  also_v1=args.also_v1)
+    results = run(args.database_url, jobs=args.jobs, concurrency=tuple(args.concurrency), batch=args.batch)
     for line in summary(results):
         print(line)
 

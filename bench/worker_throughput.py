@@ -1,7 +1,7 @@
 """End-to-end worker throughput: messages/s and message→order latency (p50/p99).
 
 Scenario 1 (offline): N messages (default 10,000) over the three eval distributors, ingested
-through the intake (ingest_message_v2, encrypting as in production) while W worker processes consume them with the offline analyzer.
+through the intake (ingest_message, encrypting as in production) while W worker processes consume them with the offline analyzer.
 Scenario 2 (slow AI): 1,000 messages with the offline analyzer behind a simulated 800 ms
 latency, one worker process, to show in-flight concurrency (target: done in ≤ 15 s).
 

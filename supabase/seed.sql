@@ -1,13 +1,8 @@
 -- Demo data of orderflow's own (fictional businesses, people and numbers): three distributors
 -- (Mexico/es, Brazil/pt, US/en), each with a catalog, customers, users, a WhatsApp integration,
--- a webhook endpoint for the local demo receiver, and an AI budget; plus the model price table.
+-- a webhook endpoint for the local demo receiver, and an AI budget (model prices are a migration:
+-- 20261205100100_model_prices.sql).
 -- Secrets are generated at load time, never stored in the repo.
-
-insert into public.ai_model_prices (provider, model, effective_from, input_per_mtok_micro_usd, cached_input_per_mtok_micro_usd, output_per_mtok_micro_usd) values
-  ('openai', 'gpt-4o-mini', '2024-07-18', 150000, 75000, 600000),
-  ('openai', 'gpt-4o', '2024-08-06', 2500000, 1250000, 10000000),
-  ('openai', 'gpt-4.1-mini', '2025-04-14', 400000, 100000, 1600000),
-  ('offline', 'offline-rules-v1', '2024-01-01', 0, 0, 0);
 
 insert into public.distributors (id, slug, name, country, locale, currency, timezone) values
   ('a1000000-0000-4000-8000-000000000001', 'aurora', 'Distribuidora Aurora', 'MX', 'es-MX', 'MXN', 'America/Mexico_City'),

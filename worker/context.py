@@ -20,7 +20,7 @@ from ai.cost import ModelPrice
 from ai.matching.matcher import Matcher
 from ai.pii.names import catalog_vocabulary
 from worker.admin.corrections import alias_key, effective_aliases
-from worker.core.repository import Repository
+from worker.core.repository import NamedQueries
 
 CONTEXT_TTL = 30.0  # seconds before a distributor's settings and catalog version are re-checked
 PRICES_TTL = 60.0  # seconds
@@ -50,7 +50,7 @@ def _language_of(locale: str) -> str:
 
 
 class ContextCache:
-    def __init__(self, repo: Repository) -> None:
+    def __init__(self, repo: NamedQueries) -> None:
         self._repo = repo
         self._contexts: dict[str, DistributorContext] = {}
         self._locks: dict[str, asyncio.Lock] = {}

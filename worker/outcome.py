@@ -1,4 +1,4 @@
-"""Turn one message's analysis into the outcome record that record_outcome_v1 writes.
+"""Turn one message's analysis into the outcome record that record_outcome writes.
 
 Pure functions: no I/O, so the routing rules (order or not, review or not, why) are unit-tested
 without a database. The decision lives in the analysis fields, never in prose.
@@ -14,7 +14,7 @@ from typing import Any
 from ai.analyzer import AnalysisResult, Usage
 from ai.catalog import Catalog
 from ai.contract import Analysis, Intent, Line
-from ai.cost import ModelPrice, cost_micro_usd, price_for
+from ai.cost import OFFLINE_PROVIDER, ModelPrice, cost_micro_usd, price_for
 from ai.matching.matcher import Matcher
 from ai.pii.detector import PiiFinding
 
@@ -78,6 +78,23 @@ def usage_row(usage: Usage, *, prompt_version: str, latency_ms: float, prices: S
         "price_id": price_ids.get((price.provider, price.model, price.effective_from)) if price is not None else None,
         "latency_ms": round(latency_ms),
     }
+
+
+def price_unknown(usage: Usage, prices: Sequence[ModelPrice], today: date) -> bool:
+    """A paid call whose model has no price in force: its cost is not known, so it is not 0."""
+    return usage.provider != OFFLINE_PROVIDER and price_for(prices, usage.provider, usage.model, today) is None
+
+
+def send_to_review(outcome: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The outcome with the message, its analysis and its order (if any) in review for `reason`."""
+    reasons = sorted({*outcome["review_reasons"], reason})
+    changed: dict[str, Any] = {**outcome, "needs_review": True, "review_reasons": reasons}
+    if outcome.get("analysis"):
+        changed["analysis"] = {**outcome["analysis"], "needs_review": True}
+    if outcome.get("order"):
+        order = outcome["order"]
+        changed["order"] = {**order, "status": "needs_review", "review_reasons": sorted({*order["review_reasons"], reason})}
+    return changed
 
 
 def pii_rows(findings: Sequence[PiiFinding]) -> list[dict[str, Any]]:
@@ -158,4 +175,5 @@ def review_outcome(facts: MessageFacts, *, reason: str) -> dict[str, Any]:
             "matches": [], "order": None, "reply": None}
 
 
-__all__ = ["REVIEW_CONFIDENCE", "LineDecision", "MessageFacts", "build_outcome", "decide_lines", "review_outcome", "usage_row"]
+__all__ = ["REVIEW_CONFIDENCE", "LineDecision", "MessageFacts", "build_outcome", "decide_lines", "price_unknown", "review_outcome",
+           "send_to_review", "usage_row"]

@@ -14,9 +14,16 @@ from ai.analyzer import AnalysisFailed, AnalysisRequest, Analyzer, RecentOrderLi
 from ai.language import detect_language
 from ai.pii.detector import PiiDetector, redact
 from worker.context import ContextCache
+from worker.core.rate_limit import take_ai_token
 from worker.core.repository import DatabaseUnavailable, Repository, dumps
-from worker.outcome import MessageFacts, build_outcome, review_outcome, usage_row
-from worker.rate_limit import take_ai_token
+from worker.outcome import (
+    MessageFacts,
+    build_outcome,
+    price_unknown,
+    review_outcome,
+    send_to_review,
+    usage_row,
+)
 
 RECORD_RETRY_FOR = 60.0  # seconds: keep retrying the final write while the database is away
 RECORD_RETRY_STEP = 0.5  # seconds between those retries
@@ -103,6 +110,10 @@ class Pipeline:
             usage = usage_row(result.usage, prompt_version=result.prompt_version, latency_ms=result.latency_ms,
                               prices=prices, price_ids=price_ids, today=now.date())
             outcome = build_outcome(facts, result=result, usage=usage, catalog=catalog, matcher=matcher)
+            if price_unknown(result.usage, prices, now.date()):  # tokens recorded, cost unknown: never a silent 0
+                log.warning("no price for the model", extra={"action": "price_unknown", "message_id": claim.message_id,
+                                                             "provider": result.usage.provider, "model": result.usage.model})
+                outcome = send_to_review(outcome, "price_unknown")
 
         if msg["needs_review"]:  # flagged at intake (media, a bad item in a cart ...)
             outcome["needs_review"] = True

@@ -1,8 +1,8 @@
 """Roll-ups the worker refreshes: AI performance per model and per prompt version per day
 (calls, latency, cost, and accuracy from staff reviews), and distributor_usage per month.
 
-`refresh_rollups` runs `refresh_rollups_v2` once per distributor (supabase/migrations/20261123095100_rollups.sql,
-20261205110200_integrations_notify_settings.sql): it recomputes every day since `since` from ai_usage_metrics, ai_responses and ai_training_data,
+`refresh_rollups` runs the `refresh_rollups` named query once per distributor (its function: migrations
+20261123095100_rollups.sql and 20261205110200_integrations_notify_settings.sql): it recomputes every day since `since` from ai_usage_metrics, ai_responses and ai_training_data,
 with INSERT … ON CONFLICT DO UPDATE, so calling it again changes nothing. Days are the
 distributor's; call it with yesterday (`default_since`) so a day that just ended in some time
 zone, and reviews of yesterday's analyses, are counted. Reviews of older analyses are picked

@@ -47,10 +47,8 @@ def quiet_queue(url: str) -> Iterator[None]:
 
 @pytest.fixture
 async def repo(url: str) -> AsyncIterator[Repository]:
-    repository = Repository(url, min_size=1, max_size=4)
-    await repository.open()
-    yield repository
-    await repository.close()
+    async with Repository(url, min_size=1, max_size=4) as repository:
+        yield repository
 
 
 def sql(url: str, query: str, *params: object) -> list[tuple[Any, ...]]:

@@ -23,10 +23,8 @@ from worker.core.repository import Repository
 
 @pytest.fixture
 async def repo(fresh_db_url: str) -> AsyncIterator[Repository]:
-    repository = Repository(fresh_db_url, min_size=1, max_size=4)
-    await repository.open()
-    yield repository
-    await repository.close()
+    async with Repository(fresh_db_url, min_size=1, max_size=4) as repository:
+        yield repository
 
 
 def distributor(url: str, slug: str) -> str:
@@ -92,15 +90,29 @@ async def test_rotating_the_master_key_rewraps_data_keys_and_nothing_else(fresh_
         await Keyring(old).data_key(repo, ids[0])
 
 
+def legacy_message(conn: psycopg.Connection[Any], distributor_id: str, provider_id: str, raw: object) -> None:
+    """The rows the intake wrote before encryption existed: phone, handle and payload in plain text."""
+    phone = "5215550000101"
+    customer = conn.execute("insert into customers (distributor_id, name, phone) values (%s, 'Lupita', %s) returning id",
+                            (distributor_id, phone)).fetchone()
+    assert customer is not None
+    conversation = conn.execute("""insert into conversations (distributor_id, customer_id, channel, handle)
+                                   values (%s, %s, 'whatsapp', %s) returning id""",
+                                (distributor_id, customer[0], phone)).fetchone()
+    assert conversation is not None
+    conn.execute("""insert into messages (distributor_id, conversation_id, customer_id, direction, channel,
+                                          provider_message_id, kind, body, raw_payload)
+                    values (%s, %s, %s, 'inbound', 'whatsapp', %s, 'text', 'hola', %s::jsonb)""",
+                 (distributor_id, conversation[0], customer[0], provider_id, None if raw is None else json.dumps(raw)))
+
+
 async def test_plaintext_from_older_code_and_staff_is_encrypted_and_the_customer_kept(fresh_db_url: str,
                                                                                     repo: Repository) -> None:
     keyring = Keyring(MasterKey.parse(new_master_key()))
     valle = distributor(fresh_db_url, "valle-legacy")
     with psycopg.connect(fresh_db_url, autocommit=True) as conn:
-        # what ingest_message_v1 (before encryption) stored, and an address typed by staff
-        conn.execute("""select public.ingest_message_v1(%s, 'whatsapp', 'wamid.legacy.1', '5215550000101', 'Lupita',
-                                                        'hola', 'text', %s::jsonb)""",
-                     (valle, json.dumps({"id": "wamid.legacy.1", "from": "5215550000101"})))
+        # what the intake stored before encryption, and an address typed by staff
+        legacy_message(conn, valle, "wamid.legacy.1", {"id": "wamid.legacy.1", "from": "5215550000101"})
         conn.execute("update customers set address = 'Calle 5 de Mayo 12, Puebla' where distributor_id = %s", (valle,))
     assert set(plaintext_anywhere(fresh_db_url, "5550000101")) == {"customers", "conversations", "messages"}
 
@@ -127,8 +139,7 @@ async def test_a_legacy_conversation_that_clashes_with_a_new_one_is_closed(fresh
     keyring = Keyring(MasterKey.parse(new_master_key()))
     valle = distributor(fresh_db_url, "valle-clash")
     with psycopg.connect(fresh_db_url, autocommit=True) as conn:
-        conn.execute("""select public.ingest_message_v1(%s, 'whatsapp', 'wamid.old', '5215550000101', 'Lupita', 'hola')""",
-                     (valle,))
+        legacy_message(conn, valle, "wamid.old", None)
     await store(repo, record(valle, 1, handle="5215550000101"), keyring)  # arrived before the backfill ran
     await encrypt_pending(repo, keyring)
     assert plaintext_anywhere(fresh_db_url, "5550000101") == []

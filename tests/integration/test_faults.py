@@ -119,12 +119,8 @@ async def test_postgres_restarted_mid_run_loses_and_doubles_nothing(
 ) -> None:
     url = own_server.url
     migrate(url, load_settings().migrations_dir)
-    repo = Repository(url, min_size=1, max_size=2)
-    await repo.open()
-    try:
+    async with Repository(url, min_size=1, max_size=2) as repo:
         ids, _ = await seed_messages(repo, eval_dir, TOTAL)
-    finally:
-        await repo.close()
 
     logs = {name: tmp_path / f"{name}.log" for name in ("worker", "deliver")}
     with WebhookReceiver(secrets=[TEST_WHSEC]) as receiver, \
@@ -205,12 +201,8 @@ async def test_a_receiver_down_for_the_first_part_of_a_run_gets_every_event_once
     attempt. Every failed delivery must be retried on the schedule (5 s, jittered) and arrive
     exactly once, like the ones attempted after it came up."""
     url = fresh_db_url
-    repo = Repository(url, min_size=1, max_size=2)
-    await repo.open()
-    try:
+    async with Repository(url, min_size=1, max_size=2) as repo:
         ids, _ = await seed_messages(repo, eval_dir, RECEIVER_DOWN_TOTAL)
-    finally:
-        await repo.close()
     port = _free_port()
     base = f"http://127.0.0.1:{port}/"
     _add_endpoints(url, base, ids)

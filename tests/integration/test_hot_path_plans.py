@@ -2,8 +2,8 @@
 
 plpgsql (and, since Postgres 18, SQL-language) functions switch to a generic plan after five
 calls. A generic plan does not know its parameters, and may then join a handful of rows against a
-sequential scan of a whole table: claim_messages_v3 did, so each claim cost more as the messages
-table grew (fixed in claim_messages_v4). Here every other hot-path function is called repeatedly
+sequential scan of a whole table: an earlier claim function did, so each claim cost more as the messages
+table grew (fixed in the one the worker calls now). Here every other hot-path function is called repeatedly
 under `plan_cache_mode = force_generic_plan`, against a module-wide history of thousands of rows
 per table (50 tenants), and must not start a single sequential scan of a table that grows with
 that history (pg_stat_xact_user_tables, counted around the calls only). Small tables bounded by
@@ -67,7 +67,7 @@ insert into public.api_rate_limits (distributor_id, scope, integration_id, reque
 insert into private.rate_buckets (distributor_id, scope, integration_id, tat, emission_s, tolerance_s)
   select l.distributor_id, l.scope, l.integration_id, now() - interval '1 hour', 0.1, 0.9 from public.api_rate_limits l;
 insert into public.distributor_usage (distributor_id, period, messages, orders, ai_calls, ai_cost_micro_usd)
-  select d.id, (date_trunc('month', now()) - make_interval(months => g))::date, 100, 50, 100, 9000
+  select d.id, (date_trunc('month', now() at time zone d.timezone) - make_interval(months => g))::date, 100, 50, 100, 9000
     from public.distributors d, generate_series(1, 36) g;
 insert into public.ai_budget_alerts (distributor_id, period, threshold_pct, spent_micro_usd, budget_micro_usd, mode)
   select u.distributor_id, u.period, t, 9000, 8000, 'soft' from public.distributor_usage u, unnest(array[50, 80, 100]) t;
@@ -179,7 +179,7 @@ def claimed_messages(conn: Conn) -> list[str]:
 
 
 def full_outcome(message_id: str, distributor_id: str) -> dict[str, Any]:
-    """An outcome with every part record_outcome_v1 writes, in the shape build_outcome produces:
+    """An outcome with every part record_outcome writes, in the shape build_outcome produces:
     PII, analysis, priced usage, an order (one matched line, one unmatched), matches and a reply."""
     facts = MessageFacts(message_id=message_id, distributor_id=distributor_id, worker_id=WORKER, language="es",
                          body_redacted="quiero 2 garrafones, mi tel <PHONE_NUMBER>",
@@ -212,8 +212,9 @@ def full_outcome(message_id: str, distributor_id: str) -> dict[str, Any]:
 
 
 def this_month_alerts(conn: Conn, distributor_id: str) -> int:
-    return int(scalar(conn, """select count(*) from public.ai_budget_alerts
-                                where distributor_id = %s and period = date_trunc('month', now())::date""",
+    return int(scalar(conn, """select count(*) from public.ai_budget_alerts a join public.distributors d on d.id = a.distributor_id
+                                where a.distributor_id = %s
+                                  and a.period = date_trunc('month', now() at time zone d.timezone)::date""",
                       (distributor_id,)))
 
 

@@ -46,10 +46,8 @@ def url(module_db_url: str) -> str:
 
 @pytest.fixture
 async def repo(url: str) -> AsyncIterator[Repository]:
-    repository = Repository(url, min_size=1, max_size=4)
-    await repository.open()
-    yield repository
-    await repository.close()
+    async with Repository(url, min_size=1, max_size=4) as repository:
+        yield repository
 
 
 @pytest.fixture

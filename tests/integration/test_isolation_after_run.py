@@ -44,9 +44,7 @@ WRITTEN_BY_THE_RUN = {  # tables the catalog import, intake and worker must have
 
 
 async def _run_worker(url: str, eval_dir: Path) -> dict[str, str]:
-    repo = Repository(url, min_size=1, max_size=8)
-    await repo.open()
-    try:
+    async with Repository(url, min_size=1, max_size=8) as repo:
         ids, _ = await seed_messages(repo, eval_dir, MESSAGES)
         with psycopg.connect(url, autocommit=True) as conn:
             for slug, distributor_id in ids.items():
@@ -55,8 +53,6 @@ async def _run_worker(url: str, eval_dir: Path) -> dict[str, str]:
         worker = build_worker(repo, load_settings(), analyzer=OfflineAnalyzer(), concurrency=16, retry_base=0,
                               worker_id="isolation")
         stats = await worker.run(until_idle=True)
-    finally:
-        await repo.close()
     assert stats.processed == MESSAGES
     return ids
 

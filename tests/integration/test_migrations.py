@@ -27,6 +27,7 @@ MIGRATIONS_DIR = load_settings().migrations_dir
 SQL_TESTS_DIR = load_settings().supabase_dir / "tests" / "database"
 PG15_BIN = Path("/usr/lib/postgresql/15/bin")
 PG15_START_TIMEOUT = 60  # seconds
+PGTAP_CONTROL = Path("/usr/share/postgresql/15/extension/pgtap.control")  # Debian's postgresql-15-pgtap
 
 
 @pytest.fixture
@@ -192,7 +193,18 @@ def test_the_migrations_apply_on_postgres_15(pg15_url: str) -> None:
 
 
 @pytest.mark.parametrize("path", sorted(SQL_TESTS_DIR.glob("*.sql")), ids=lambda p: p.name)
-def test_the_sql_tests_pass_on_postgres_15(pg15_url: str, path: Path) -> None:
+def test_the_sql_tests_pass_under_pg_prove_on_postgres_15(pg15_url: str, path: Path) -> None:
+    """The pgTAP files as `supabase test db` runs them: pg_prove, a plan, every test ok."""
+    if not PGTAP_CONTROL.exists():
+        pytest.skip(f"pgTAP for PostgreSQL 15 is not installed ({PGTAP_CONTROL} is missing): `make test` installs "
+                    "postgresql-15-pgtap when run as root; otherwise apt-get install postgresql-15-pgtap")
+    pg_prove = shutil.which("pg_prove")
+    if pg_prove is None:
+        pytest.skip("pg_prove is not on PATH: apt-get install libtap-parser-sourcehandler-pgtap-perl")
     migrate(pg15_url, MIGRATIONS_DIR)
-    with psycopg.connect(pg15_url, autocommit=True) as conn:
-        conn.execute(path.read_text(encoding="utf-8"))
+    result = subprocess.run([pg_prove, "--verbose", "--dbname", pg15_url, str(path)], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All tests successful." in result.stdout
+    with psycopg.connect(pg15_url) as conn:
+        assert conn.execute("select count(*) from public.distributors").fetchone() == (0,), f"{path.name} left rows"

@@ -27,10 +27,10 @@ from ai.offline.analyzer import OfflineAnalyzer
 from tests.support.flow import import_eval_catalogs, load_cases
 from webhooks.inbound.app import create_app
 from webhooks.inbound.store import InboundRecord, store, store_many
+from worker.core.rate_limit import take_token
 from worker.core.repository import Repository
 from worker.core.settings import load_settings
 from worker.loop import WorkerStats
-from worker.rate_limit import take_token
 from worker.runtime import DelayedAnalyzer, build_worker
 
 FLOOD = 2_000  # messages of A queued before B's

@@ -116,10 +116,8 @@ def counts(url: str, distributor_id: uuid.UUID) -> tuple[int, int, int]:
 
 @pytest.fixture
 async def repo(fresh_db_url: str) -> Any:
-    repository = Repository(fresh_db_url, min_size=1, max_size=2)
-    await repository.open()
-    yield repository
-    await repository.close()
+    async with Repository(fresh_db_url, min_size=1, max_size=2) as repository:
+        yield repository
 
 
 def by_kind(results: list[RetentionResult], distributor_id: uuid.UUID) -> dict[str, RetentionResult]:

@@ -42,7 +42,7 @@ def as_service_role(url: str) -> str:
 
 
 class FailsFirst:
-    """The offline analyzer, except that its first call fails for good (to reach fail_message_v1)."""
+    """The offline analyzer, except that its first call fails for good (to reach fail_message)."""
 
     provider, model, prompt_version, paid = "offline", "offline-rules-v1", "offline-1", False
 

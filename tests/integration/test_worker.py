@@ -123,7 +123,7 @@ def test_concurrent_usage_writes_cross_each_threshold_exactly_once(fresh_db_url:
 def test_a_claim_never_scans_the_whole_messages_table(fresh_db_url: str) -> None:
     """The claim's cost must not grow with the messages ever received: with a long processed
     history, repeated claims (the generic plan plpgsql switches to) read messages by index only.
-    claim_messages_v3 hash-joined its picks against a sequential scan of the table."""
+    An earlier claim function hash-joined its picks against a sequential scan of the table."""
     from worker.core.queries import query
 
     with psycopg.connect(fresh_db_url, autocommit=True) as conn:

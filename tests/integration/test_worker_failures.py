@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 import respx
 
 from ai.openai.analyzer import OpenAIAnalyzer, OpenAIConfig
@@ -45,29 +47,21 @@ def not_an_order() -> dict[str, Any]:
             "review_reasons": [], "reply": "Con gusto le ayudamos."}
 
 
-def paid_analyzer(router: respx.Router) -> OpenAIAnalyzer:
-    config = OpenAIConfig(api_key="sk-test", base_url=BASE_URL, model=MODEL, max_attempts=2,
+def paid_analyzer(router: respx.Router, model: str = MODEL) -> OpenAIAnalyzer:
+    config = OpenAIConfig(api_key="sk-test", base_url=BASE_URL, model=model, max_attempts=2,
                           backoff_base_s=0.0, backoff_cap_s=0.0, max_total_wait_s=0.0)
     return OpenAIAnalyzer(config, http_client=httpx.AsyncClient(transport=httpx.MockTransport(router.handler)))
 
 
 async def run_one_worker(url: str, analyzer: OpenAIAnalyzer) -> None:
-    repo = Repository(url, min_size=1, max_size=4)
-    await repo.open()
-    try:
+    async with Repository(url, min_size=1, max_size=4) as repo:
         worker = build_worker(repo, load_settings(), analyzer=analyzer, concurrency=8, retry_base=0, worker_id="wf")
         await worker.run(until_idle=True)
-    finally:
-        await repo.close()
 
 
 async def seed(url: str, eval_dir: Path, count: int) -> None:
-    repo = Repository(url, min_size=1, max_size=2)
-    await repo.open()
-    try:
+    async with Repository(url, min_size=1, max_size=2) as repo:
         await seed_messages(repo, eval_dir, count)
-    finally:
-        await repo.close()
 
 
 def setup_budget(url: str, slug: str, *, budget: int, mode: str, spent: int) -> str:
@@ -120,6 +114,30 @@ async def test_paid_usage_is_priced_from_the_table_and_crosses_soft_thresholds_o
     assert scalar(fresh_db_url, "select array_agg(threshold_pct order by threshold_pct) from ai_budget_alerts where distributor_id = %s",
                   (valle,)) == [50, 80, 100]
     assert scalar(fresh_db_url, "select count(*) from webhook_deliveries where event_type = 'budget.threshold_reached'") == 3
+
+
+async def test_a_model_without_a_price_records_its_tokens_and_sends_the_message_to_review(
+    fresh_db_url: str, eval_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await seed(fresh_db_url, eval_dir, 3)
+    router = respx.Router()
+    router.post(f"{BASE_URL}/chat/completions").mock(return_value=httpx.Response(200, json=completion(not_an_order())))
+    with caplog.at_level(logging.WARNING, logger="orderflow.pipeline"):
+        await run_one_worker(fresh_db_url, paid_analyzer(router, model="gpt-unpriced"))
+
+    assert scalar(fresh_db_url, """select count(*) from ai_usage_metrics where model = 'gpt-unpriced' and price_id is null
+                                   and input_tokens = 900 and cached_input_tokens = 400 and output_tokens = 120""") == 3
+    assert scalar(fresh_db_url, """select count(*) from messages where direction = 'inbound' and state = 'processed'
+                                   and needs_review and 'price_unknown' = any(review_reasons)""") == 3
+    warnings = [r for r in caplog.records if getattr(r, "action", None) == "price_unknown"]
+    assert len(warnings) == 3 and {getattr(r, "model", None) for r in warnings} == {"gpt-unpriced"}
+
+
+async def test_the_migration_prices_the_default_model_and_gpt_4o_by_effective_date(fresh_db_url: str) -> None:
+    rows = scalar(fresh_db_url, """select array_agg(model || ' ' || effective_from || ' ' || input_per_mtok_micro_usd
+                                                order by model, effective_from)
+                                     from ai_model_prices where model in ('gpt-4o', 'gpt-4o-mini')""")
+    assert rows == ["gpt-4o 2024-05-13 5000000", "gpt-4o 2024-10-02 2500000", "gpt-4o-mini 2024-07-18 150000"]
 
 
 async def test_a_message_the_provider_keeps_failing_on_is_retried_then_failed_and_visible(fresh_db_url: str, eval_dir: Path) -> None:

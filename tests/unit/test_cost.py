@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from ai.analyzer import Usage
-from ai.cost import DEFAULT_PRICES, ModelPrice, cost_micro_usd, price_for, usage_cost_micro_usd
+from ai.cost import ModelPrice, cost_micro_usd, price_for, usage_cost_micro_usd
 
 OLD = ModelPrice(
     provider="openai",
@@ -97,10 +97,3 @@ def test_usage_cost_looks_up_the_price_of_the_day() -> None:
     assert usage_cost_micro_usd(usage(1_000_000), TABLE, date(2025, 1, 1)) == 150_000
     assert usage_cost_micro_usd(usage(1_000_000), TABLE, date(2025, 7, 1)) == 100_000
     assert usage_cost_micro_usd(usage(1_000_000, model="gpt-5"), TABLE, date(2025, 7, 1)) is None
-
-
-def test_default_table_prices_the_default_model() -> None:
-    price = price_for(DEFAULT_PRICES, "openai", "gpt-4o-mini", date(2025, 1, 1))
-    assert price is not None and price.input_per_mtok_micro_usd == 150_000
-    keys = [(p.provider, p.model, p.effective_from) for p in DEFAULT_PRICES]
-    assert len(keys) == len(set(keys))

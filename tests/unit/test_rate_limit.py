@@ -12,24 +12,13 @@ from ai.catalog import Catalog
 from ai.matching.matcher import Matcher
 from ai.pii.detector import PiiDetector
 from worker.context import ContextCache, DistributorContext
+from worker.core.rate_limit import Decision
 from worker.core.repository import Repository
+from worker.core.testing import InMemoryRepository
 from worker.pipeline import Claim, Pipeline
-from worker.rate_limit import Decision
 
 DISTRIBUTOR = "00000000-0000-0000-0000-0000000000d1"
 MESSAGE = "00000000-0000-0000-0000-0000000000a1"
-
-
-class RecordingRepo:
-    """Answers named queries from a table of canned rows and records which ran."""
-
-    def __init__(self, answers: dict[str, dict[str, Any] | None]) -> None:
-        self.answers = answers
-        self.ran: list[tuple[str, dict[str, Any]]] = []
-
-    async def fetch_one(self, name: str, /, **params: Any) -> dict[str, Any] | None:
-        self.ran.append((name, params))
-        return self.answers.get(name)
 
 
 class Contexts:
@@ -68,7 +57,7 @@ def test_retry_after_is_whole_seconds_rounded_up(seconds: float, header: str) ->
 
 
 async def test_a_message_over_the_ai_rate_is_deferred_and_the_analyzer_never_runs() -> None:
-    repo = RecordingRepo({
+    repo = InMemoryRepository({
         "load_message": {"id": MESSAGE, "distributor_id": DISTRIBUTOR, "customer_id": "c", "conversation_id": "v",
                          "kind": "text", "body": "2 cajas de agua", "needs_review": False, "review_reasons": [],
                          "attempts": 1, "max_attempts": 5, "preferred_language": "es"},
@@ -79,12 +68,12 @@ async def test_a_message_over_the_ai_rate_is_deferred_and_the_analyzer_never_run
                         analyzer=MustNotAnalyze(), pii_detector=cast(PiiDetector, NoPii()), worker_id="w")
     outcome = await pipeline.process(Claim(message_id=MESSAGE, distributor_id=DISTRIBUTOR, attempts=1))
     assert outcome.state == "deferred"
-    assert [name for name, _ in repo.ran] == ["load_message", "take_rate_token", "defer_messages"]
+    assert repo.names == ["load_message", "take_rate_token", "defer_messages"]
     assert repo.ran[-1][1] == {"worker_id": "w", "ids": [MESSAGE], "seconds": 0.75}
 
 
 async def test_without_an_ai_limit_no_token_is_taken() -> None:
-    repo = RecordingRepo({
+    repo = InMemoryRepository({
         "load_message": {"id": MESSAGE, "distributor_id": DISTRIBUTOR, "customer_id": "c", "conversation_id": "v",
                          "kind": "text", "body": "2 cajas de agua", "needs_review": False, "review_reasons": [],
                          "attempts": 1, "max_attempts": 5, "preferred_language": "es"},
@@ -93,4 +82,4 @@ async def test_without_an_ai_limit_no_token_is_taken() -> None:
                         analyzer=MustNotAnalyze(), pii_detector=cast(PiiDetector, NoPii()), worker_id="w")
     with pytest.raises(AssertionError, match="analyzer ran"):
         await pipeline.process(Claim(message_id=MESSAGE, distributor_id=DISTRIBUTOR, attempts=1))
-    assert "take_rate_token" not in [name for name, _ in repo.ran]
+    assert "take_rate_token" not in repo.names

@@ -1,6 +1,6 @@
 """The inbound HTTP intake: WhatsApp Cloud API and generic channel webhooks in, queued messages out.
 
-It only authenticates, validates and stores (webhooks.inbound.store.store → ingest_message_v1, which
+It only authenticates, validates and stores (webhooks.inbound.store.store → ingest_message, which
 deduplicates on the provider's message id and wakes the workers); processing is the worker's
 job, so it answers fast. Routes:
 
@@ -14,7 +14,7 @@ than MAX_DEPTH or not the provider's shape, 404 unknown channel integration, 401
 signature (on /webhooks/whatsapp also for a phone_number_id nobody registered, the same answer,
 so unauthenticated POSTs cannot probe which numbers are registered) (nothing stored, and a
 security_audit_log row, at most one per integration and reason every AUDIT_INTERVAL), 429 with
-Retry-After over the distributor's inbound rate (worker.rate_limit; checked after the signature,
+Retry-After over the distributor's inbound rate (worker.core.rate_limit; checked after the signature,
 nothing stored), 405
 wrong method, 503 with Retry-After when the database is away. Every rejection is logged with
 an `action` and a reason, never the body. A batch with bad items stores the good ones and
@@ -42,9 +42,10 @@ from webhooks.inbound.store import store
 from webhooks.inbound.whatsapp import SIGNATURE_HEADER, parse_payload, verify_signature, verify_subscription
 from webhooks.outbound.signing import InvalidSecret, SignatureError
 from worker.core.encryption import Keyring
+from worker.core.errors import OrderflowError
+from worker.core.rate_limit import take_inbound_token
 from worker.core.repository import DatabaseUnavailable, Repository, dumps
 from worker.core.settings import Settings
-from worker.rate_limit import take_inbound_token
 
 MAX_BODY = 1024 * 1024  # bytes
 MAX_PHONE_NUMBERS = 20  # distinct business numbers in one WhatsApp payload (Meta batches one app's numbers)
@@ -59,7 +60,7 @@ log = logging.getLogger("orderflow.webhooks.intake")
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-class Rejected(Exception):
+class Rejected(OrderflowError):
     """Answer the request with `status` (logged with `reason`; ids go to the log too)."""
 
     def __init__(self, status: int, reason: str, *, headers: dict[str, str] | None = None, **ids: str) -> None:

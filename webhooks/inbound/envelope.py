@@ -15,6 +15,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
+from worker.core.errors import OrderflowError
+
 MAX_DEPTH = 64  # nesting of arrays and objects a payload may have (WhatsApp's is under 10)
 
 Kind = Literal[
@@ -24,7 +26,7 @@ MEDIA_KINDS: frozenset[str] = frozenset({"image", "audio", "document", "video", 
 REVIEW_KINDS: frozenset[str] = MEDIA_KINDS | {"location", "unknown"}  # kinds a person must look at
 
 
-class MalformedPayload(Exception):
+class MalformedPayload(OrderflowError):
     """The body is not the provider's shape at all; nothing in it can be stored."""
 
     def __init__(self, reason: str) -> None:

@@ -1,4 +1,4 @@
-"""Storing inbound messages through the one intake function (ingest_message_v2).
+"""Storing inbound messages through the one intake function (ingest_message).
 
 The HTTP intake (webhooks/) and `orderflow ingest FILE.jsonl` both end here. The customer's handle
 and phone number and the provider's raw payload are hashed and encrypted here, with the
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from worker.core.encryption import DataKey, Keyring, default_keyring
+from worker.core.errors import OrderflowError
 from worker.core.repository import Repository, dumps
 
 
@@ -88,7 +89,7 @@ async def store(repo: Repository, record: InboundRecord, keyring: Keyring | None
     return Stored(message_id=str(row["message_id"]), created=bool(row["created"]))
 
 
-class IntakeFileError(ValueError):
+class IntakeFileError(OrderflowError, ValueError):
     """A line of an ingest file is not a message record."""
 
 

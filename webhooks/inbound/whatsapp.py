@@ -34,6 +34,7 @@ from webhooks.inbound.envelope import (
     OrderItem,
     PayloadError,
 )
+from worker.core.errors import OrderflowError
 
 CHANNEL = "whatsapp"
 OBJECT_TYPE = "whatsapp_business_account"
@@ -51,7 +52,7 @@ STATUS_VALUES: frozenset[str] = frozenset({"sent", "delivered", "read", "failed"
 KNOWN_KINDS: frozenset[str] = frozenset({"text", "interactive", "button", "order", "location"}) | MEDIA_KINDS
 
 
-class InvalidItem(ValueError):
+class InvalidItem(OrderflowError, ValueError):
     """Internal: one message or status cannot be read (becomes a PayloadError)."""
 
 

@@ -59,7 +59,7 @@ class Claimed:
 
 @dataclass(frozen=True, kw_only=True)
 class Result:
-    """The outcome of one attempt, as finish_deliveries_v1 reads it."""
+    """The outcome of one attempt, as finish_deliveries reads it."""
 
     delivery_id: str
     outcome: str  # succeeded | retry | dead | failed | gone | release (not attempted)

@@ -22,6 +22,8 @@ import secrets as secrets_module
 import time
 from collections.abc import Mapping, Sequence
 
+from worker.core.errors import OrderflowError
+
 SECRET_PREFIX = "whsec_"
 SECRET_MIN_BYTES = 24  # spec: secrets are 24..64 bytes of randomness
 SECRET_MAX_BYTES = 64
@@ -36,7 +38,7 @@ HEADER_SIGNATURE = "webhook-signature"
 _HEADER_UNSAFE = frozenset(" \t\r\n,")  # characters that would corrupt the header values
 
 
-class InvalidSecret(ValueError):
+class InvalidSecret(OrderflowError, ValueError):
     """A secret that is not "whsec_" + base64 of 24..64 bytes (a configuration error)."""
 
     def __init__(self, reason: str) -> None:
@@ -44,7 +46,7 @@ class InvalidSecret(ValueError):
         self.reason = reason
 
 
-class SignatureError(Exception):
+class SignatureError(OrderflowError):
     """The request is not authentic: missing headers, stale timestamp or no matching signature.
 
     `reason` is machine-readable: missing_header, bad_timestamp, timestamp_too_old,

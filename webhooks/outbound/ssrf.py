@@ -28,6 +28,8 @@ from contextlib import contextmanager
 import httpcore
 import httpx
 
+from worker.core.errors import OrderflowError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]  # (host, port) -> IP address strings
 
@@ -53,7 +55,7 @@ PRIVATE_NETWORKS = (  # what allow_private lets through (besides loopback)
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-class BlockedAddress(Exception):
+class BlockedAddress(OrderflowError):
     """The delivery target is refused: bad scheme, userinfo in the URL, or a non-public address.
 
     `reason` is machine-readable (scheme, userinfo, no_host, metadata, loopback, private,

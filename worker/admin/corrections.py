@@ -1,6 +1,6 @@
 """Staff review of order lines: correct the product or quantity, or confirm, and learn from it.
 
-Each correction runs `correct_order_line_v1` (one transaction): the line and the order total
+Each correction runs `correct_order_line` (one transaction): the line and the order total
 change, the order leaves review when no line needs one, the review becomes ai_training_data, and
 the line's product words become a learned alias of the product, for the distributor and for the
 customer. The alias is computed here with the matcher's own normalisation (the line parser's

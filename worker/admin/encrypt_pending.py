@@ -1,7 +1,7 @@
 """Encrypting the personal data that reached the database in plaintext.
 
 The intake encrypts what it stores (worker/intake.py). Plaintext still arrives two ways: rows
-written before encryption existed (ingest_message_v1) and what a distributor's staff type into
+written before encryption existed (by the first intake function) and what a distributor's staff type into
 customers.phone / customers.address through a Supabase client, which holds no key. The worker
 runs `encrypt_pending` at start and every few minutes; `orderflow keys encrypt-pending` runs it on
 demand. Each row is updated only if it still holds the plaintext read, so concurrent runs are safe.

@@ -1,10 +1,10 @@
-"""Retention (`orderflow retention run`: worker/cli/retention.py): anonymise or delete what is past each distributor's retention window.
+"""Data retention: anonymise or delete what is past each distributor's retention window (`orderflow retention run`).
 
 The policy in force per distributor and data kind is its data_retention_policies row, or the
 default (supabase/migrations/20261123093200_retention.sql): message bodies 90 days (anonymised:
 the message row, its ids and state stay, so orders keep their source), PII findings 90 days
 (deleted), AI responses 180 days (output replaced by '{}', the metadata stays); orders and their
-lines are kept. `apply_retention_v1` does one batch per call and transaction, skipping rows
+lines are kept. `apply_retention` does one batch per call and transaction, skipping rows
 someone holds, so the loop below runs until a batch comes back short.
 
 Each distributor and kind gets one structured log line with its counts and, when rows changed,

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from worker.core.repository import OrderflowError, Repository
+from worker.core.errors import OrderflowError
+from worker.core.repository import Repository
 
 DEFAULT_INVITATION_DAYS = 7  # days an invitation stays usable
 MAX_INVITATION_DAYS = 90  # days
@@ -59,4 +60,4 @@ async def invite(repo: Repository, *, email: str, distributor_slug: str, role: R
                       role=row["role"], expires_at=row["expires_at"])
 
 
-__all__ = ["DEFAULT_INVITATION_DAYS", "Invitation", "InvitationError", "Role", "invite"]
+__all__ = ["DEFAULT_INVITATION_DAYS", "MAX_INVITATION_DAYS", "Invitation", "InvitationError", "Role", "invite"]

@@ -14,8 +14,9 @@ from worker.db.audit import print_report, run_audit
 from worker.db.erd import DEFAULT_ERD_PATH, write_erd
 from worker.db.migrate import migrate as apply_migrations
 from worker.db.migrate import reset as reset_database
+from worker.db.schema import DEFAULT_SCHEMA_PATH, write_schema
 
-db_app = typer.Typer(help="The database: embedded Postgres, migrations, audit, ER diagram.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: embedded Postgres, migrations, audit, ER diagram, schema document.", no_args_is_help=True)
 console = Console()
 
 
@@ -90,6 +91,17 @@ def db_erd(
     """Write a Mermaid ER diagram of the live public schema (default docs/erd.md)."""
     diagram = write_erd(connection.database_url(load_settings()), output)
     console.print(f"wrote {output}: {diagram.table_count} tables, {diagram.relation_count} relations")
+
+
+@db_app.command("schema")
+def db_schema(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Markdown file to write")] = DEFAULT_SCHEMA_PATH,
+) -> None:
+    """Write every table (columns, keys, policies) and function (signature, security, grants, migration) to Markdown
+    (default docs/schema.md)."""
+    settings = load_settings()
+    schema = write_schema(connection.database_url(settings), settings.supabase_dir / "migrations", output)
+    console.print(f"wrote {output}: {len(schema.tables)} tables, {len(schema.functions)} functions")
 
 
 __all__ = ["db_app"]

@@ -1,4 +1,4 @@
-"""`orderflow retention run [--dry-run]` (the service: worker/admin/retention.py)."""
+"""`orderflow retention`: apply the data-retention policies (the service is worker.admin.retention)."""
 
 from __future__ import annotations
 

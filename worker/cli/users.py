@@ -1,4 +1,4 @@
-"""`orderflow users invite EMAIL --distributor SLUG --role ROLE` (the service: worker/admin/users.py)."""
+"""`orderflow users`: invitations (the service is worker.admin.users)."""
 
 from __future__ import annotations
 

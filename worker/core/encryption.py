@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from worker.core.errors import OrderflowError
 from worker.core.repository import Repository, Row
 from worker.core.settings import Settings, load_settings
 
@@ -46,7 +47,7 @@ MASTER_KEY_FILE = "master.key"
 _HEADER = struct.Struct(">BI")  # format, key version
 
 
-class EncryptionError(Exception):
+class EncryptionError(OrderflowError):
     """A key is missing or wrong, or a ciphertext does not open."""
 
 

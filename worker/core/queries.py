@@ -41,11 +41,16 @@ def runtime_queries() -> dict[str, str]:
     return merged
 
 
-def query(name: str) -> str:
-    try:
-        return runtime_queries()[name]
-    except KeyError:
-        raise KeyError(f"no runtime query named {name!r} in {RUNTIME_PACKAGES}") from None
+def query(name: str, *, also: tuple[str, ...] = ()) -> str:
+    """The named query: a runtime one, or one of the packages in `also` (a tool's own queries, e.g. the demo's)."""
+    found = runtime_queries().get(name)
+    for package in also:
+        if found is not None:
+            break
+        found = load(package).get(name)
+    if found is None:
+        raise KeyError(f"no query named {name!r} in {RUNTIME_PACKAGES + also}")
+    return found
 
 
 __all__ = ["RUNTIME_PACKAGES", "load", "query", "runtime_queries"]

@@ -10,12 +10,13 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from worker.core.errors import OrderflowError
 from worker.core.queries import query
 
 POOL_TIMEOUT = 10.0  # seconds to wait for a free connection (then DatabaseUnavailable, and the caller retries)
@@ -24,12 +25,9 @@ LEASE_LOST_SQLSTATE = "OF001"  # raised by record_outcome_v1 when another worker
 # What the admin and review functions raise when they refuse a request (not a fault):
 # no_data_found, object_not_in_prerequisite_state, invalid_parameter_value, insufficient_privilege.
 REFUSED_SQLSTATES = frozenset({"P0002", "55000", "22023", "42501"})
+LEASE_LOST_SQLSTATE = "OF001"  # raised by record_outcome when another worker owns the message
 
 Row = dict[str, Any]
-
-
-class OrderflowError(Exception):
-    """Root of orderflow's own errors."""
 
 
 class LeaseLost(OrderflowError):
@@ -46,13 +44,27 @@ class Refused(OrderflowError):
     def __init__(self, message: str, sqlstate: str) -> None:
         super().__init__(message)
         self.sqlstate = sqlstate
+class NamedQueries(Protocol):
+    """The seam every room codes against: three calls taking a named query and keyword arguments, and LISTEN.
+
+    Repository is the real one (Postgres); worker.core.testing.InMemoryRepository the one unit tests share.
+    """
+
+    async def execute(self, name: str, /, **params: Any) -> None: ...
+
+    async def fetch_one(self, name: str, /, **params: Any) -> Row | None: ...
+
+    async def fetch_all(self, name: str, /, **params: Any) -> list[Row]: ...
+
+    def listen(self, channel: str) -> contextlib.AbstractAsyncContextManager[AsyncIterator[str]]: ...
 
 
 class Repository:
     """An async connection pool plus named queries."""
 
-    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10) -> None:
+    def __init__(self, url: str, *, min_size: int = 2, max_size: int = 10, query_packages: tuple[str, ...] = ()) -> None:
         self.url = url
+        self.query_packages = query_packages  # packages whose queries.sql adds to the runtime queries
         self.pool: AsyncConnectionPool[psycopg.AsyncConnection[Row]] = AsyncConnectionPool(
             url, connection_class=psycopg.AsyncConnection[Row], min_size=min_size, max_size=max_size, open=False,
             timeout=POOL_TIMEOUT,
@@ -64,6 +76,13 @@ class Repository:
 
     async def close(self) -> None:
         await self.pool.close()
+
+    async def __aenter__(self) -> Repository:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Row]]:
@@ -81,16 +100,16 @@ class Repository:
 
     async def execute(self, name: str, /, **params: Any) -> None:
         async with self._connection() as conn:
-            await conn.execute(query(name), params)
+            await conn.execute(query(name, also=self.query_packages), params)
 
     async def fetch_one(self, name: str, /, **params: Any) -> Row | None:
         async with self._connection() as conn:
-            cur = await conn.execute(query(name), params)
+            cur = await conn.execute(query(name, also=self.query_packages), params)
             return await cur.fetchone()
 
     async def fetch_all(self, name: str, /, **params: Any) -> list[Row]:
         async with self._connection() as conn:
-            cur = await conn.execute(query(name), params)
+            cur = await conn.execute(query(name, also=self.query_packages), params)
             return await cur.fetchall()
 
     @asynccontextmanager
@@ -124,4 +143,5 @@ def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-__all__ = ["DatabaseUnavailable", "LeaseLost", "OrderflowError", "Refused", "Repository", "Row", "dumps"]
+
+__all__ = ["DatabaseUnavailable", "LeaseLost", "NamedQueries", "OrderflowError", "Refused", "Repository", "Row", "dumps"]

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
+from worker.core.errors import OrderflowError
+
 START_TIMEOUT = 30.0  # seconds
 SYSTEM_USER_WHEN_ROOT = "pgserver"  # initdb refuses to run as root
 SERVER_OPTIONS = (
@@ -33,7 +35,7 @@ def _bin_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
-class EmbeddedPostgresError(RuntimeError):
+class EmbeddedPostgresError(OrderflowError, RuntimeError):
     """The embedded server could not be initialised, started or stopped."""
 
 

@@ -15,11 +15,13 @@ from typing import Any
 
 import psycopg
 
+from worker.core.errors import OrderflowError
+
 MIGRATION_FILE = re.compile(r"^(?P<version>\d{14})_(?P<name>[a-z0-9_\-]+)\.sql$")
 LOCK_KEY = 7_344_119_001  # advisory lock: one migrator at a time
 
 
-class MigrationError(RuntimeError):
+class MigrationError(OrderflowError, RuntimeError):
     """A migration file is misnamed or failed to apply."""
 
 

@@ -39,6 +39,7 @@ from worker.db.migrate import reset
 from worker.demo.receiver import ReceiverTally, receiver_app
 from worker.runtime import build_worker
 
+DEMO_QUERIES = ("worker.demo",)  # worker/demo/queries.sql: the demo's own queries, not the runtime's
 RECEIVER_PORT = 8765  # the demo endpoints in supabase/seed.sql point here
 FINISH_TIMEOUT = 120.0  # seconds for the worker and deliveries to finish
 POLL = 0.2  # seconds
@@ -169,7 +170,7 @@ async def run_demo(settings: Settings, console: Console) -> None:
     console.print(f"database: {url}")
     applied = reset(url, settings.migrations_dir, settings.supabase_dir / "seed.sql")
     console.print(f"reset: {len(applied)} migrations applied, demo data seeded from supabase/seed.sql")
-    repo = Repository(url, min_size=2, max_size=12)
+    repo = Repository(url, min_size=2, max_size=12, query_packages=DEMO_QUERIES)
     await repo.open()
     encrypted = await encrypt_pending(repo, Keyring.from_settings(settings))
     console.print(f"encrypted the seed's plaintext: {encrypted.customers} customer phones and addresses")

@@ -1,7 +1,7 @@
 """Per-distributor rate limits (public.api_rate_limits), enforced in Postgres.
 
 Each limit is a token bucket shared by every intake and worker process: one call of
-take_rate_token_v1 per request (GCRA state in private.rate_buckets, one upsert). Two scopes:
+take_rate_token per request (GCRA state in private.rate_buckets, one upsert). Two scopes:
 
 - inbound: requests the HTTP intake accepts per distributor, after the signature check (so
   unsigned floods cannot spend a tenant's tokens). The integration's own row, else the
@@ -10,8 +10,8 @@ take_rate_token_v1 per request (GCRA state in private.rate_buckets, one upsert).
 - ai: analyzer calls per distributor, for every analyzer (offline included), only when the
   distributor has an `ai` row; without one, AI calls are unlimited (no default: a paid provider
   has its own account-wide limits, and the offline analyzer costs nothing). A message over the
-  limit is deferred (defer_messages_v1: due again later, no attempt spent), and the claim
-  (claim_messages_v2 and later) holds back a distributor's messages while its bucket is empty.
+  limit is deferred (defer_messages: due again later, no attempt spent), and the claim
+  (the `claim_messages` query) holds back a distributor's messages while its bucket is empty.
 
 `burst` is how many requests may arrive at once (0 counts as 1); requests_per_minute refills it.
 """
@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from worker.core.repository import Repository
+from worker.core.repository import NamedQueries
 
 DEFAULT_INBOUND_PER_MINUTE = 600  # requests per minute per distributor without an api_rate_limits row
 DEFAULT_INBOUND_BURST = 100  # requests at once
@@ -43,7 +43,7 @@ class Decision:
         return str(max(MIN_RETRY_AFTER, math.ceil(self.retry_after)))
 
 
-async def take_token(repo: Repository, *, distributor_id: str, scope: Scope, integration_id: str | None = None,
+async def take_token(repo: NamedQueries, *, distributor_id: str, scope: Scope, integration_id: str | None = None,
                      default_per_minute: int | None = None, default_burst: int = 0) -> Decision:
     """Take one token of the distributor's `scope` limit (default_per_minute None: unlimited without a row)."""
     row = await repo.fetch_one("take_rate_token", distributor_id=distributor_id, integration_id=integration_id,
@@ -53,12 +53,12 @@ async def take_token(repo: Repository, *, distributor_id: str, scope: Scope, int
     return Decision(allowed=bool(row["allowed"]), retry_after=float(row["retry_after"]), limited=bool(row["limited"]))
 
 
-async def take_inbound_token(repo: Repository, *, distributor_id: str, integration_id: str) -> Decision:
+async def take_inbound_token(repo: NamedQueries, *, distributor_id: str, integration_id: str) -> Decision:
     return await take_token(repo, distributor_id=distributor_id, scope="inbound", integration_id=integration_id,
                             default_per_minute=DEFAULT_INBOUND_PER_MINUTE, default_burst=DEFAULT_INBOUND_BURST)
 
 
-async def take_ai_token(repo: Repository, *, distributor_id: str) -> Decision:
+async def take_ai_token(repo: NamedQueries, *, distributor_id: str) -> Decision:
     return await take_token(repo, distributor_id=distributor_id, scope="ai")
 
 

@@ -91,21 +91,24 @@ def _maintenance(repo: Repository, keyring: Keyring, stop: asyncio.Event) -> lis
 async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, concurrency: int | None = None,
                      deliver: bool = False) -> WorkerStats:
     """Run the worker until SIGTERM/SIGINT (draining in-flight work); with `deliver`, the webhook
-    delivery loop runs in the same process and stops with it."""
+    delivery loop and the reply sender run in the same process and stop with it."""
     keyring = Keyring.from_settings(settings)  # before anything starts: no master key, no worker
-    repo = Repository(url, max_size=12 if deliver else 8)
+    repo = Repository(url, max_size=14 if deliver else 8)
     await repo.open()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     delivery: asyncio.Task[object] | None = None
+    replies: asyncio.Task[object] | None = None
     maintenance = _maintenance(repo, keyring, stop)
     try:
         if deliver:
             from webhooks.outbound.delivery import run_delivery
+            from worker.replies import run_replies
 
             delivery = asyncio.create_task(run_delivery(repo, settings, stop))
+            replies = asyncio.create_task(run_replies(repo, settings, stop, keyring=keyring))
         worker = build_worker(repo, settings, concurrency=concurrency, retry_base=settings.retry_base,
                               lease_seconds=settings.lease_seconds,
                               heartbeat_interval=max(settings.lease_seconds / 4, 0.5))
@@ -113,6 +116,8 @@ async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, 
         stop.set()
         if delivery is not None:
             await delivery
+        if replies is not None:
+            await replies
         return stats
     finally:
         stop.set()
@@ -120,8 +125,9 @@ async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, 
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if delivery is not None and not delivery.done():
-            delivery.cancel()
+        for task in (delivery, replies):
+            if task is not None and not task.done():
+                task.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await repo.close()

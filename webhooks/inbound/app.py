@@ -174,7 +174,9 @@ class Intake:
             for status in change.statuses:
                 await self.repo.execute("record_message_status", distributor_id=owner.distributor_id,
                                         integration_id=owner.id, external_id=scrub(status.provider_message_id),
-                                        status=status.status, at=status.timestamp)
+                                        status=status.status, at=status.timestamp,
+                                        error_code=status.errors[0].partition(":")[0] if status.errors else None,
+                                        error=scrub("; ".join(status.errors))[:1000] if status.errors else None)
                 summary["statuses"] += 1
         return JSONResponse(summary)
 

@@ -1,7 +1,7 @@
 -- Replies to the customer: a queue of outbound messages and the sender's side of it.
 --
--- record_outcome_v1 stores the reply as an outbound message that nothing sends. Here every reply
--- gets a reply_deliveries row (queued → sent → delivered → read, or failed with a reason), which
+-- record_outcome stores the reply as an outbound message that nothing sends. Here every reply
+-- gets a reply_deliveries row (written by a trigger as the message is stored) (queued → sent → delivered → read, or failed with a reason), which
 -- the reply sender (webhooks/outbound/replies.py) claims round-robin across distributors under a
 -- lease, sends through the conversation's integration (WhatsApp Cloud API, or a signed POST to a
 -- generic channel's reply URL) and finishes in batches. WhatsApp status webhooks update the row by
@@ -20,8 +20,11 @@
 create type public.reply_status as enum ('queued', 'sent', 'delivered', 'read', 'failed');
 comment on type public.reply_status is 'queued → sent → delivered → read, or failed (with error_code and last_error)';
 
+-- access_token_encrypted: the ops branch's 20261205130000_operator_onboarding.sql adds the same
+-- column, sealed the same way (column "external_integrations.access_token"); whichever migration
+-- runs first creates it.
 alter table public.external_integrations
-  add column access_token_encrypted bytea,
+  add column if not exists access_token_encrypted bytea,
   add column failing_since timestamptz,
   add column failing_reason text;
 comment on column public.external_integrations.access_token is
@@ -92,57 +95,48 @@ as $$
   select case p_status when 'queued' then 0 when 'sent' then 1 when 'delivered' then 2 when 'read' then 3 else 4 end
 $$;
 
--- record_outcome_v2: v1 without the reply, then the reply as an outbound message with its
--- reply_deliveries row (kind confirmation when the message made an order that was created), and
--- a NOTIFY for the reply sender. A conversation without an integration cannot be answered: its
--- reply is stored failed (no_integration), visible.
-create function public.record_outcome_v2(p jsonb)
-returns jsonb
+-- Every reply becomes a queue row as it is stored, whichever function stores it (record_outcome_v1,
+-- a later version, or staff answering from their client): a trigger on outbound messages. The
+-- order the reply is about is the one of this conversation's customer that the same transaction
+-- created or changed (created_at / updated_at = now(), the transaction's start); a created order
+-- makes the reply a confirmation (sent with confirm / change buttons). A conversation without an
+-- integration cannot be answered: its reply is kept failed (no_integration), visible. Security
+-- definer: the queue row is written whoever stores the message (staff cannot write the queue).
+create function private.queue_reply()
+returns trigger
 language plpgsql
+security definer
 set search_path = ''
 as $$
 declare
-  v_distributor_id uuid := (p ->> 'distributor_id')::uuid;
-  v_result jsonb;
-  v_conversation record;
-  v_reply_id uuid;
-  v_delivery_id uuid;
-  v_order_id uuid;
+  v_integration_id uuid;
+  v_order record;
 begin
-  v_result := public.record_outcome_v1(p - 'reply');
-  if nullif(p ->> 'reply', '') is null then
-    return v_result;
+  select c.integration_id into v_integration_id from public.conversations c
+   where c.distributor_id = new.distributor_id and c.id = new.conversation_id;
+  select o.id, o.status into v_order from public.orders o
+   where o.distributor_id = new.distributor_id and o.customer_id = new.customer_id
+     and (o.created_at = now() or o.updated_at = now())
+   order by o.updated_at desc, o.created_at desc
+   limit 1;
+  insert into public.reply_deliveries (distributor_id, message_id, integration_id, order_id, kind, status, last_error,
+                                       failed_at)
+  values (new.distributor_id, new.id, v_integration_id, v_order.id,
+          case when v_order.status = 'created' then 'confirmation' else 'text' end,
+          case when v_integration_id is null then 'failed' else 'queued' end::public.reply_status,
+          case when v_integration_id is null then 'no_integration' end,
+          case when v_integration_id is null then now() end);
+  if v_integration_id is not null then
+    perform pg_notify('orderflow_replies', new.distributor_id::text);
   end if;
-  select c.id, c.customer_id, c.channel, c.integration_id into v_conversation
-    from public.messages m
-    join public.conversations c on c.distributor_id = m.distributor_id and c.id = m.conversation_id
-   where m.distributor_id = v_distributor_id and m.id = (p ->> 'message_id')::uuid;
-  insert into public.messages (distributor_id, conversation_id, customer_id, direction, channel, kind, body, language, state)
-  values (v_distributor_id, v_conversation.id, v_conversation.customer_id, 'outbound', v_conversation.channel, 'text',
-          p ->> 'reply', p ->> 'language', 'outbound')
-  returning id into v_reply_id;
-  v_order_id := (v_result ->> 'order_id')::uuid;
-  if v_order_id is null then  -- a redelivered outcome: the order this message made earlier
-    select o.id into v_order_id from public.orders o
-     where o.distributor_id = v_distributor_id and o.ai_source_message_id = (p ->> 'message_id')::uuid;
-  end if;
-  insert into public.reply_deliveries (distributor_id, message_id, integration_id, order_id, kind, status, last_error, failed_at)
-  select v_distributor_id, v_reply_id, v_conversation.integration_id, v_order_id,
-         case when o.status = 'created' then 'confirmation' else 'text' end,
-         case when v_conversation.integration_id is null then 'failed' else 'queued' end::public.reply_status,
-         case when v_conversation.integration_id is null then 'no_integration' end,
-         case when v_conversation.integration_id is null then now() end
-    from (select 1) one
-    left join public.orders o on o.distributor_id = v_distributor_id and o.id = v_order_id
-  returning id into v_delivery_id;
-  if v_conversation.integration_id is not null then
-    perform pg_notify('orderflow_replies', v_distributor_id::text);
-  end if;
-  return v_result || jsonb_build_object('reply_message_id', v_reply_id, 'reply_delivery_id', v_delivery_id);
+  return null;
 end
 $$;
-comment on function public.record_outcome_v2 is
-  'record_outcome_v1, then the reply as an outbound message queued in reply_deliveries';
+comment on function private.queue_reply is 'Queue every stored reply (outbound message) for the reply sender';
+
+create trigger queue_reply after insert on public.messages
+  for each row when (new.direction = 'outbound' and new.state = 'outbound')
+  execute function private.queue_reply();
 
 -- Claim due replies: round-robin across distributors (at most p_per_distributor each per call),
 -- only of enabled integrations that are not failing. First, replies whose lease expired while an
@@ -367,9 +361,9 @@ end
 $$;
 comment on function public.set_integration_token_v1 is 'Store a new (encrypted) access token; a failing integration resumes';
 
-revoke execute on function public.record_outcome_v2, public.claim_replies_v1, public.finish_replies_v1,
+revoke execute on function public.claim_replies_v1, public.finish_replies_v1,
   public.record_message_status_v2, public.set_integration_token_v1 from public, anon, authenticated;
-grant execute on function public.record_outcome_v2, public.claim_replies_v1, public.finish_replies_v1,
+grant execute on function public.claim_replies_v1, public.finish_replies_v1,
   public.record_message_status_v2, public.set_integration_token_v1 to service_role;
-revoke execute on function private.reply_status_rank from public;
+revoke execute on function private.reply_status_rank, private.queue_reply from public;
 grant execute on function private.reply_status_rank to service_role;

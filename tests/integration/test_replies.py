@@ -114,25 +114,27 @@ class Tenant:
 
 async def queue_reply(repo: Repository, url: str, tenant: Tenant, *, to: str, reply: str, order: bool = False,
                       language: str = "es", integration: bool = True) -> dict[str, Any]:
-    """An inbound message stored by the intake, then its outcome written as the worker writes it."""
+    """An inbound message stored by the intake, then, in one transaction as record_outcome writes
+    them, the order it made (if any) and the reply (the outbound message)."""
     stored = await store(repo, InboundRecord(
         distributor_id=tenant.distributor_id, channel=tenant.channel, provider_message_id=f"in.{uuid.uuid4().hex}",
-        handle=to, profile_name="Tienda", body="3 cajas de coca", integration_id=tenant.integration_id if integration else None))
-    sql(url, "update messages set state = 'processing', locked_by = %s where id = %s", WORKER, stored.message_id)
-    lines = [{"line_no": 1, "customer_text": "3 cajas de coca", "sku": None, "quantity": 3, "unit": None,
-              "confidence": 0.9, "match_method": "test", "review_reason": None}]
-    outcome = {
-        "message_id": stored.message_id, "distributor_id": tenant.distributor_id, "worker_id": WORKER,
-        "language": language, "body_redacted": "3 cajas de coca", "pii": [], "needs_review": False,
-        "review_reasons": [], "analysis": None, "usage": [], "matches": [],
-        "order": {"status": "created", "review_reasons": [], "delivery_date": None, "delivery_text": None,
-                  "lines": lines} if order else None,
-        "reply": reply,
-    }
-    row = await repo.fetch_one("record_outcome", outcome=dumps(outcome))
-    assert row is not None
-    result: dict[str, Any] = row["result"]
-    return result
+        handle=to, profile_name="Tienda", body="3 cajas de coca",
+        integration_id=tenant.integration_id if integration else None))
+    with psycopg.connect(url) as conn:  # one transaction
+        conversation_id, customer_id = conn.execute(
+            "select conversation_id, customer_id from messages where id = %s", (stored.message_id,)).fetchone() or ()
+        order_id = None
+        if order:
+            order_id = conn.execute(
+                "insert into orders (distributor_id, customer_id, conversation_id, ai_source_message_id, status, currency) "
+                "values (%s, %s, %s, %s, 'created', 'MXN') returning id",
+                (tenant.distributor_id, customer_id, conversation_id, stored.message_id)).fetchone()[0]  # type: ignore[index]
+        message_id = conn.execute(
+            "insert into messages (distributor_id, conversation_id, customer_id, direction, channel, kind, body, language, "
+            "state) values (%s, %s, %s, 'outbound', %s, 'text', %s, %s, 'outbound') returning id",
+            (tenant.distributor_id, conversation_id, customer_id, tenant.channel, reply, language)).fetchone()[0]  # type: ignore[index]
+    reply_id = one(url, "select id from reply_deliveries where message_id = %s", message_id)
+    return {"reply_delivery_id": str(reply_id), "order_id": str(order_id) if order_id else None}
 
 
 def sender(repo: Repository, keyring: Keyring, graph_api: GraphApiStandIn, **overrides: Any) -> ReplySender:

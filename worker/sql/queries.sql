@@ -31,8 +31,8 @@ select public.release_messages_v1(%(worker_id)s, %(ids)s::uuid[]) as released;
 select public.fail_message_v1(%(message_id)s, %(worker_id)s, %(error_type)s, %(error_message)s, %(retryable)s, %(retry_delay)s)::text as state;
 
 -- record_outcome --
--- Write everything one message produced, atomically, its reply queued for the reply sender
-select public.record_outcome_v2(%(outcome)s::jsonb) as result;
+-- Write everything one message produced, atomically
+select public.record_outcome_v1(%(outcome)s::jsonb) as result;
 
 -- load_message --
 -- The message to process, with what the pipeline needs to know about its customer

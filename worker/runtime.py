@@ -13,10 +13,11 @@ from ai.analyzer import AnalysisRequest, AnalysisResult, Analyzer
 from ai.offline.analyzer import OfflineAnalyzer
 from ai.pii.detector import get_detector
 from worker.context import ContextCache
+from worker.core.claim_loop import new_worker_id
 from worker.core.encryption import Keyring
 from worker.core.repository import DatabaseUnavailable, Repository
 from worker.core.settings import Settings
-from worker.loop import Worker, WorkerStats, new_worker_id
+from worker.loop import Worker, WorkerStats
 from worker.pipeline import Pipeline
 
 

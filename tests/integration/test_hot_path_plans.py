@@ -67,7 +67,7 @@ insert into public.api_rate_limits (distributor_id, scope, integration_id, reque
 insert into private.rate_buckets (distributor_id, scope, integration_id, tat, emission_s, tolerance_s)
   select l.distributor_id, l.scope, l.integration_id, now() - interval '1 hour', 0.1, 0.9 from public.api_rate_limits l;
 insert into public.distributor_usage (distributor_id, period, messages, orders, ai_calls, ai_cost_micro_usd)
-  select d.id, (date_trunc('month', now()) - make_interval(months => g))::date, 100, 50, 100, 9000
+  select d.id, (date_trunc('month', now() at time zone d.timezone) - make_interval(months => g))::date, 100, 50, 100, 9000
     from public.distributors d, generate_series(1, 36) g;
 insert into public.ai_budget_alerts (distributor_id, period, threshold_pct, spent_micro_usd, budget_micro_usd, mode)
   select u.distributor_id, u.period, t, 9000, 8000, 'soft' from public.distributor_usage u, unnest(array[50, 80, 100]) t;
@@ -212,8 +212,9 @@ def full_outcome(message_id: str, distributor_id: str) -> dict[str, Any]:
 
 
 def this_month_alerts(conn: Conn, distributor_id: str) -> int:
-    return int(scalar(conn, """select count(*) from public.ai_budget_alerts
-                                where distributor_id = %s and period = date_trunc('month', now())::date""",
+    return int(scalar(conn, """select count(*) from public.ai_budget_alerts a join public.distributors d on d.id = a.distributor_id
+                                where a.distributor_id = %s
+                                  and a.period = date_trunc('month', now() at time zone d.timezone)::date""",
                       (distributor_id,)))
 
 

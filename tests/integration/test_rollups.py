@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -71,10 +71,11 @@ class Fixture:
         return [self.value("""insert into order_products (distributor_id, order_id, line_no, customer_text, quantity)
                               values (%s, %s, %s, 'x', 1) returning id""", (self.d, order, n)) for n in range(1, lines + 1)]
 
-    def review(self, message: Any, response: Any, line: Any, kind: str) -> None:
+    def review(self, message: Any, response: Any, line: Any, kind: str, at: datetime | None = None) -> None:
         self.conn.execute("""insert into ai_training_data (distributor_id, message_id, ai_response_id, order_product_id,
-                               input_text, expected_output, correction_type)
-                             values (%s, %s, %s, %s, 'x', '{}', %s)""", (self.d, message, response, line, kind))
+                               input_text, expected_output, correction_type, created_at)
+                             values (%s, %s, %s, %s, 'x', '{}', %s, coalesce(%s, now()))""",
+                          (self.d, message, response, line, kind, at))
 
     def refresh(self, since: date = SINCE) -> dict[str, int]:
         row = self.conn.execute("select public.refresh_rollups_v1(%s) as r", (since,)).fetchone()
@@ -143,15 +144,26 @@ def test_a_second_refresh_changes_nothing(fx: Fixture) -> None:
     assert [fx.table(t, "*", order="id") for t in tables] == snapshot
 
 
-def test_a_review_today_updates_the_day_of_the_analysis(fx: Fixture) -> None:
+# When a review is made (pinned: never the clock) and the distributor's day it falls on (UTC-6 all year):
+# just after midnight UTC is still the day before there, at a month's and at a year's end too.
+REVIEWED = [
+    (datetime(2025, 7, 1, 0, 30, tzinfo=UTC), date(2025, 6, 30)),
+    (datetime(2026, 1, 1, 5, 59, tzinfo=UTC), date(2025, 12, 31)),
+    (datetime(2026, 3, 1, 0, 30, tzinfo=UTC), date(2026, 2, 28)),
+    (datetime(2025, 9, 17, 12, 0, tzinfo=UTC), date(2025, 9, 17)),
+]
+
+
+@pytest.mark.parametrize(("reviewed_at", "local_day"), REVIEWED)
+def test_a_review_today_updates_the_day_of_the_analysis(fx: Fixture, reviewed_at: datetime, local_day: date) -> None:
     fx.refresh()
     m4 = fx.value("select message_id from ai_responses where distributor_id = %s and created_at::date >= %s",
                   (fx.d, DAY2))
     r4 = fx.value("select id from ai_responses where message_id = %s", (m4,))
     (line,) = fx.order(m4, DAY2, 1)
-    fx.review(m4, r4, line, "confirmed")  # reviewed now, months later
+    fx.review(m4, r4, line, "confirmed", at=reviewed_at)  # reviewed months later
 
-    assert fx.refresh(since=datetime.now(UTC).date()) == {"model_rows": 1, "prompt_rows": 1, "usage_rows": 0, "removed": 0}
+    assert fx.refresh(since=local_day) == {"model_rows": 1, "prompt_rows": 1, "usage_rows": 0, "removed": 0}
     assert (DAY2, "openai", "gpt-x", 1, 1, 1, Decimal("300.0"), 500) in fx.table("ai_model_performance", MODEL_COLUMNS)
 
 
@@ -170,7 +182,7 @@ def test_only_the_service_refreshes(conn: psycopg.Connection[Any]) -> None:
     admin = create_user(conn, distributor[0], "admin")
     for who in (admin, None):
         with impersonate(conn, who), pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
-            conn.execute("select public.refresh_rollups_v1(current_date)")
+            conn.execute("select public.refresh_rollups_v1(%s)", (SINCE,))
 
 
 def test_default_since_is_yesterday() -> None:
@@ -209,11 +221,11 @@ async def test_a_refresh_agrees_with_the_usage_record_outcome_counts_live(
         counted = conn.execute("select messages, orders, ai_calls, ai_cost_micro_usd from distributor_usage").fetchall()
     assert counted == [(4, 2, 3, 0)]  # the media message is counted, not analysed
 
-    done = await refresh_rollups(repo, datetime.now(UTC).date() - timedelta(days=1))
+    done = await refresh_rollups(repo, SINCE)  # a fresh database: every day since then, whatever today is
 
     assert done == RollupRefresh(model_rows=1, prompt_rows=1, usage_rows=0, removed=0)
     with psycopg.connect(fresh_db_url) as conn:
         assert conn.execute("select messages, orders, ai_calls, ai_cost_micro_usd from distributor_usage").fetchall() == counted
         calls = conn.execute("select calls, reviewed from ai_model_performance").fetchall()
     assert calls == [(3, 0)]
-    assert (await refresh_rollups(repo, datetime.now(UTC).date())).changed == 0
+    assert (await refresh_rollups(repo, SINCE)).changed == 0

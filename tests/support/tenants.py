@@ -43,6 +43,8 @@ OVERRIDES: dict[str, dict[str, object]] = {
     "data_retention_policies": {"retain_days": 30},  # check (action = 'keep' or retain_days is not null)
 }
 TEST_WHSEC = "whsec_" + base64.b64encode(b"orderflow-test-signing-secret-32").decode()
+SEED_DAY = date(2025, 3, 1)  # generated dates and times are pinned, never the clock
+SEED_INSTANT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 TEXT_CANDIDATES = ("https://example.invalid/hook", TEST_WHSEC, "test@example.invalid")
 
 
@@ -531,9 +533,9 @@ def _generate(table: str, col: Column, suffix: str) -> object:
         return "1 day"
     if col.category == "D":
         if col.base_type == "date":
-            return date.today().replace(day=1)  # also satisfies period = date_trunc('month', period)
+            return SEED_DAY  # also satisfies period = date_trunc('month', period)
         if col.base_type in ("timestamptz", "timestamp"):
-            return datetime.now(UTC)
+            return SEED_INSTANT
     if col.base_type in ("json", "jsonb"):
         return "{}"
     if col.base_type == "uuid":

@@ -1,10 +1,10 @@
 """The outbound delivery loop: claim due webhook deliveries, attempt them, record results in batches.
 
-It mirrors the message worker (worker/loop.py): claim until nothing is due, then wait for a
-NOTIFY on 'orderflow_deliveries' (private.enqueue_event, replays), a finished attempt, a
-written batch of results, the poll interval (retries come due without a NOTIFY) or a stop
-event. At most `concurrency` attempts are in flight, claims take up to `batch_size` rows, and
-one flusher task writes the results of many attempts per finish_deliveries_v1 call, so the
+It runs on the skeleton of the message worker (worker.core.claim_loop): claim until nothing is
+due, then wait for a NOTIFY on 'orderflow_deliveries' (private.enqueue_event, replays), a
+finished attempt, a written batch of results, the poll interval (retries come due without a
+NOTIFY) or a stop event. At most `concurrency` attempts are in flight, claims take up to
+`batch_size` rows (once a quarter of the slots are free), and one flusher task writes the results of many attempts per finish_deliveries_v1 call, so the
 database costs a fraction of a round trip per delivery. A lost database is waited out.
 
 Leases: claimed rows are leased for `lease_seconds` (60 s by default). An attempt is cut off
@@ -18,7 +18,6 @@ deduplicates on webhook-id. Stopping drains the attempts in flight, gives back t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import random
@@ -31,9 +30,9 @@ from typing import Any
 import httpx
 
 from webhooks.outbound.attempt import TIMEOUT, Claimed, Result, attempt, build_client
+from worker.core.claim_loop import RECONNECT_DELAY, RECONNECT_MAX, ClaimLoop, new_worker_id, wait_any
 from worker.core.repository import DatabaseUnavailable, Repository, Row, dumps
 from worker.core.settings import Settings
-from worker.loop import new_worker_id
 
 CHANNEL = "orderflow_deliveries"
 CONCURRENCY = 64  # attempts in flight
@@ -44,8 +43,6 @@ FAILING_WINDOW = 5 * 24 * 3600.0  # seconds without a successful delivery before
 DRAIN_TIMEOUT = TIMEOUT + 5.0  # seconds to finish in-flight attempts on shutdown
 FLUSH_DELAY = 0.005  # seconds to let results gather before a write
 FLUSH_MAX = 500  # results per finish_deliveries_v1 call
-RECONNECT_DELAY = 0.5  # seconds, doubled up to RECONNECT_MAX while the database is away
-RECONNECT_MAX = 5.0  # seconds
 
 log = logging.getLogger("orderflow.webhooks.delivery")
 
@@ -89,20 +86,24 @@ def _claimed(row: Row) -> Claimed:
     )
 
 
-class Deliverer:
+class Deliverer(ClaimLoop[Claimed]):
+    channel = CHANNEL
+    kind = "delivery"
+    log = log
+
     def __init__(self, *, repo: Repository, config: DeliveryConfig, worker_id: str | None = None,
                  client: httpx.AsyncClient | None = None, rng: random.Random | None = None) -> None:
-        self.repo = repo
+        super().__init__(repo=repo, worker_id=worker_id or new_worker_id(), concurrency=config.concurrency,
+                         batch_size=config.batch_size, poll_interval=config.poll_interval,
+                         drain_timeout=config.drain_timeout,
+                         min_claim=max(1, min(config.batch_size, config.concurrency) // 4))
         self.config = config
-        self.worker_id = worker_id or new_worker_id()
         self.stats = DeliveryStats()
         self._client = client
+        self._running_client: httpx.AsyncClient | None = None  # the client of the run in progress
         self._rng = rng or random.Random()
-        self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._results: list[Result] = []
         self._results_ready = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._min_claim = max(1, min(config.batch_size, config.concurrency) // 4)
 
     async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> DeliveryStats:
         """Deliver until `stop` is set (or, with until_idle, until nothing is due or in flight)."""
@@ -110,60 +111,41 @@ class Deliverer:
         flushed = asyncio.Event()  # set: the flusher writes what is left and ends
         client = self._client or build_client(concurrency=self.config.concurrency, timeout=self.config.timeout,
                                               allow_private=self.config.allow_private)
+        self._running_client = client
         log.info("delivery started", extra={"action": "delivery_start", "worker_id": self.worker_id})
-        listener = asyncio.create_task(self._listen(stop))
         flusher = asyncio.create_task(self._flush_loop(flushed))
         try:
-            await self._loop(client, stop, until_idle)
+            await self.run_loop(stop, until_idle=until_idle)
         finally:
-            await self._drain()
             flushed.set()
             await flusher
             stop.set()
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
             if self._client is None:
                 await client.aclose()
             log.info("delivery stopped", extra={"action": "delivery_stop", "worker_id": self.worker_id,
                                                 **self.stats.outcomes})
         return self.stats
 
-    async def _loop(self, client: httpx.AsyncClient, stop: asyncio.Event, until_idle: bool) -> None:
-        delay = RECONNECT_DELAY
-        while not stop.is_set():
-            free = self.config.concurrency - len(self._in_flight)
-            want = min(free, self.config.batch_size)
-            claimed: list[Claimed] = []
-            if free >= self._min_claim or not self._in_flight:
-                try:
-                    claimed = await self._claim(want)
-                    delay = RECONNECT_DELAY
-                except DatabaseUnavailable:
-                    log.warning("database unavailable", extra={"action": "db_unavailable", "worker_id": self.worker_id})
-                    await _wait(stop, timeout=delay)
-                    delay = min(delay * 2, RECONNECT_MAX)
-                    continue
-            for item in claimed:
-                self._in_flight[item.delivery_id] = asyncio.create_task(self._run_one(client, item))
-            if claimed and len(claimed) == want:
-                continue  # more may be due: claim again at once
-            if until_idle and not claimed and not self._in_flight and not self._results and await self._idle():
-                return
-            self._wake.clear()
-            await _wait(stop, self._wake, timeout=self.config.poll_interval)
-
-    async def _claim(self, batch: int) -> list[Claimed]:
+    async def claim(self, batch: int) -> list[Claimed]:
         rows = await self.repo.fetch_all("claim_deliveries", worker_id=self.worker_id, batch=batch,
                                          lease_seconds=self.config.lease_seconds)
         return [_claimed(row) for row in rows]
 
-    async def _idle(self) -> bool:
+    def key(self, item: Claimed) -> str:
+        return item.delivery_id
+
+    async def idle(self) -> bool:
+        if self._results:
+            return False
         try:
             row = await self.repo.fetch_one("count_due_deliveries")
         except DatabaseUnavailable:
             return False
         return row is None or int(row["due"]) == 0
+
+    async def handle(self, item: Claimed) -> None:
+        assert self._running_client is not None, "handle runs inside run()"
+        await self._run_one(self._running_client, item)
 
     async def _run_one(self, client: httpx.AsyncClient, claimed: Claimed) -> None:
         started = time.monotonic()
@@ -179,9 +161,6 @@ class Deliverer:
                 "distributor_id": claimed.distributor_id})
             result = Result(delivery_id=claimed.delivery_id, outcome="retry", error=f"internal: {type(exc).__name__}",
                             delay=RECONNECT_MAX)
-        finally:
-            self._in_flight.pop(claimed.delivery_id, None)
-            self._wake.set()
         self.stats.latencies.append(time.monotonic() - started)
         self._add(result)
         level = logging.DEBUG if result.outcome in ("succeeded", "retry") else logging.INFO
@@ -204,7 +183,7 @@ class Deliverer:
                 if flushed.is_set():
                     return
                 self._results_ready.clear()
-                await _wait(self._results_ready, flushed)
+                await wait_any(self._results_ready, flushed)
                 continue
             if len(self._results) < FLUSH_MAX and not flushed.is_set():
                 await asyncio.sleep(FLUSH_DELAY)
@@ -229,7 +208,7 @@ class Deliverer:
             except Exception:  # noqa: BLE001 - the batch boundary: a batch the database refuses must not stop the loop
                 log.exception("results refused", extra={"action": "delivery_results_refused", "worker_id": self.worker_id,
                                                         "count": len(batch)})  # their leases expire: delivered again
-            self._wake.set()
+            self.wake()
 
     async def _finish(self, batch: list[Result]) -> None:
         row = await self.repo.fetch_one("finish_deliveries", worker_id=self.worker_id,
@@ -239,39 +218,6 @@ class Deliverer:
             self.stats.disabled_endpoints.append(str(endpoint_id))
             log.warning("endpoint disabled", extra={"action": "endpoint_disabled", "endpoint_id": str(endpoint_id),
                                                     "worker_id": self.worker_id})
-
-    async def _listen(self, stop: asyncio.Event) -> None:
-        delay = RECONNECT_DELAY
-        while not stop.is_set():
-            try:
-                async with self.repo.listen(CHANNEL) as payloads:
-                    delay = RECONNECT_DELAY
-                    async for _ in payloads:
-                        self._wake.set()
-            except (DatabaseUnavailable, OSError):
-                pass
-            await _wait(stop, timeout=delay)
-            delay = min(delay * 2, RECONNECT_MAX)
-
-    async def _drain(self) -> None:
-        if not self._in_flight:
-            return
-        tasks = list(self._in_flight.values())
-        log.info("draining", extra={"action": "delivery_drain", "worker_id": self.worker_id, "in_flight": len(tasks)})
-        _, pending = await asyncio.wait(tasks, timeout=self.config.drain_timeout)
-        for task in pending:
-            task.cancel()  # _run_one records a release: the lease is given back, no attempt counted
-        await asyncio.gather(*pending, return_exceptions=True)
-
-
-async def _wait(*events: asyncio.Event, timeout: float | None = None) -> None:
-    """Until any of `events` is set or `timeout` seconds passed."""
-    waiters = [asyncio.create_task(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
 
 
 def config_from_settings(settings: Settings, **overrides: Any) -> DeliveryConfig:

@@ -11,9 +11,9 @@ Each reply goes out through its conversation's integration:
   signing secret, to its `reply_url` setting, through the SSRF-guarded webhook client
   (webhooks.outbound.attempt); a 2xx is `sent`.
 
-The loop mirrors the webhook deliverer (webhooks.outbound.delivery): claim until nothing is due,
-then wait for a NOTIFY on 'orderflow_replies', a finished attempt or the poll interval; one flusher
-writes many results per finish_replies_v1 call. A refused token (401 / 190) marks the integration
+The loop is worker.core.claim_loop.ClaimLoop, as the webhook deliverer's: claim until nothing is
+due, then wait for a NOTIFY on 'orderflow_replies', a finished attempt or the poll interval; one
+flusher writes many results per finish_replies_v1 call. A refused token (401 / 190) marks the integration
 failing and its replies wait for a new token. Accepted replies are never claimed again; an attempt
 whose answer was lost is not repeated (Meta may have accepted it): it fails as outcome_unknown.
 """
@@ -21,7 +21,6 @@ whose answer was lost is not repeated (Meta may have accepted it): it fails as o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -35,9 +34,9 @@ import httpx
 from webhooks.outbound import graph
 from webhooks.outbound.attempt import Claimed, attempt, build_client
 from webhooks.outbound.throughput import Pacer
+from worker.core.claim_loop import ClaimLoop, new_worker_id, wait_any
 from worker.core.encryption import EncryptionError, Keyring
 from worker.core.repository import DatabaseUnavailable, Repository, Row, dumps
-from worker.loop import new_worker_id
 
 CHANNEL = "orderflow_replies"
 CONCURRENCY = 64  # sends in flight
@@ -123,87 +122,76 @@ def channel_payload(row: Row, handle: str, buttons: list[dict[str, str]]) -> byt
     return json.dumps({"type": "message.reply", "data": data}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class ReplySender:
+class ReplySender(ClaimLoop[Row]):
+    channel = CHANNEL
+    kind = "replies"
+    log = log
+
     def __init__(self, *, repo: Repository, keyring: Keyring, button_titles: ButtonTitles,
                  config: ReplyConfig | None = None, worker_id: str | None = None,
                  graph_client: httpx.AsyncClient | None = None, channel_client: httpx.AsyncClient | None = None,
                  pacer: Pacer | None = None, rng: random.Random | None = None) -> None:
-        self.repo = repo
+        config = config or ReplyConfig()
+        super().__init__(repo=repo, worker_id=worker_id or new_worker_id(), concurrency=config.concurrency,
+                         batch_size=config.batch_size, poll_interval=config.poll_interval,
+                         drain_timeout=config.drain_timeout, min_claim=max(1, config.concurrency // 4))
         self.keyring = keyring
         self.button_titles = button_titles
-        self.config = config or ReplyConfig()
-        self.worker_id = worker_id or new_worker_id()
+        self.config = config
         self.pacer = pacer or Pacer()
         self.stats = ReplyStats()
         self._graph_client = graph_client
         self._channel_client = channel_client
+        self._clients: tuple[httpx.AsyncClient, httpx.AsyncClient] | None = None  # of the run in progress
         self._rng = rng or random.Random()
-        self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._results: list[ReplyResult] = []
         self._results_ready = asyncio.Event()
-        self._wake = asyncio.Event()
 
     async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> ReplyStats:
         """Send until `stop` is set (or, with until_idle, until nothing is due or in flight)."""
         stop = stop or asyncio.Event()
         flushed = asyncio.Event()
-        own = [c is None for c in (self._graph_client, self._channel_client)]
         graph_client = self._graph_client or build_client(concurrency=self.config.concurrency,
                                                           timeout=self.config.graph.timeout, allow_private=True)
         channel_client = self._channel_client or build_client(concurrency=self.config.concurrency,
                                                               allow_private=self.config.allow_private)
-        listener = asyncio.create_task(self._listen(stop))
+        self._clients = (graph_client, channel_client)
         flusher = asyncio.create_task(self._flush_loop(flushed))
         log.info("reply sender started", extra={"action": "replies_start", "worker_id": self.worker_id})
         try:
-            await self._loop(graph_client, channel_client, stop, until_idle)
+            await self.run_loop(stop, until_idle=until_idle)
         finally:
-            await self._drain()
             flushed.set()
             await flusher
             stop.set()
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
-            for client, owned in zip((graph_client, channel_client), own, strict=True):
-                if owned:
-                    await client.aclose()
+            if self._graph_client is None:
+                await graph_client.aclose()
+            if self._channel_client is None:
+                await channel_client.aclose()
             log.info("reply sender stopped", extra={"action": "replies_stop", "worker_id": self.worker_id,
                                                     **self.stats.outcomes})
         return self.stats
 
-    async def _loop(self, graph_client: httpx.AsyncClient, channel_client: httpx.AsyncClient, stop: asyncio.Event,
-                    until_idle: bool) -> None:
-        delay = RECONNECT_DELAY
-        while not stop.is_set():
-            want = min(self.config.concurrency - len(self._in_flight), self.config.batch_size)
-            rows: list[Row] = []
-            if want >= max(1, self.config.concurrency // 4) or not self._in_flight:
-                try:
-                    rows = await self.repo.fetch_all("claim_replies", worker_id=self.worker_id, batch=want,
-                                                     lease_seconds=self.config.lease_seconds,
-                                                     per_distributor=self.config.per_distributor)
-                    delay = RECONNECT_DELAY
-                except DatabaseUnavailable:
-                    await _wait(stop, timeout=delay)
-                    delay = min(delay * 2, RECONNECT_MAX)
-                    continue
-            for row in rows:
-                reply_id = str(row["reply_id"])
-                self._in_flight[reply_id] = asyncio.create_task(self._run_one(graph_client, channel_client, row))
-            if rows and len(rows) == want:
-                continue
-            if until_idle and not rows and not self._in_flight and not self._results and await self._idle():
-                return
-            self._wake.clear()
-            await _wait(stop, self._wake, timeout=self.config.poll_interval)
+    async def claim(self, batch: int) -> list[Row]:
+        return await self.repo.fetch_all("claim_replies", worker_id=self.worker_id, batch=batch,
+                                         lease_seconds=self.config.lease_seconds,
+                                         per_distributor=self.config.per_distributor)
 
-    async def _idle(self) -> bool:
+    def key(self, item: Row) -> str:
+        return str(item["reply_id"])
+
+    async def idle(self) -> bool:
+        if self._results:
+            return False
         try:
             row = await self.repo.fetch_one("count_due_replies")
         except DatabaseUnavailable:
             return False
         return row is None or int(row["due"]) == 0
+
+    async def handle(self, item: Row) -> None:
+        assert self._clients is not None, "handle runs inside run()"
+        await self._run_one(*self._clients, item)
 
     async def _run_one(self, graph_client: httpx.AsyncClient, channel_client: httpx.AsyncClient, row: Row) -> None:
         reply_id = str(row["reply_id"])
@@ -220,9 +208,6 @@ class ReplySender:
         except Exception as exc:  # noqa: BLE001 - the job boundary: one reply must not stop the loop
             log.exception("reply attempt crashed", extra={"action": "reply_crash", "reply_id": reply_id})
             result = ReplyResult(reply_id=reply_id, outcome="failed", error=f"internal: {type(exc).__name__}")
-        finally:
-            self._in_flight.pop(reply_id, None)
-            self._wake.set()
         self._add(result)
         log.log(logging.DEBUG if result.outcome == "sent" else logging.INFO, "reply attempt", extra={
             "action": "reply_attempt", "reply_id": reply_id, "distributor_id": str(row["distributor_id"]),
@@ -334,7 +319,7 @@ class ReplySender:
                 if flushed.is_set():
                     return
                 self._results_ready.clear()
-                await _wait(self._results_ready, flushed)
+                await wait_any(self._results_ready, flushed)
                 continue
             if len(self._results) < FLUSH_MAX and not flushed.is_set():
                 await asyncio.sleep(FLUSH_DELAY)
@@ -357,38 +342,7 @@ class ReplySender:
                         return
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX)
-            self._wake.set()
-
-    async def _listen(self, stop: asyncio.Event) -> None:
-        delay = RECONNECT_DELAY
-        while not stop.is_set():
-            try:
-                async with self.repo.listen(CHANNEL) as payloads:
-                    delay = RECONNECT_DELAY
-                    async for _ in payloads:
-                        self._wake.set()
-            except (DatabaseUnavailable, OSError):
-                pass
-            await _wait(stop, timeout=delay)
-            delay = min(delay * 2, RECONNECT_MAX)
-
-    async def _drain(self) -> None:
-        if not self._in_flight:
-            return
-        tasks = list(self._in_flight.values())
-        _, pending = await asyncio.wait(tasks, timeout=self.config.drain_timeout)
-        for task in pending:
-            task.cancel()  # _run_one records a release
-        await asyncio.gather(*pending, return_exceptions=True)
-
-
-async def _wait(*events: asyncio.Event, timeout: float | None = None) -> None:
-    waiters = [asyncio.create_task(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
+            self.wake()
 
 
 __all__ = ["CHANNEL", "ButtonTitles", "ReplyConfig", "ReplyResult", "ReplySender", "ReplyStats", "backoff",

@@ -126,9 +126,9 @@ async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, 
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for task in (delivery, replies):
-            if task is not None and not task.done():
-                task.cancel()
+        for loop_task in (delivery, replies):
+            if loop_task is not None and not loop_task.done():
+                loop_task.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await repo.close()

@@ -355,3 +355,15 @@ select coalesce(wrapped_with, '(none)') as wrapped_with, count(*) as keys
 select (select count(*) from public.customers where phone is not null or address is not null) as customers,
        (select count(*) from public.conversations where handle not like 'h1:%%') as conversations,
        (select count(*) from public.messages where raw_payload is not null) as payloads;
+
+-- demo_whatsapp_integrations --
+-- The demo's WhatsApp integrations (to store the stand-in's access token for each)
+select i.id::text as integration_id, i.distributor_id::text as distributor_id, d.slug
+  from public.external_integrations i join public.distributors d on d.id = i.distributor_id
+ where i.kind = 'whatsapp_cloud' and i.enabled order by d.slug;
+
+-- demo_replies --
+-- Replies to customers by status and whether any is still waiting to be sent
+select (select count(*) from public.reply_deliveries where status = 'queued') as queued,
+       coalesce((select jsonb_object_agg(status, n) from (select status::text, count(*) as n from public.reply_deliveries
+                                                          group by status) s), '{}'::jsonb) as by_status;

@@ -12,12 +12,14 @@ from collections.abc import Awaitable, Callable
 from ai.analyzer import AnalysisRequest, AnalysisResult, Analyzer
 from ai.offline.analyzer import OfflineAnalyzer
 from ai.pii.detector import get_detector
+from webhooks.outbound.graph import GraphConfig
 from worker.context import ContextCache
 from worker.core.claim_loop import new_worker_id
 from worker.core.encryption import Keyring
 from worker.core.repository import DatabaseUnavailable, Repository
 from worker.core.settings import Settings
 from worker.loop import Worker, WorkerStats
+from worker.media import MediaReader
 from worker.pipeline import Pipeline
 
 
@@ -53,12 +55,25 @@ def build_analyzer(settings: Settings) -> Analyzer:
     return analyzer
 
 
+def build_media_reader(repo: Repository, settings: Settings) -> MediaReader:
+    """Media fetched from the Graph API and kept encrypted; transcribed only with an OpenAI key."""
+    transcriber = None
+    if settings.openai_api_key:
+        from ai.openai.transcribe import Transcriber
+
+        transcriber = Transcriber(api_key=settings.openai_api_key, base_url=settings.openai_base_url,
+                                  model=settings.openai_transcribe_model)
+    return MediaReader(repo=repo, keyring=Keyring.from_settings(settings), transcriber=transcriber,
+                       graph=GraphConfig(graph_url=settings.whatsapp_graph_url, api_version=settings.whatsapp_api_version))
+
+
 def build_worker(repo: Repository, settings: Settings, *, analyzer: Analyzer | None = None,
                  concurrency: int | None = None, retry_base: float = 2.0, worker_id: str | None = None,
                  lease_seconds: int = 60, heartbeat_interval: float = 15.0) -> Worker:
     worker_id = worker_id or new_worker_id()
     pipeline = Pipeline(repo=repo, contexts=ContextCache(repo), analyzer=analyzer or build_analyzer(settings),
-                        pii_detector=get_detector(), worker_id=worker_id, retry_base=retry_base)
+                        pii_detector=get_detector(), worker_id=worker_id, retry_base=retry_base,
+                        media=build_media_reader(repo, settings))
     n = concurrency or settings.worker_concurrency
     return Worker(repo=repo, pipeline=pipeline, worker_id=worker_id, concurrency=n, batch_size=min(n, 64),
                   lease_seconds=lease_seconds, heartbeat_interval=heartbeat_interval)
@@ -134,4 +149,4 @@ async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, 
         await repo.close()
 
 
-__all__ = ["DelayedAnalyzer", "build_analyzer", "build_worker", "run_worker"]
+__all__ = ["DelayedAnalyzer", "build_analyzer", "build_media_reader", "build_worker", "run_worker"]

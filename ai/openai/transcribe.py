@@ -22,6 +22,7 @@ from ai.analyzer import AnalysisFailed, Usage
 PROVIDER = "openai"
 DEFAULT_MODEL = "gpt-4o-mini-transcribe"
 TIMEOUT_S = 60.0  # per request: a voice note is at most a few minutes
+MAX_RETRIES = 1  # the SDK's own retry of 429 / 5xx / connection errors; then the message is retried later
 RETRYABLE_STATUS = frozenset({408, 409, 429})  # plus every 5xx
 EXTENSIONS = {"audio/ogg": "ogg", "audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/aac": "aac", "audio/amr": "amr",
               "audio/wav": "wav", "audio/webm": "webm"}
@@ -37,11 +38,11 @@ class Transcript:
 
 class Transcriber:
     def __init__(self, *, api_key: str | None, base_url: str | None = None, model: str = DEFAULT_MODEL,
-                 http_client: httpx.AsyncClient | None = None) -> None:
+                 http_client: httpx.AsyncClient | None = None, max_retries: int = MAX_RETRIES) -> None:
         self.model = model
         self._http = http_client or httpx.AsyncClient(timeout=TIMEOUT_S)  # httpx, as the analyzer's tests mock it
         self._owns_http = http_client is None
-        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=TIMEOUT_S, max_retries=1,
+        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=TIMEOUT_S, max_retries=max_retries,
                                           http_client=cast(Any, self._http))
 
     async def aclose(self) -> None:

@@ -101,17 +101,14 @@ async def seed(url: str, keyring: Keyring, replies: int, distributors: int) -> N
                          key.seal(handle, HANDLE_COLUMN)))
                 per = replies // distributors + (1 if d < replies % distributors else 0)
                 conn.execute(
-                    "with c as (select id, customer_id, integration_id, row_number() over (order by id) - 1 as n "
-                    "             from conversations where distributor_id = %(d)s), "
-                    "m as (insert into messages (distributor_id, conversation_id, customer_id, direction, channel, body, "
-                    "                            language, state) "
-                    "      select %(d)s, c.id, c.customer_id, 'outbound', 'whatsapp', "
-                    "             '¡Gracias! Tu pedido: 3 × Coca-Cola 600 ml, 2 × Agua 1,5 L. Total $312.00', 'es', 'outbound' "
-                    "        from generate_series(1, %(per)s) g join c on c.n = g %% %(customers)s "
-                    "      returning id, conversation_id) "
-                    "insert into reply_deliveries (distributor_id, message_id, integration_id) "
-                    "select %(d)s, m.id, %(i)s from m",
-                    {"d": distributor_id, "i": integration_id, "per": per, "customers": CUSTOMERS})
+                    "with c as (select id, customer_id, row_number() over (order by id) - 1 as n "
+                    "             from conversations where distributor_id = %(d)s) "
+                    "insert into messages (distributor_id, conversation_id, customer_id, direction, channel, body, "
+                    "                      language, state) "  # the queue_reply trigger queues each reply
+                    "select %(d)s, c.id, c.customer_id, 'outbound', 'whatsapp', "
+                    "       '¡Gracias! Tu pedido: 3 × Coca-Cola 600 ml, 2 × Agua 1,5 L. Total $312.00', 'es', 'outbound' "
+                    "  from generate_series(1, %(per)s) g join c on c.n = g %% %(customers)s",
+                    {"d": distributor_id, "per": per, "customers": CUSTOMERS})
             conn.execute("analyze reply_deliveries")
     finally:
         await repo.close()

@@ -57,10 +57,11 @@ class MediaReader:
         self.keyring = keyring
         self.graph = graph
         self.transcriber = transcriber
-        self._client = client or httpx.AsyncClient(follow_redirects=False)
+        self._client = client  # made on the first fetch: most workers never read media
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     async def read(self, *, distributor_id: str, message_id: str, understand: bool,
                    language: str | None = None) -> MediaRead:
@@ -107,6 +108,8 @@ class MediaReader:
         token = self._token(row, key)
         if token is None or row["integration_kind"] != "whatsapp_cloud":
             return None, None, f"media_unavailable:{kind}"
+        if self._client is None:
+            self._client = httpx.AsyncClient(follow_redirects=False)
         fetched = await fetch_media(self._client, self.graph, media_id=str(row["media_id"]), token=token)
         await self._keep(fetched, key, kind, distributor_id, message_id)
         if fetched.outcome != "fetched":

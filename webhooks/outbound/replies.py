@@ -238,13 +238,15 @@ class ReplySender(ClaimLoop[Row]):
             return ReplyResult(reply_id=reply_id, outcome="failed", error="no recipient handle")
         settings = row["integration_settings"] or {}
         rate = settings.get("messages_per_second") if isinstance(settings.get("messages_per_second"), int | float) else None
-        template = graph.template_message(
-            to, name=row["template_name"] or graph.DEFAULT_TEMPLATE_NAME,
-            language=graph.template_language(row["template_language"], row["language"]), summary=row["body"] or "")
+        def template() -> dict[str, Any]:
+            return graph.template_message(
+                to, name=row["template_name"] or graph.DEFAULT_TEMPLATE_NAME,
+                language=graph.template_language(row["template_language"], row["language"]), summary=row["body"] or "")
+
         via_template = bool(row["via_template"])
         buttons = self._buttons(row)
         if via_template:
-            message = template
+            message = template()
         elif buttons is not None:
             message = graph.button_message(to, row["body"] or "", buttons)
         else:
@@ -255,7 +257,7 @@ class ReplySender(ClaimLoop[Row]):
             via_template = True
             await self.pacer.wait(integration_id, rate)
             sent = await graph.send(client, self.config.graph, phone_number_id=row["account"], token=token,
-                                    message=template)
+                                    message=template())
         return self._whatsapp_result(row, sent, via_template)
 
     def _whatsapp_result(self, row: Row, sent: graph.SendResult, via_template: bool) -> ReplyResult:

@@ -1,6 +1,7 @@
 """An order placed over WhatsApp gets its confirmation back on WhatsApp, and the customer's button
 comes back as a message: the real intake app, the real worker (offline analyzer), the real reply
-sender, the Graph API stand-in on 127.0.0.1 as Meta.
+sender, the Graph API stand-in on 127.0.0.1 as Meta. The service connects as service_role, as it
+may in production (README: Deploying), so every grant the reply path needs is exercised.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ai.offline.analyzer import OfflineAnalyzer
 from tests.support.flow import import_eval_catalogs
@@ -39,9 +41,15 @@ def url(fresh_db_url: str) -> str:
     return fresh_db_url
 
 
+def as_service_role(url: str) -> str:
+    params = conninfo_to_dict(url)
+    params["options"] = "-c role=service_role"
+    return make_conninfo(**params)
+
+
 @pytest.fixture
 async def repo(url: str) -> AsyncIterator[Repository]:
-    repository = Repository(url, min_size=1, max_size=6)
+    repository = Repository(as_service_role(url), min_size=1, max_size=6)
     await repository.open()
     yield repository
     await repository.close()

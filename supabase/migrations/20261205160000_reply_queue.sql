@@ -1,10 +1,10 @@
 -- Replies to the customer: a queue of outbound messages and the sender's side of it.
 --
 -- record_outcome stores the reply as an outbound message that nothing sends. Here every reply
--- gets a reply_deliveries row (written by a trigger as the message is stored) (queued → sent → delivered → read, or failed with a reason), which
--- the reply sender (webhooks/outbound/replies.py) claims round-robin across distributors under a
--- lease, sends through the conversation's integration (WhatsApp Cloud API, or a signed POST to a
--- generic channel's reply URL) and finishes in batches. WhatsApp status webhooks update the row by
+-- gets a reply_deliveries row as it is stored (a trigger): queued → sent → delivered → read, or
+-- failed with a reason. The reply sender (webhooks/outbound/replies.py) claims them round-robin
+-- across distributors under a lease, sends them through the conversation's integration (WhatsApp
+-- Cloud API, or a signed POST to a generic channel's reply URL) and finishes them in batches. WhatsApp status webhooks update the row by
 -- its wamid, in any order: a status never moves a reply backwards (a late `sent` never overwrites
 -- `read`).
 --

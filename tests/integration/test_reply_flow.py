@@ -118,3 +118,13 @@ async def test_a_whatsapp_order_is_confirmed_on_whatsapp_and_the_button_tap_come
     kind, body = (one(url, "select kind from messages where provider_message_id = 'wamid.IN2'"),
                   one(url, "select body from messages where provider_message_id = 'wamid.IN2'"))
     assert (kind, body) == ("interactive", "Sí, confirmar")
+    assert one(url, "select order_id::text || ':' || caption from order_attachments where kind = 'button_reply' "
+                    "and message_id = (select id from messages where provider_message_id = 'wamid.IN2')") == \
+        f"{order_id}:confirm"
+
+    # Another customer presenting the same button id links nothing.
+    await post(repo, app_secret, payload(phone_id, {
+        "from": "5215550009999", "id": "wamid.IN3", "timestamp": "1800000120", "type": "interactive",
+        "interactive": {"type": "button_reply", "button_reply": {"id": buttons[0]["id"], "title": buttons[0]["title"]}}}))
+    assert one(url, "select count(*) from order_attachments a join messages m on m.id = a.message_id "
+                    "where m.provider_message_id = 'wamid.IN3'") == 0

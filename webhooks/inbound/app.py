@@ -47,6 +47,7 @@ MAX_PHONE_NUMBERS = 20  # distinct business numbers in one WhatsApp payload (Met
 RETRY_AFTER = 5  # seconds, on 503
 AUDIT_INTERVAL = 10.0  # seconds between security_audit_log rows per integration and reason
 AUDIT_ACTOR = "webhooks.intake"
+BUTTON_KINDS = frozenset({"interactive", "button"})  # a reply-button tap: its id may name an order
 JSON_TYPE = "application/json"
 
 log = logging.getLogger("orderflow.webhooks.intake")
@@ -217,6 +218,9 @@ class Intake:
         for message in messages:
             stored = await store(self.repo, message_record(integration, message), self.keyring)
             summary["stored" if stored.created else "duplicates"] += 1
+            if stored.created and message.reply_id is not None and message.kind in BUTTON_KINDS:
+                await self.repo.fetch_one("link_button_reply", distributor_id=integration.distributor_id,
+                                          message_id=stored.message_id, reply_id=scrub(message.reply_id)[:200])
             log.info("message stored", extra={"action": "intake_stored", "message_id": stored.message_id,
                                               "distributor_id": integration.distributor_id,
                                               "integration_id": integration.id, "new": stored.created})

@@ -67,3 +67,7 @@ select count(*)::integer as due
 -- set_integration_token --
 -- Store an integration's access token (sealed by the service); a failing integration resumes
 select public.set_integration_token_v1(%(distributor_id)s, %(integration_id)s, %(token_encrypted)s) as was_failing;
+
+-- link_button_reply --
+-- Map a reply-button tap (confirm:<order_id> / change:<order_id>) back to its order (the customer's own only)
+select public.link_button_reply_v1(%(distributor_id)s, %(message_id)s, %(reply_id)s)::text as order_id;

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from typer.testing import CliRunner
 
 from tests.support.graph_api import (
     PAIR_RATE_LIMITED,
@@ -34,6 +35,7 @@ from webhooks.outbound.graph import GraphConfig
 from webhooks.outbound.replies import ReplyConfig, ReplySender
 from webhooks.outbound.signing import generate_secret
 from worker.admin.integration_tokens import store_access_token
+from worker.cli import app
 from worker.core.encryption import Keyring
 from worker.core.repository import Repository, dumps
 from worker.core.settings import load_settings
@@ -374,3 +376,24 @@ async def test_claims_take_turns_across_distributors(url: str, repo: Repository,
     assert quiet.distributor_id in owners and len(rows) == 3
     await repo.fetch_one("finish_replies", worker_id=WORKER, results=dumps(
         [{"id": str(r["reply_id"]), "outcome": "release"} for r in rows]))
+
+
+def test_orderflow_deliver_sends_the_queued_replies(url: str, graph_api: GraphApiStandIn) -> None:
+    keyring = Keyring.from_settings(load_settings())
+    to = wa_id()
+
+    async def queue() -> tuple[Tenant, str]:
+        repository = Repository(url, min_size=1, max_size=2)
+        await repository.open()
+        try:
+            tenant = await whatsapp_tenant(repository, url, keyring)
+            return tenant, (await queue_reply(repository, url, tenant, to=to, reply="ok"))["reply_delivery_id"]
+        finally:
+            await repository.close()
+
+    tenant, reply_id = asyncio.run(queue())
+    result = CliRunner().invoke(app, ["deliver", "--until-idle", "--log-level", "WARNING"], env={
+        "DATABASE_URL": url, "WHATSAPP_GRAPH_URL": graph_api.url, "ORDERFLOW_WHATSAPP_API_VERSION": graph_api.version})
+    assert result.exit_code == 0, result.output
+    assert "replies: sent=1" in result.output
+    assert tenant.reply(reply_id)["status"] == "sent" and [m.to for m in graph_api.sent].count(to) == 1

@@ -107,7 +107,8 @@ def _maintenance(repo: Repository, keyring: Keyring, stop: asyncio.Event) -> lis
 async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, concurrency: int | None = None,
                      deliver: bool = False) -> WorkerStats:
     """Run the worker until SIGTERM/SIGINT (draining in-flight work); with `deliver`, the webhook
-    delivery loop and the reply sender run in the same process and stop with it."""
+    delivery loop and the reply sender run in the same process and stop with it (with until_idle,
+    once they have sent what is due)."""
     keyring = Keyring.from_settings(settings)  # before anything starts: no master key, no worker
     repo = Repository(url, max_size=14 if deliver else 8)
     await repo.open()
@@ -129,11 +130,18 @@ async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, 
                               lease_seconds=settings.lease_seconds,
                               heartbeat_interval=max(settings.lease_seconds / 4, 0.5))
         stats = await worker.run(stop, until_idle=until_idle)
+        interrupted = stop.is_set()  # a signal, not the worker running out of messages
         stop.set()
         if delivery is not None:
             await delivery
         if replies is not None:
             await replies
+        if deliver and until_idle and not interrupted:  # what the last messages queued goes out before exiting
+            from webhooks.outbound.delivery import run_delivery
+            from worker.replies import run_replies
+
+            await asyncio.gather(run_delivery(repo, settings, asyncio.Event(), until_idle=True),
+                                 run_replies(repo, settings, asyncio.Event(), keyring=keyring, until_idle=True))
         return stats
     finally:
         stop.set()

@@ -6,7 +6,7 @@ may in production (README: Deploying), so every grant the reply path needs is ex
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -20,18 +20,14 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from ai.offline.analyzer import OfflineAnalyzer
 from tests.support.flow import import_eval_catalogs
 from tests.support.graph_api import GraphApiStandIn
 from webhooks.inbound.app import create_app
-from webhooks.outbound.graph import GraphConfig
-from webhooks.outbound.replies import ReplyConfig
 from worker.admin.integration_tokens import store_access_token
 from worker.core.encryption import Keyring
 from worker.core.repository import Repository
 from worker.core.settings import load_settings
-from worker.replies import build_sender
-from worker.runtime import build_worker
+from worker.runtime import run_worker
 
 pytestmark = pytest.mark.usefixtures("verbose_logs")
 
@@ -99,10 +95,11 @@ async def test_a_whatsapp_order_is_confirmed_on_whatsapp_and_the_button_tap_come
         "from": customer, "id": "wamid.IN1", "timestamp": "1800000000", "type": "text",
         "text": {"body": "Buenas tardes! me manda 3 cajas de coca 600 y 2 de sprite 600 porfa"}}))
 
-    await build_worker(repo, load_settings(), analyzer=OfflineAnalyzer(), concurrency=2, worker_id="w").run(
-        asyncio.Event(), until_idle=True)
-    config = ReplyConfig(graph=GraphConfig(graph_url=graph_api.url, api_version=graph_api.version), poll_interval=0.05)
-    await build_sender(repo, load_settings(), keyring=keyring, config=config).run(until_idle=True)
+    # `orderflow worker --deliver --until-idle`: the worker, then the reply sender in the same process.
+    settings = dataclasses.replace(load_settings(), openai_api_key=None, whatsapp_graph_url=graph_api.url,
+                                   whatsapp_api_version=graph_api.version)
+    stats = await run_worker(as_service_role(url), settings, until_idle=True, concurrency=2, deliver=True)
+    assert stats.orders == 1
 
     order_id = str(one(url, "select id from orders where distributor_id = %s and status = 'created'", ids["valle"]))
     [message] = graph_api.sent

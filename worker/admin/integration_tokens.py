@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from webhooks.outbound.replies import TOKEN_COLUMN
 from worker.core.encryption import Keyring
-from worker.core.repository import Repository
+from worker.core.repository import OrderflowError, Repository
 
 
-class EmptyToken(ValueError):
+class EmptyToken(OrderflowError, ValueError):
     """An access token must not be empty."""
 
 

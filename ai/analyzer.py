@@ -17,12 +17,21 @@ class RecentOrderLine:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MediaPart:
+    """A photo or document sent with the message: the analysis request includes it (vision)."""
+
+    mime_type: str  # image/jpeg, image/png, image/webp, application/pdf
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
 class AnalysisRequest:
     text: str  # already redacted: analyzers never see raw PII
     catalog: Catalog
     now: datetime  # timezone-aware; delivery words resolve against it in catalog.timezone
     recent_orders: tuple[tuple[RecentOrderLine, ...], ...] = ()
     customer_language: str | None = None
+    media: tuple[MediaPart, ...] = ()  # photos / documents of a list; only analyzers that read images get them
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +82,7 @@ __all__ = [
     "AnalysisRequest",
     "AnalysisResult",
     "Analyzer",
+    "MediaPart",
     "RecentOrderLine",
     "Usage",
 ]

@@ -6,6 +6,7 @@ Runs, on the embedded server (or --database-url), each in its own scratch databa
   3. webhook_delivery      signed deliveries/s to a local receiver (a subprocess, as it runs standalone)
   4. rls_ratio             a distributor's order queries over 1M orders: RLS user / service role
   5. catalog_import        `orderflow catalog import` of 50,000 products (first, changed, --prune)
+  6. reply_send            replies/s to the Graph API stand-in (WhatsApp Cloud API on 127.0.0.1)
 A benchmark that fails (or is missing) gets a row saying so; the others still run. Each script
 also runs standalone (`python bench/<name>.py --help`). About 5 minutes on 2 cores.
 
@@ -32,6 +33,7 @@ from bench.common import machine, scratch_database  # noqa: E402
 BENCH_DIR = Path(__file__).resolve().parent
 SLOW_AI_TARGET_S = 15.0  # worker_throughput scenario 2: 1,000 messages behind an 800 ms analyzer
 DELIVERY_TARGET = 1_000  # deliveries/s (bench/webhook_delivery.py)
+REPLY_TARGET = 500  # replies/s (bench/reply_send.py)
 SUBPROCESS_TIMEOUT = 300.0  # seconds
 
 
@@ -125,6 +127,19 @@ def _catalog(url: str | None, quick: bool) -> list[Row]:
                 figure=f"first {result['first_s']:.1f} s; 10 % changed {result['changed_s']:.1f} s; "
                        f"--prune {result['pruned_s']:.1f} s",
                 target=f"< {catalog_import.TARGET_S:.0f} s", met=result["first_s"] < catalog_import.TARGET_S)]
+def _replies(url: str | None, quick: bool) -> list[Row]:
+    script = BENCH_DIR / "reply_send.py"
+    command = [sys.executable, str(script), *(["--database-url", url] if url else []),
+               *(["--replies", "1000"] if quick else [])]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT, check=False)
+    print(done.stdout, end="")
+    rate = re.search(r"throughput: ([\d,]+) replies/s", done.stdout)
+    if done.returncode != 0 or rate is None:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return [Row(benchmark="replies to the Graph API stand-in", figure=f"FAILED (exit {done.returncode}): {tail[0][:80]}")]
+    value = int(rate[1].replace(",", ""))
+    return [Row(benchmark="replies sent to the Graph API stand-in (WhatsApp, 4 numbers)", figure=f"{value:,} replies/s",
+                target=f"≥ {REPLY_TARGET:,}/s", met=value >= REPLY_TARGET)]
 
 
 BENCHES: list[tuple[str, Callable[[str | None, bool], list[Row]]]] = [
@@ -133,6 +148,7 @@ BENCHES: list[tuple[str, Callable[[str | None, bool], list[Row]]]] = [
     ("webhook_delivery", _delivery),
     ("rls_ratio", _rls),
     ("catalog_import", _catalog),
+    ("reply_send", _replies),
 ]
 
 

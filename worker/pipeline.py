@@ -16,6 +16,7 @@ from ai.pii.detector import PiiDetector, redact
 from worker.context import ContextCache
 from worker.core.rate_limit import take_ai_token
 from worker.core.repository import DatabaseUnavailable, Repository, dumps
+from worker.media import MediaRead, MediaReader
 from worker.outcome import (
     MessageFacts,
     build_outcome,
@@ -28,6 +29,8 @@ from worker.outcome import (
 RECORD_RETRY_FOR = 60.0  # seconds: keep retrying the final write while the database is away
 RECORD_RETRY_STEP = 0.5  # seconds between those retries
 TEXT_KINDS = frozenset({"text", "interactive", "button", "order"})
+MEDIA_KINDS = frozenset({"audio", "image", "document", "video", "sticker"})
+MEDIA_REASON_PREFIX = "media:"  # the intake's review reason for media, dropped once the media was read
 
 log = logging.getLogger("orderflow.pipeline")
 
@@ -63,6 +66,7 @@ class Pipeline:
         worker_id: str,
         retry_base: float = 2.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        media: MediaReader | None = None,
     ) -> None:
         self.repo = repo
         self.contexts = contexts
@@ -71,6 +75,7 @@ class Pipeline:
         self.worker_id = worker_id
         self.retry_base = retry_base
         self.clock = clock
+        self.media = media
 
     async def process(self, claim: Claim) -> Processed:
         msg = claim.message or await self.repo.fetch_one("load_message", message_id=claim.message_id,
@@ -79,6 +84,17 @@ class Pipeline:
             return Processed(state="lost")
         ctx = await self.contexts.get(claim.distributor_id)
         body: str = msg["body"] or ""
+        media: MediaRead | None = None
+        if self.media is not None and msg["kind"] in MEDIA_KINDS:
+            understand = self.analyzer.paid and not await self._over_hard_budget(ctx.budget_micro_usd, ctx.budget_mode,
+                                                                                  claim)
+            try:
+                media = await self.media.read(distributor_id=claim.distributor_id, message_id=claim.message_id,
+                                              understand=understand, language=msg["preferred_language"])
+            except AnalysisFailed as exc:
+                return await self._fail(claim, f"analysis:{exc.reason[:60]}", str(exc), retryable=exc.retryable)
+            if media.readable:
+                body = "\n".join(part for part in (body, *media.transcripts) if part.strip())
         fallback_language = msg["preferred_language"] or ctx.language
         language = detect_language(body, default=fallback_language) if body.strip() else fallback_language
         findings = self.pii.detect(body, language, not_names=ctx.own_words) if body.strip() else []
@@ -87,7 +103,8 @@ class Pipeline:
                              language=language, body_redacted=redacted, findings=findings)
 
         outcome: dict[str, Any]
-        if not body.strip():
+        images = media.parts if media is not None and media.readable else ()
+        if not body.strip() and not images:
             reason = f"media:{msg['kind']}" if msg["kind"] not in TEXT_KINDS else "empty_message"
             outcome = review_outcome(facts, reason=reason)
         elif self.analyzer.paid and await self._over_hard_budget(ctx.budget_micro_usd, ctx.budget_mode, claim):
@@ -97,7 +114,7 @@ class Pipeline:
             recent = await self._recent_orders(msg) if self.analyzer.paid else ()
             catalog, matcher = await self.contexts.for_customer(ctx, msg["customer_id"])
             request = AnalysisRequest(text=redacted, catalog=catalog, now=now, recent_orders=recent,
-                                      customer_language=msg["preferred_language"])
+                                      customer_language=msg["preferred_language"], media=images)
             if ctx.ai_per_minute is not None:
                 decision = await take_ai_token(self.repo, distributor_id=claim.distributor_id)
                 if not decision.allowed:
@@ -115,9 +132,20 @@ class Pipeline:
                                                              "provider": result.usage.provider, "model": result.usage.model})
                 outcome = send_to_review(outcome, "price_unknown")
 
-        if msg["needs_review"]:  # flagged at intake (media, a bad item in a cart ...)
+        intake_reasons = set(msg["review_reasons"] or ())
+        if media is not None:
+            if media.readable:  # the media was read: the intake's "a person must look at it" no longer holds
+                intake_reasons = {r for r in intake_reasons if not r.startswith(MEDIA_REASON_PREFIX)}
+            intake_reasons |= set(media.problems)
+            if media.transcriptions:
+                prices, price_ids = await self.contexts.prices()
+                today = self.clock().astimezone(ZoneInfo(ctx.timezone)).date()
+                outcome["usage"] = [*outcome["usage"], *(
+                    usage_row(t.usage, prompt_version="transcription", latency_ms=t.latency_ms, prices=prices,
+                              price_ids=price_ids, today=today) for t in media.transcriptions)]
+        if intake_reasons and (msg["needs_review"] or media is not None):  # flagged at intake (media, a bad cart item)
             outcome["needs_review"] = True
-            outcome["review_reasons"] = sorted(set(outcome["review_reasons"]) | set(msg["review_reasons"]))
+            outcome["review_reasons"] = sorted(set(outcome["review_reasons"]) | intake_reasons)
         return await self._record(outcome)
 
     async def _over_hard_budget(self, budget: int | None, mode: str | None, claim: Claim) -> bool:

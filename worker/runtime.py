@@ -12,12 +12,14 @@ from collections.abc import Awaitable, Callable
 from ai.analyzer import AnalysisRequest, AnalysisResult, Analyzer
 from ai.offline.analyzer import OfflineAnalyzer
 from ai.pii.detector import get_detector
+from webhooks.outbound.graph import GraphConfig
 from worker.context import ContextCache
 from worker.core.claim_loop import new_worker_id
 from worker.core.encryption import Keyring
 from worker.core.repository import DatabaseUnavailable, Repository
 from worker.core.settings import Settings
 from worker.loop import Worker, WorkerStats
+from worker.media import MediaReader
 from worker.pipeline import Pipeline
 
 
@@ -53,12 +55,25 @@ def build_analyzer(settings: Settings) -> Analyzer:
     return analyzer
 
 
+def build_media_reader(repo: Repository, settings: Settings) -> MediaReader:
+    """Media fetched from the Graph API and kept encrypted; transcribed only with an OpenAI key."""
+    transcriber = None
+    if settings.openai_api_key:
+        from ai.openai.transcribe import Transcriber
+
+        transcriber = Transcriber(api_key=settings.openai_api_key, base_url=settings.openai_base_url,
+                                  model=settings.openai_transcribe_model)
+    return MediaReader(repo=repo, keyring=Keyring.from_settings(settings), transcriber=transcriber,
+                       graph=GraphConfig(graph_url=settings.whatsapp_graph_url, api_version=settings.whatsapp_api_version))
+
+
 def build_worker(repo: Repository, settings: Settings, *, analyzer: Analyzer | None = None,
                  concurrency: int | None = None, retry_base: float = 2.0, worker_id: str | None = None,
                  lease_seconds: int = 60, heartbeat_interval: float = 15.0) -> Worker:
     worker_id = worker_id or new_worker_id()
     pipeline = Pipeline(repo=repo, contexts=ContextCache(repo), analyzer=analyzer or build_analyzer(settings),
-                        pii_detector=get_detector(), worker_id=worker_id, retry_base=retry_base)
+                        pii_detector=get_detector(), worker_id=worker_id, retry_base=retry_base,
+                        media=build_media_reader(repo, settings))
     n = concurrency or settings.worker_concurrency
     return Worker(repo=repo, pipeline=pipeline, worker_id=worker_id, concurrency=n, batch_size=min(n, 64),
                   lease_seconds=lease_seconds, heartbeat_interval=heartbeat_interval)
@@ -92,28 +107,41 @@ def _maintenance(repo: Repository, keyring: Keyring, stop: asyncio.Event) -> lis
 async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, concurrency: int | None = None,
                      deliver: bool = False) -> WorkerStats:
     """Run the worker until SIGTERM/SIGINT (draining in-flight work); with `deliver`, the webhook
-    delivery loop runs in the same process and stops with it."""
+    delivery loop and the reply sender run in the same process and stop with it (with until_idle,
+    once they have sent what is due)."""
     keyring = Keyring.from_settings(settings)  # before anything starts: no master key, no worker
-    repo = Repository(url, max_size=12 if deliver else 8)
+    repo = Repository(url, max_size=14 if deliver else 8)
     await repo.open()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     delivery: asyncio.Task[object] | None = None
+    replies: asyncio.Task[object] | None = None
     maintenance = _maintenance(repo, keyring, stop)
     try:
         if deliver:
             from webhooks.outbound.delivery import run_delivery
+            from worker.replies import run_replies
 
             delivery = asyncio.create_task(run_delivery(repo, settings, stop))
+            replies = asyncio.create_task(run_replies(repo, settings, stop, keyring=keyring))
         worker = build_worker(repo, settings, concurrency=concurrency, retry_base=settings.retry_base,
                               lease_seconds=settings.lease_seconds,
                               heartbeat_interval=max(settings.lease_seconds / 4, 0.5))
         stats = await worker.run(stop, until_idle=until_idle)
+        interrupted = stop.is_set()  # a signal, not the worker running out of messages
         stop.set()
         if delivery is not None:
             await delivery
+        if replies is not None:
+            await replies
+        if deliver and until_idle and not interrupted:  # what the last messages queued goes out before exiting
+            from webhooks.outbound.delivery import run_delivery
+            from worker.replies import run_replies
+
+            await asyncio.gather(run_delivery(repo, settings, asyncio.Event(), until_idle=True),
+                                 run_replies(repo, settings, asyncio.Event(), keyring=keyring, until_idle=True))
         return stats
     finally:
         stop.set()
@@ -121,11 +149,12 @@ async def run_worker(url: str, settings: Settings, *, until_idle: bool = False, 
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if delivery is not None and not delivery.done():
-            delivery.cancel()
+        for loop_task in (delivery, replies):
+            if loop_task is not None and not loop_task.done():
+                loop_task.cancel()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await repo.close()
 
 
-__all__ = ["DelayedAnalyzer", "build_analyzer", "build_worker", "run_worker"]
+__all__ = ["DelayedAnalyzer", "build_analyzer", "build_media_reader", "build_worker", "run_worker"]

@@ -11,6 +11,7 @@ Changing the prompt file or the shape of the user document means bumping PROMPT_
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import math
 import time
@@ -33,7 +34,7 @@ from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_excepti
 from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
 
-from ai.analyzer import AnalysisFailed, AnalysisRequest, AnalysisResult, Usage
+from ai.analyzer import AnalysisFailed, AnalysisRequest, AnalysisResult, MediaPart, Usage
 from ai.catalog import Catalog, Product
 from ai.contract import Analysis, Intent, Language, Line
 from ai.language import detect_language
@@ -54,6 +55,7 @@ MAX_OUTPUT_TOKENS = 1500  # per call
 CANDIDATES_PER_LINE = 5
 MAX_PROMPT_CANDIDATES = 40  # distinct products per message, all lines together
 MAX_RECENT_ORDERS = 3
+MAX_VISION_CATALOG = 300  # products offered with a photo or document of a list (its lines are not in the text)
 MATCHER_CACHE_SIZE = 64  # catalogs
 RETRYABLE_STATUS = frozenset({408, 409, 429})  # plus every 5xx
 LANGUAGES = ("es", "en", "pt")
@@ -225,6 +227,8 @@ class OpenAIAnalyzer:
             [{"sku": line.sku, "name": products[line.sku].name, "quantity": line.quantity} for line in order]
             for order in orders[:MAX_RECENT_ORDERS]
         ]
+        if request.media:  # the list is in the photo: its lines are not in the text, offer the catalog itself
+            offered.update((p.sku, p) for p in catalog.products[:MAX_VISION_CATALOG])
         today = request.now.astimezone(_zone(catalog.timezone)).date()
         document = {
             "today": today.isoformat(),
@@ -235,9 +239,14 @@ class OpenAIAnalyzer:
             "lines": lines,
             "message": request.text,
         }
+        if request.media:
+            document["catalog"] = [{"sku": p.sku, "name": p.name, "unit": p.unit, "pack_size": p.pack_size}
+                                   for p in catalog.products[:MAX_VISION_CATALOG]]
         user = json.dumps(document, ensure_ascii=False)
+        content: Any = [{"type": "text", "text": user}, *(media_content(part) for part in request.media)] \
+            if request.media else user
         return AnalysisPrompt(
-            messages=[{"role": "system", "content": self._system_prompt}, {"role": "user", "content": user}],
+            messages=[{"role": "system", "content": self._system_prompt}, {"role": "user", "content": content}],
             allowed_skus=frozenset(offered)
             | {line.sku for order in orders[:MAX_RECENT_ORDERS] for line in order},
         )
@@ -325,6 +334,14 @@ class OpenAIAnalyzer:
         except pydantic.ValidationError:
             return _check_skus(_review(request, "invalid_output", data), allowed), data
         return _check_skus(analysis, allowed), data
+
+
+def media_content(part: MediaPart) -> dict[str, Any]:
+    """A photo as an image part, a PDF as a file part of the user message (Chat Completions)."""
+    data = base64.b64encode(part.content).decode()
+    if part.mime_type == "application/pdf":
+        return {"type": "file", "file": {"filename": "list.pdf", "file_data": f"data:application/pdf;base64,{data}"}}
+    return {"type": "image_url", "image_url": {"url": f"data:{part.mime_type};base64,{data}", "detail": "high"}}
 
 
 def _language(request: AnalysisRequest) -> Language:

@@ -1,6 +1,6 @@
 """Outbound webhook delivery against a real Postgres and real HTTP receivers on 127.0.0.1.
 
-The receivers (tests/support/receiver.py) check every signature with the PyPI standardwebhooks
+The receivers (worker/demo/recorder.py) check every signature with the PyPI standardwebhooks
 library. Time is compressed by DeliveryConfig.schedule_scale; Retry-After is not scaled.
 """
 
@@ -18,12 +18,12 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 from typer.testing import CliRunner
 
-from tests.support.receiver import Reply, WebhookReceiver
 from webhooks.outbound.delivery import Deliverer, DeliveryConfig, replay
 from webhooks.outbound.schedule import JITTER, MAX_ATTEMPTS, SCHEDULE
 from webhooks.outbound.signing import generate_secret
 from worker.cli import app
 from worker.core.repository import DatabaseUnavailable, Repository
+from worker.demo.recorder import Reply, WebhookReceiver
 
 POLL = 0.05  # seconds: the loop's poll interval in these tests
 WAIT = 10.0  # seconds to wait for a state

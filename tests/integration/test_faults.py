@@ -35,12 +35,12 @@ import psycopg
 import pytest
 
 from tests.support.flow import scalar, seed_messages
-from tests.support.receiver import WebhookReceiver
 from tests.support.tenants import TEST_WHSEC
 from worker.core.repository import Repository
 from worker.core.settings import REPO_ROOT, load_settings
 from worker.db.embedded import EmbeddedPostgres, wait_until_accepting
 from worker.db.migrate import migrate
+from worker.demo.recorder import WebhookReceiver
 
 TOTAL = 1_500  # messages
 RESTART_AT = 0.3  # share of messages processed when the server goes down

@@ -15,11 +15,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner, Result
 
-from tests.support.receiver import RecordedRequest, Reply, WebhookReceiver
 from tests.support.tenants import create_user, impersonate
 from worker.admin.integrations import open_access_token
 from worker.cli import app
 from worker.core.repository import Repository
+from worker.demo.recorder import RecordedRequest, Reply, WebhookReceiver
 
 PHONE_NUMBER_ID = "5550001112223"
 TOKEN = "EAAG-" + uuid.uuid4().hex

@@ -29,11 +29,11 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import with_database
-from tests.support.receiver import RecordedRequest, Reply, WebhookReceiver
 from webhooks.inbound.app import create_app
 from worker.cli import app
 from worker.core.repository import Repository
 from worker.core.settings import REPO_ROOT, load_settings
+from worker.demo.recorder import RecordedRequest, Reply, WebhookReceiver
 
 README = REPO_ROOT / "README.md"
 PHONE_NUMBER_ID = "109876543210"

@@ -20,7 +20,6 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from ai.analyzer import AnalysisFailed, AnalysisRequest, AnalysisResult
 from ai.offline.analyzer import OfflineAnalyzer
 from tests.support.flow import scalar, seed_messages
-from tests.support.receiver import WebhookReceiver
 from tests.support.tenants import TEST_WHSEC
 from webhooks.outbound.delivery import Deliverer, DeliveryConfig, replay
 from worker.admin.corrections import correct_line
@@ -29,6 +28,7 @@ from worker.admin.retention import run_retention
 from worker.core.encryption import Keyring, MasterKey, default_keyring, new_master_key
 from worker.core.repository import Repository
 from worker.core.settings import load_settings
+from worker.demo.recorder import WebhookReceiver
 from worker.rollups import default_since, refresh_rollups
 from worker.runtime import build_worker
 

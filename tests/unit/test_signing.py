@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tests.support.receiver import Reply, WebhookReceiver
 from webhooks.outbound import signing
 from webhooks.outbound.signing import InvalidSecret, SignatureError
+from worker.demo.recorder import Reply, WebhookReceiver
 
 # A fixed secret: "whsec_" + base64 of the 32 bytes 0x00..0x1f.
 KEY = bytes(range(32))

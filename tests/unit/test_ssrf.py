@@ -11,7 +11,6 @@ import httpcore
 import httpx
 import pytest
 
-from tests.support.receiver import WebhookReceiver
 from webhooks.outbound.ssrf import (
     BlockedAddress,
     GuardedTransport,
@@ -20,6 +19,7 @@ from webhooks.outbound.ssrf import (
     check_url,
     resolve_and_check,
 )
+from worker.demo.recorder import WebhookReceiver
 
 PUBLIC_V4 = "93.184.216.34"  # never contacted: tests that pass the check use a mock backend
 

@@ -53,6 +53,7 @@ RETRY_AFTER = 5  # seconds, on 503
 BODY_TIMEOUT = 10.0  # seconds to receive a whole request body
 AUDIT_INTERVAL = 10.0  # seconds between security_audit_log rows per integration and reason
 AUDIT_ACTOR = "webhooks.intake"
+BUTTON_KINDS = frozenset({"interactive", "button"})  # a reply-button tap: its id may name an order
 JSON_TYPE = "application/json"
 UNKNOWN_NUMBER_SECRET = token_hex(32)  # checked against for unknown numbers: same work, same answer
 
@@ -194,7 +195,9 @@ class Intake:
             for status in change.statuses:
                 await self.repo.execute("record_message_status", distributor_id=owner.distributor_id,
                                         integration_id=owner.id, external_id=scrub(status.provider_message_id),
-                                        status=status.status, at=status.timestamp)
+                                        status=status.status, at=status.timestamp,
+                                        error_code=status.errors[0].partition(":")[0] if status.errors else None,
+                                        error=scrub("; ".join(status.errors))[:1000] if status.errors else None)
                 summary["statuses"] += 1
         return JSONResponse(summary)
 
@@ -235,6 +238,9 @@ class Intake:
         for message in messages:
             stored = await store(self.repo, message_record(integration, message), self.keyring)
             summary["stored" if stored.created else "duplicates"] += 1
+            if stored.created and message.reply_id is not None and message.kind in BUTTON_KINDS:
+                await self.repo.fetch_one("link_button_reply", distributor_id=integration.distributor_id,
+                                          message_id=stored.message_id, reply_id=scrub(message.reply_id)[:200])
             log.info("message stored", extra={"action": "intake_stored", "message_id": stored.message_id,
                                               "distributor_id": integration.distributor_id,
                                               "integration_id": integration.id, "new": stored.created})

@@ -15,8 +15,9 @@ select id::text, distributor_id::text, verify_token
  limit 1;
 
 -- record_message_status --
--- Record a delivery receipt (sent, delivered, read, failed) of a message we sent; never enqueued
-select public.record_message_status_v1(%(distributor_id)s, %(integration_id)s, %(external_id)s, %(status)s, %(at)s);
+-- Record a delivery receipt (sent, delivered, read, failed) of a message we sent; the reply only moves forward
+select public.record_message_status_v2(%(distributor_id)s, %(integration_id)s, %(external_id)s, %(status)s, %(at)s,
+                                       %(error_code)s, %(error)s);
 
 -- log_inbound_security_event --
 -- Append a security event of the inbound intake (e.g. inbound_signature_failed) to security_audit_log
@@ -43,3 +44,30 @@ select count(*)::integer as due
   join public.webhook_endpoints e on e.distributor_id = d.distributor_id and e.id = d.endpoint_id
  where d.state = 'pending' and e.enabled and d.next_attempt_at <= now()
    and (d.locked_until is null or d.locked_until < now());
+
+-- claim_replies --
+-- Lease due replies round-robin across distributors, of enabled integrations that are not failing
+select reply_id, distributor_id, message_id, integration_id, integration_kind, channel, account, access_token,
+       access_token_encrypted, signing_secret, integration_settings, handle_encrypted, handle, body, language, kind,
+       order_id, attempts, via_template, template_name, template_language
+  from public.claim_replies_v1(%(worker_id)s, %(batch)s, %(lease_seconds)s, %(per_distributor)s);
+
+-- finish_replies --
+-- Record a batch of reply attempt results (one jsonb array); returns integrations marked failing
+select finished, failing_integrations from public.finish_replies_v1(%(worker_id)s, %(results)s::jsonb);
+
+-- count_due_replies --
+-- Replies due now, not leased, of enabled integrations that are not failing (is the reply sender idle?)
+select count(*)::integer as due
+  from public.reply_deliveries r
+  join public.external_integrations i on i.distributor_id = r.distributor_id and i.id = r.integration_id
+ where r.status = 'queued' and r.next_attempt_at <= now() and r.locked_by is null and i.enabled
+   and i.failing_since is null;
+
+-- set_integration_token --
+-- Store an integration's access token (sealed by the service); a failing integration resumes
+select public.set_integration_token_v1(%(distributor_id)s, %(integration_id)s, %(token_encrypted)s) as was_failing;
+
+-- link_button_reply --
+-- Map a reply-button tap (confirm:<order_id> / change:<order_id>) back to its order (the customer's own only)
+select public.link_button_reply_v1(%(distributor_id)s, %(message_id)s, %(reply_id)s)::text as order_id;

@@ -67,15 +67,18 @@ def deliver(
     batch_size: int = typer.Option(200, help="Deliveries per claim at most"),
     until_idle: bool = typer.Option(False, "--until-idle", help="Exit when nothing is due"),
     log_level: str = typer.Option("INFO", help="Log level"),
+    reply_concurrency: int = typer.Option(64, help="Replies to customers in flight at once"),
 ) -> None:
-    """Deliver the outbound webhooks: sign, POST, retry on the schedule, disable gone endpoints."""
+    """Deliver the outbound webhooks (sign, POST, retry on the schedule, disable gone endpoints) and
+    send the replies to customers (WhatsApp Cloud API, generic channels' reply URLs)."""
     from webhooks.outbound.delivery import config_from_settings, run_delivery
+    from worker.replies import reply_config, run_replies
 
     logs.configure(log_level)
     settings = load_settings()
 
-    async def _run() -> dict[str, int]:
-        repo = Repository(connection.database_url(settings), min_size=2, max_size=4)
+    async def _run() -> tuple[dict[str, int], dict[str, int]]:
+        repo = Repository(connection.database_url(settings), min_size=2, max_size=6)
         await repo.open()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -83,15 +86,19 @@ def deliver(
             loop.add_signal_handler(sig, stop.set)
         try:
             config = config_from_settings(settings, concurrency=concurrency, batch_size=batch_size)
-            stats = await run_delivery(repo, settings, stop, config=config, until_idle=until_idle)
-            return stats.outcomes
+            stats, sent = await asyncio.gather(
+                run_delivery(repo, settings, stop, config=config, until_idle=until_idle),
+                run_replies(repo, settings, stop, config=reply_config(settings, concurrency=reply_concurrency),
+                            until_idle=until_idle))
+            return stats.outcomes, sent.outcomes
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
             await repo.close()
 
-    outcomes = asyncio.run(_run())
+    outcomes, replies = asyncio.run(_run())
     console.print(" ".join(f"{name}={count}" for name, count in sorted(outcomes.items())) or "nothing delivered")
+    console.print("replies: " + (" ".join(f"{name}={count}" for name, count in sorted(replies.items())) or "none sent"))
 
 
 def _instant(value: str | None, option: str) -> datetime | None:

@@ -31,6 +31,9 @@ class Settings:
     simulated_ai_latency_ms: int  # benchmarks only: add this delay to every analysis
     master_key: str | None = field(default=None, repr=False)  # None: the embedded database's key file
     previous_master_key: str | None = field(default=None, repr=False)  # during a master key rotation
+    whatsapp_graph_url: str = "https://graph.facebook.com"  # WHATSAPP_GRAPH_URL: Meta's Graph API (or a stand-in)
+    whatsapp_api_version: str = "v23.0"  # ORDERFLOW_WHATSAPP_API_VERSION
+    openai_transcribe_model: str = "gpt-4o-mini-transcribe"  # ORDERFLOW_OPENAI_TRANSCRIBE_MODEL: voice notes
 
     @property
     def migrations_dir(self) -> Path:
@@ -58,6 +61,9 @@ def load_settings() -> Settings:
         simulated_ai_latency_ms=int(env.get("ORDERFLOW_SIMULATED_AI_LATENCY_MS", "0")),
         master_key=env.get("ORDERFLOW_MASTER_KEY") or None,
         previous_master_key=env.get("ORDERFLOW_PREVIOUS_MASTER_KEY") or None,
+        whatsapp_graph_url=env.get("WHATSAPP_GRAPH_URL") or "https://graph.facebook.com",
+        whatsapp_api_version=env.get("ORDERFLOW_WHATSAPP_API_VERSION") or "v23.0",
+        openai_transcribe_model=env.get("ORDERFLOW_OPENAI_TRANSCRIBE_MODEL") or "gpt-4o-mini-transcribe",
     )
 
 

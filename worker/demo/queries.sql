@@ -48,3 +48,16 @@ select d.slug, o.status::text as status, o.total_cents, o.currency, o.review_rea
   join public.distributors d on d.id = o.distributor_id
   left join public.order_products op on op.distributor_id = o.distributor_id and op.order_id = o.id
  group by d.slug, o.id order by d.slug, o.created_at;
+
+-- demo_whatsapp_integrations --
+-- The demo's WhatsApp integrations (to store the stand-in's access token for each)
+select i.id::text as integration_id, i.distributor_id::text as distributor_id, d.slug
+  from public.external_integrations i join public.distributors d on d.id = i.distributor_id
+ where i.kind = 'whatsapp_cloud' and i.enabled order by d.slug;
+
+-- demo_replies --
+-- Replies to customers by status and whether any is still waiting to be sent
+select (select count(*) from public.reply_deliveries where status = 'queued') as queued,
+       coalesce((select jsonb_object_agg(status, n) from (select status::text, count(*) as n from public.reply_deliveries
+                                                          group by status) s), '{}'::jsonb) as by_status;
+

@@ -3,8 +3,9 @@ verified webhooks, ending with a summary per distributor.
 
 Embedded Postgres up, migrations applied, the project's demo distributors seeded
 (supabase/seed.sql); a local receiver that verifies every signature; the real intake server;
-the worker and the delivery loop; signed WhatsApp Cloud API payloads (orders, questions, a
-complaint, PII, a duplicate delivery, an image, a location, a forged one) POSTed to it.
+the worker, the delivery loop and the reply sender, whose replies go to a stand-in for Meta's
+Graph API on 127.0.0.1 (worker/demo/graph_api.py); signed WhatsApp Cloud API payloads (orders,
+questions, a complaint, PII, a duplicate delivery, an image, a location, a forged one) POSTed to it.
 It ends by itself and leaves the database for inspection.
 """
 
@@ -31,18 +32,27 @@ from rich.table import Table
 from webhooks.inbound.app import create_app
 from webhooks.outbound.delivery import run_delivery
 from worker.admin.encrypt_pending import encrypt_pending
+from worker.admin.integration_tokens import store_access_token
 from worker.core.encryption import Keyring
 from worker.core.repository import Repository
 from worker.core.settings import Settings
 from worker.db import connection
 from worker.db.migrate import reset
+from worker.demo.graph_api import GraphApiStandIn
 from worker.demo.receiver import ReceiverTally, receiver_app
+from worker.replies import run_replies
 from worker.runtime import build_worker
 
 DEMO_QUERIES = ("worker.demo",)  # worker/demo/queries.sql: the demo's own queries, not the runtime's
 RECEIVER_PORT = 8765  # the demo endpoints in supabase/seed.sql point here
 FINISH_TIMEOUT = 120.0  # seconds for the worker and deliveries to finish
 POLL = 0.2  # seconds
+DEMO_TOKEN = "demo-access-token"  # the Graph API stand-in's only valid bearer token
+
+
+def graph_stand_in(token: str) -> GraphApiStandIn:
+    """The Graph API stand-in the demo and the tests share (worker/demo/graph_api.py), started."""
+    return GraphApiStandIn(tokens={token}).start()
 
 
 def _free_port() -> int:
@@ -122,11 +132,24 @@ async def _wait_until_done(repo: Repository, progress: Progress) -> None:
         assert row is not None
         progress.update(messages, total=row["messages"], completed=row["messages"] - row["open_messages"])
         progress.update(deliveries, total=row["deliveries"], completed=row["deliveries"] - row["pending_deliveries"])
-        if row["open_messages"] == 0 and row["pending_deliveries"] == 0:
+        replies = await repo.fetch_one("demo_replies")
+        if row["open_messages"] == 0 and row["pending_deliveries"] == 0 and replies and replies["queued"] == 0:
             return
         if time.monotonic() > deadline:
             raise TimeoutError("the demo did not finish in time; see `orderflow status`")
         await asyncio.sleep(POLL)
+
+
+def _print_replies(console: Console, graph_api: GraphApiStandIn, by_status: dict[str, int]) -> None:
+    sent = graph_api.sent
+    kinds = Counter(message.type for message in sent)
+    console.print(f"replies to customers: {len(sent)} accepted by the Graph API stand-in "
+                  f"({', '.join(f'{n} {kind}' for kind, n in sorted(kinds.items()))}); by status {by_status}")
+    confirmation = next((m for m in sent if m.type == "interactive"), None)
+    if confirmation is not None:
+        interactive = confirmation.body["interactive"]
+        buttons = " | ".join(f"[{b['reply']['title']}] ({b['reply']['id'][:16]}…)" for b in interactive["action"]["buttons"])
+        console.print(f"an order confirmation as sent: {interactive['body']['text']!r} {buttons}")
 
 
 def _print_summary(console: Console, summary: list[dict[str, Any]], orders: list[dict[str, Any]],
@@ -176,7 +199,14 @@ async def run_demo(settings: Settings, console: Console) -> None:
     console.print(f"encrypted the seed's plaintext: {encrypted.customers} customer phones and addresses")
     stop = asyncio.Event()
     tally = ReceiverTally()
+    graph_api = graph_stand_in(DEMO_TOKEN)
+    settings = dataclasses.replace(settings, whatsapp_graph_url=graph_api.url, whatsapp_api_version=graph_api.version)
+    keyring = Keyring.from_settings(settings)
     try:
+        for row in await repo.fetch_all("demo_whatsapp_integrations"):
+            await store_access_token(repo, keyring, distributor_id=row["distributor_id"],
+                                     integration_id=row["integration_id"], token=DEMO_TOKEN)
+        console.print(f"Graph API stand-in on {graph_api.url}: each WhatsApp number's access token stored encrypted")
         secrets = {r["slug"]: r["secret"] for r in await repo.fetch_all("demo_endpoint_secrets")}
         integrations = {r["slug"]: {"phone_number_id": r["phone_number_id"], "app_secret": r["app_secret"]}
                         for r in await repo.fetch_all("demo_integrations")}
@@ -186,19 +216,23 @@ async def run_demo(settings: Settings, console: Console) -> None:
         worker = build_worker(repo, settings, concurrency=16, retry_base=0.5, lease_seconds=30, heartbeat_interval=5)
         worker_task = asyncio.create_task(worker.run(stop))
         delivery_task = asyncio.create_task(run_delivery(repo, settings, stop))
+        replies_task = asyncio.create_task(run_replies(repo, settings, stop, keyring=keyring))
         messages = load_demo_messages()
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as progress:
             codes = await _post_all(f"http://127.0.0.1:{intake_port}", integrations, messages, progress)
             await _wait_until_done(repo, progress)
         stop.set()
-        await asyncio.gather(worker_task, delivery_task)
+        await asyncio.gather(worker_task, delivery_task, replies_task)
         for server in (intake, receiver):
             server.should_exit = True
         await asyncio.gather(intake_task, receiver_task)
         _print_summary(console, await repo.fetch_all("demo_summary"), await repo.fetch_all("demo_orders"), tally, codes)
+        replies = await repo.fetch_one("demo_replies")
+        _print_replies(console, graph_api, dict(replies["by_status"]) if replies else {})
     finally:
         stop.set()
+        graph_api.stop()
         with contextlib.suppress(Exception):
             await repo.close()
     console.print("\nThe database is left running for inspection:\n"

@@ -543,3 +543,31 @@ update public.order_attachments
 -- refresh_rollups_one --
 -- Recompute one distributor's roll-ups since a date (its own transaction)
 select public.refresh_rollups_v2(%(since)s::date, %(distributor_id)s::uuid) as result;
+
+-- message_media_sources --
+-- A message's media attachments, the token of its conversation's integration, and what was already kept of each
+select a.media_id, a.kind, a.caption, i.kind as integration_kind, i.access_token, i.access_token_encrypted,
+       x.state as kept_state, x.mime_type as kept_mime_type, x.content_encrypted, x.transcript
+  from public.order_attachments a
+  join public.messages m on m.distributor_id = a.distributor_id and m.id = a.message_id
+  join public.conversations c on c.distributor_id = m.distributor_id and c.id = m.conversation_id
+  left join public.external_integrations i on i.distributor_id = c.distributor_id and i.id = c.integration_id
+  left join public.message_media x on x.distributor_id = a.distributor_id and x.message_id = a.message_id
+                                  and x.media_id = a.media_id
+ where a.distributor_id = %(distributor_id)s and a.message_id = %(message_id)s and a.media_id is not null
+ order by a.created_at, a.id;
+
+-- keep_message_media --
+-- Keep (or record the refusal of) one fetched media item of a message, its bytes sealed by the service
+insert into public.message_media (distributor_id, message_id, media_id, kind, mime_type, size_bytes, sha256,
+                                  content_encrypted, state, error)
+values (%(distributor_id)s, %(message_id)s, %(media_id)s, %(kind)s, %(mime_type)s, %(size_bytes)s, %(sha256)s,
+        %(content_encrypted)s, %(state)s, %(error)s)
+on conflict (distributor_id, message_id, media_id) do update
+   set mime_type = excluded.mime_type, size_bytes = excluded.size_bytes, sha256 = excluded.sha256,
+       content_encrypted = excluded.content_encrypted, state = excluded.state, error = excluded.error;
+
+-- set_media_transcript --
+-- A voice note's transcript, kept beside its media
+update public.message_media set transcript = %(transcript)s
+ where distributor_id = %(distributor_id)s and message_id = %(message_id)s and media_id = %(media_id)s;

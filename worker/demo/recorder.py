@@ -10,7 +10,7 @@ reply; every request is recorded and its Standard Webhooks signature checked wit
         httpx.post(rx.url, ...)
         assert rx.verified == 1
 
-Run `python -m tests.support.receiver --secret whsec_...` for a receiver that prints each delivery.
+Run `python -m worker.demo.recorder --secret whsec_...` for a receiver that prints each delivery.
 """
 
 from __future__ import annotations

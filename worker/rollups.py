@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 
-from worker.core.repository import Repository
+from worker.core.repository import Refused, Repository
 
 ROLLUP_INTERVAL = 300.0  # seconds between refreshes a worker loop should wait
 ROLLUP_LOOKBACK = timedelta(days=1)  # how far back a periodic refresh recomputes
@@ -55,7 +55,7 @@ async def refresh_rollups(repo: Repository, since: date) -> RollupRefresh:
     for tenant in await repo.fetch_all("all_distributors"):
         try:
             row = await repo.fetch_one("refresh_rollups_one", since=since, distributor_id=tenant["id"])
-        except psycopg.DatabaseError as exc:
+        except (psycopg.DatabaseError, Refused) as exc:  # Refused: the repository's name for a refusal
             if isinstance(exc, psycopg.OperationalError):
                 raise
             failed += 1

@@ -21,7 +21,6 @@ from worker.core.queries import query
 
 POOL_TIMEOUT = 10.0  # seconds to wait for a free connection (then DatabaseUnavailable, and the caller retries)
 RECONNECT_TIMEOUT = 600.0  # seconds the pool keeps trying (with backoff) to replace a lost connection
-LEASE_LOST_SQLSTATE = "OF001"  # raised by record_outcome_v1 when another worker owns the message
 # What the admin and review functions raise when they refuse a request (not a fault):
 # no_data_found, object_not_in_prerequisite_state, invalid_parameter_value, insufficient_privilege.
 REFUSED_SQLSTATES = frozenset({"P0002", "55000", "22023", "42501"})

@@ -35,6 +35,7 @@ from stdnum import luhn
 from stdnum.br import cnpj, cpf
 from stdnum.mx import curp, rfc
 
+from ai.pii.cues import words
 from ai.pii.nlp import fold
 
 # Score levels (the detector's default threshold is 0.5; context adds 0.35).
@@ -59,18 +60,11 @@ PHONE_CANDIDATE = re.compile(
 PHONE_GROUP = re.compile(r"\d+")
 # Nouns for numbers that are not phones; within this many words before a number, they make it need
 # a phone word to count.
-NUMBER_NOUNS = frozenset("""
-lot lote folio invoice factura fatura tracking rastreio rastreo guia referencia reference ref sku upc ean
-serial serie boleto protocolo ticket
-""".split())
+NUMBER_NOUNS = words("number_nouns")
 NUMBER_NOUN_WINDOW = 5
 DOTTED_LONG_GROUP = re.compile(r"\d{5,}\.\d|\d\.\d{5,}")  # dotted phones run 3.3.4 or 2.4.4
 CPF_SHAPE = re.compile(r"\d{3}\.\d{3}\.\d{3}-\d{2}")  # formatted CPF: never a phone number
-PHONE_CONTEXT = [
-    "tel", "telefono", "telefone", "fone", "cel", "celular", "movil", "numero", "num", "whats", "whatsapp",
-    "wa", "wpp", "zap", "llamar", "llamame", "llama", "marcar", "marcame", "ligar", "liga", "ligue",
-    "contacto", "contato", "contact", "phone", "ph", "cell", "cellphone", "mobile", "number", "call", "text",
-]
+PHONE_CONTEXT = sorted(words("phone_context"))
 
 CARD_DIGITS = range(13, 20)
 CARD_PATTERNS = [
@@ -78,32 +72,28 @@ CARD_PATTERNS = [
     Pattern("card_grouped", r"(?<![\w.,/-])[2-6]\d{3}(?:[ -]?\d{4}){2}[ -]?\d{1,7}(?![\w-]|[.,]\d)", 0.5),
     Pattern("card_amex", r"(?<![\w.,/-])3[47]\d{2}[ -]?\d{6}[ -]?\d{5}(?![\w-]|[.,]\d)", 0.5),
 ]
-CARD_CONTEXT = [
-    "tarjeta", "tarj", "tdc", "tdd", "credito", "debito", "cartao", "cartoes", "card", "credit", "debit",
-    "visa", "mastercard", "master", "amex", "pago", "pagar", "pagamento", "pay", "payment", "charge",
-    "cobrar", "cobra", "cobre",
-]
+CARD_CONTEXT = sorted(words("card_context"))
 
 RFC_PATTERN = Pattern("mx_rfc", r"(?<![\w&])[A-ZÑ&]{3,4}[ -]?\d{6}[ -]?[A-Z\d]{3}(?!\w)", 0.5)
-RFC_CONTEXT = ["rfc", "factura", "facturar", "facturacion", "facturas", "fiscal", "razon", "social"]
+RFC_CONTEXT = sorted(words("rfc_context"))
 CURP_PATTERN = Pattern("mx_curp", r"(?<!\w)[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{5}[A-Z\d]\d(?!\w)", 0.5)
-CURP_CONTEXT = ["curp", "registro", "poblacion"]
+CURP_CONTEXT = sorted(words("curp_context"))
 CPF_PATTERNS = [
     Pattern("br_cpf", r"(?<![\w./-])\d{3}\.?\d{3}\.?\d{3}[-.]?\d{2}(?![\w]|[./-]\d)", 0.5),
 ]
-CPF_CONTEXT = ["cpf", "documento", "doc", "nota", "fiscal", "nf", "nfe"]
+CPF_CONTEXT = sorted(words("cpf_context"))
 CNPJ_PATTERNS = [
     # digits, or the alphanumeric CNPJ issued from July 2026 (python-stdnum validates both)
     Pattern("br_cnpj", r"(?<![\w./-])[\dA-Z]{2}\.?[\dA-Z]{3}\.?[\dA-Z]{3}/?[\dA-Z]{4}-?\d{2}(?![\w]|[./-]\d)", 0.5),
 ]
-CNPJ_CONTEXT = ["cnpj", "nota", "fiscal", "nf", "nfe", "empresa", "razao"]
+CNPJ_CONTEXT = sorted(words("cnpj_context"))
 
 SSN_PATTERNS = [
     # 3-2-4 with the same separator twice ("412-58-3907", "523 71 4408"), or a bare run of 9
     Pattern("us_ssn", r"(?<![\w./,-])\d{3}([- ])\d{2}\1\d{4}(?![\w]|[./,-]\d)", 0.5),
     Pattern("us_ssn_bare", r"(?<![\w./,-])\d{9}(?![\w]|[./,-]\d)", 0.5),
 ]
-SSN_CONTEXT = ["ssn", "social", "security", "tax", "taxpayer", "itin", "tin"]
+SSN_CONTEXT = sorted(words("ssn_context"))
 SSN_INVALID_AREAS = ("000", "666")  # and 9xx: never issued
 
 # The public-suffix list bundled with tldextract: no fetch, no cache directory.
@@ -261,7 +251,7 @@ class OfflineEmailRecognizer(EmailRecognizer):
 
     def __init__(self, *, language: str) -> None:
         super().__init__(supported_language=language, name="OfflineEmailRecognizer",
-                         context=["email", "correo", "mail", "e-mail"])
+                         context=sorted(words("email_context")))
 
     def validate_result(self, pattern_text: str) -> bool:
         return bool(OFFLINE_SUFFIXES(pattern_text.rsplit("@", 1)[-1]).suffix)

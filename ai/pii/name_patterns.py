@@ -45,6 +45,10 @@ RELATIONS = phrases("relations")
 # "o entregador de vocês, o Zé", "el chofer de hoy, Ramiro", "the driver from yesterday, Kevin"
 OF_YOURS = rf"(?:[ \t]+(?i:{phrases('of_words')})[ \t]+\p{{L}}+)?"
 INTRODUCTION_CUES = phrases("introduction_cues")
+FILLERS = rf"(?:(?i:{phrases('fillers')})[ \t,]+){{0,3}}"  # "soy este eh pancho", "this is uh thiago"
+FULL_NAME = rf"{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?{WORD}){{1,3}}"  # two words or more
+# Digits that may be a phone number right after a name ("Lupita 5512345678"); checked in ai.pii.names.
+PHONE_AHEAD = r"(?P<phone>\+?\(?\d[\d \t().\-]{7,}\d)(?!\d)"
 LET, KNOW = (
     "|".join(before for before, _ in frames("name_frames")) or "(?!)",
     "|".join(after for _, after in frames("name_frames")) or "(?!)",
@@ -52,11 +56,11 @@ LET, KNOW = (
 
 # (pattern name, regex with the name in group "name" or a given name in group "lower", score)
 CUE_PATTERNS = (
-    ("introduction", rf"(?<!\w)(?i:{INTRODUCTION_CUES})[ \t,:]+{CUED_TITLE}?(?P<name>{NAME})",
+    ("introduction", rf"(?<!\w)(?i:{INTRODUCTION_CUES})[ \t,:]+{FILLERS}{CUED_TITLE}?(?P<name>{NAME})",
      INTRODUCTION_SCORE),
     ("pt_introduction", rf"(?<!\w)(?i:{phrases('article_introduction_cues')})[ \t]+(?:{CUED_TITLE}|{ARTICLE})?"
      rf"(?P<name>{NAME})", INTRODUCTION_SCORE),
-    ("lower_introduction", rf"(?<!\w)(?i:{phrases('lower_introduction_cues')})[ \t,:]+"
+    ("lower_introduction", rf"(?<!\w)(?i:{phrases('lower_introduction_cues')})[ \t,:]+{FILLERS}"
      rf"(?:(?i:{phrases('self_pronouns')})[ \t]+(?:(?i:{phrases('again_words')})[ \t]+)?)?(?:{CUED_TITLE}|{ARTICLE})?"
      rf"{LOWER_NAME}", INTRODUCTION_SCORE),
     ("title", rf"(?<!\w){TITLE}[ \t]+(?P<name>{NAME})", TITLE_SCORE),
@@ -104,11 +108,37 @@ CUE_PATTERNS = (
     ("from_business", rf"{CLAUSE_START}(?P<name>{NAME})[ \t]+{FROM}[ \t]+(?P<business>[^\n.,!?;:]{{2,50}})",
      CONTACT_SCORE),
     ("receiving", rf"{CLAUSE_START}(?P<name>{NAME})[ \t]+(?i:{phrases('receiving_verbs')})(?!\w)", CONTACT_SCORE),
+    # The mechanisms below also take a word no given-name list knows, when no word list knows it either
+    # (ai.pii.common_words): "bjs lucineide", "- jarrah", "seu zé", "Fidencio" under a list.
+    # a sign-off or a dash, then a name in lower case, at the end of the message: "atte. juan perez", "- tavish"
+    ("lower_signature", rf"(?:(?<!\w)(?i:{phrases('sign_offs')})[ \t]*[.,!:\-–—]*[ \t]+|(?:^|(?<=\s))[-–—~]{{1,2}}[ \t]*)"
+     rf"{LOWER_NAME}(?=(?:[ \t]+\p{{Ll}}[\p{{Ll}}'’]+)?[ \t]*[.!]*[ \t]*\Z)", SIGNATURE_SCORE),
+    # an honorific typed in lower case before a lower-case name: "la sra rocio", "seu zé"
+    ("lower_honorific", rf"(?<!\w)(?P<honorific>(?i:{phrases('honorifics')}|{phrases('cued_titles')}))\.?[ \t]+{LOWER_NAME}(?![ \t]*\d)",
+     HONORIFIC_SCORE),
+    # the last line of a list, alone: "• ketchup 1\nSiobhan" (checked: the line before counts goods)
+    ("list_signature", rf"(?<=\n)[ \t]*(?:(?P<name>{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?{WORD}){{0,2}})|{LOWER_NAME})"
+     rf"[ \t]*[.!]*[ \t]*\Z", SIGNATURE_SCORE),
+    # a name closing the message after a sentence: "lemons x2. Mike Turner" (one word: a known given name)
+    ("end_signature", rf"(?<=[.!?][ \t]+)(?P<name>{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?{WORD}){{0,3}})[ \t]*[.!]?[ \t]*\Z",
+     SIGNATURE_SCORE),
+    ("sender", rf"(?<!\w)(?i:{phrases('sender_words')})[ \t]+(?P<name>{FULL_NAME})(?=[ \t]*(?:\n|\Z|[,.!;]))",
+     SIGNATURE_SCORE),  # "PO from Priya Raman"
+    # a name right before a phone number: "Lupita 5512345678", "pancho: 55 1234 5678"
+    ("before_phone", rf"(?:^|(?<=[\s,;(]))(?:(?P<name>{NAME})|{LOWER_NAME})[ \t]*[:,\-–—]?[ \t]*{PHONE_AHEAD}",
+     CONTACT_SCORE),
+    # a name the grammar marks, as the subject of a verb in the past: "Kevin left the eggs out", "y Luis pasó",
+    # "o pedro entregou" (in lower case: a known given name)
+    ("subject", rf"(?:{CLAUSE_START}|(?<=(?<!\w)(?i:{phrases('conjunctions')})[ \t]+))(?:(?P<name>{NAME})|{ARTICLE}?{LOWER_NAME})[ \t]+"
+     rf"(?P<verb>\p{{Ll}}+)(?![\p{{L}}\d])", CONTACT_SCORE),
 )
 # Cues that also precede the distributor's own name or its brands ("Hola Valle", "don Julio"):
 # detect(..., not_names=...) drops their names when every word of them is one of those.
 WEAK_CUES = frozenset({"greeting", "thanks", "vocative", "honorific", "contact", "with", "pt_is", "chat_header",
-                       "contact_card", "coordinated", "lower", "last_line", "from_business"})
+                       "contact_card", "coordinated", "lower", "last_line", "from_business", "lower_signature",
+                       "lower_honorific", "list_signature", "end_signature", "sender", "before_phone", "subject"})
+# Patterns whose lower-case word may be a name no list knows (otherwise: a known given name only).
+UNKNOWN_NAME_CUES = frozenset({"lower_introduction", "lower_signature", "lower_honorific", "list_signature"})
 CUE_KEY = "cue"  # the cue pattern a PERSON result came from, in its recognition_metadata
 LOWER_CUE = "lower"
 # after given names: one lower-case word, then "from/de/do ..." or a stop ("dante russo from russo's")

@@ -26,6 +26,7 @@ from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResul
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from ai.catalog import Catalog
+from ai.pii.common_words import common_words, could_be_a_name
 from ai.pii.cues import words
 from ai.pii.first_names import first_names, is_first_name
 from ai.pii.name_patterns import (
@@ -33,13 +34,16 @@ from ai.pii.name_patterns import (
     CUE_KEY,
     CUE_PATTERNS,
     ENTITY,
+    FROM,
     LOWER_CUE,
     LOWER_SURNAME,
+    UNKNOWN_NAME_CUES,
     WEAK_CUES,
 )
 from ai.pii.nlp import fold
-from ai.pii.recognizers import recognizer_result
+from ai.pii.recognizers import BARE_SCORE, LIKELY_SCORE, PhoneNumberRecognizer, recognizer_result
 
+PHONE_ENTITY = "PHONE_NUMBER"  # a number right after a name is a phone: "Lupita 5512345678"
 # Capitalised codes, not names, left in capitals when a word in capitals is read as a name.
 ACRONYMS = words("acronyms")
 PARTICLES = frozenset(part for phrase in words("name_particles") for part in phrase.split())
@@ -59,7 +63,9 @@ class PersonRecognizer(LocalRecognizer):
             (name, re.compile(pattern, re.MULTILINE), score) for name, pattern, score in CUE_PATTERNS
         )
         first_names()  # read Faker's lists now, at start-up, not on the first message that needs them
-        super().__init__(supported_entities=[ENTITY], supported_language=language, name="PersonRecognizer")
+        common_words()
+        self.phones = PhoneNumberRecognizer(language=language)
+        super().__init__(supported_entities=[ENTITY, PHONE_ENTITY], supported_language=language, name="PersonRecognizer")
 
     def load(self) -> None:
         return None
@@ -71,16 +77,11 @@ class PersonRecognizer(LocalRecognizer):
         text = unshout(text)
         for pattern_name, pattern, score in self.patterns:
             for match in pattern.finditer(text):
-                if pattern_name == "dash_signature" and (
-                    is_list_bullet(text, match.start("dash"))
-                    or (match.group("shop") is not None and not names_a_business(match.group("shop")))
-                ):
+                if not self.cue_holds(pattern_name, text, match):
                     continue
-                if pattern_name == "honorific" and not honorific_names_a_person(text, match):
-                    continue
-                if pattern_name == "from_business" and not names_a_business(match.group("business")):
-                    continue
-                span = name_span(text, match)
+                span = name_span(text, match, pattern_name)
+                if pattern_name == "before_phone" and span is not None:
+                    results.extend(self.phone_after_a_name(text, match))
                 # a lower-case given name can be a brand too ("con victoria"): weak but after an introduction
                 lower = match.groupdict().get("lower") is not None and pattern_name != "lower_introduction"
                 cue = LOWER_CUE if lower else pattern_name
@@ -92,6 +93,72 @@ class PersonRecognizer(LocalRecognizer):
                     span = trim_name(text, joined.start("name"), joined.end("name")) if joined else None
                     cue = "coordinated"
         return EntityRecognizer.remove_duplicates(results)
+
+    def phone_after_a_name(self, text: str, match: re.Match[str]) -> list[RecognizerResult]:
+        """"Lupita 5512345678": a bare run of digits needs a phone word to count, and a name is one."""
+        found = self.phones.best_span(text, match.start("phone"), match.end("phone"))
+        if found is None:
+            return []
+        start, end, score = found
+        return [recognizer_result(self, PHONE_ENTITY, start, end, max(score, LIKELY_SCORE))]
+
+    def cue_holds(self, pattern_name: str, text: str, match: re.Match[str]) -> bool:
+        """What a pattern's match must also satisfy beyond its regular expression."""
+        if pattern_name == "dash_signature":
+            shop = match.group("shop")
+            return not is_list_bullet(text, match.start("dash")) and (
+                shop is None or names_a_business(shop)
+                or (is_title_cased(shop) and is_first_name(match.group("name").split()[0])))  # "- Marcus, Fat Cat Wings"
+        if pattern_name == "honorific":
+            return honorific_names_a_person(text, match)
+        if pattern_name == "lower_honorific":  # not "2 botellas de don julio", "abarrotes doña mary"
+            return fold(match.group("honorific")) not in BRAND_HONORIFICS and not after_goods_or_a_business(
+                text, match.start())
+        if pattern_name == "from_business":
+            return names_a_business(match.group("business"))
+        if pattern_name == "list_signature":
+            return follows_a_list(text, match.start()) and words_may_be_names(match)
+        if pattern_name == "end_signature":
+            return words_may_be_names(match) and (len(match.group("name").split()) > 1 or is_first_name(match.group("name")))
+        if pattern_name == "before_phone":
+            return self.phones.score_number(match.group("phone").strip()) >= BARE_SCORE and words_may_be_names(match)
+        if pattern_name == "sender":
+            return words_may_be_names(match)
+        if pattern_name == "subject":  # one capitalised word: a known given name ("Kevin left"; not "Coca llegó")
+            name = match.group("name")
+            return marks_a_subject(match.group("verb")) and (
+                name is None or (len(name.split()) > 1 and words_may_be_names(match)) or is_first_name(name))
+        return True
+
+
+def words_may_be_names(match: re.Match[str]) -> bool:
+    """Capitalised words that only a weak cue marks: each a given name or a word no list knows
+    ("Mike Turner", "Fidencio"; not "Main Street", "Cualquier Cosa")."""
+    name = match.groupdict().get("name")
+    if name is None:
+        return True
+    return all(is_first_name(word) or could_be_a_name(word) or fold(word) in PARTICLES
+               for word in re.findall(r"[\p{L}'’-]+", name))
+
+
+def follows_a_list(text: str, start: int) -> bool:
+    """The line before counts goods ("fries 5") or is a bullet ("• ketchup", "▪️ 1 caja")."""
+    before = text[:start].rstrip()
+    line = before[before.rfind("\n") + 1 :].strip()
+    return bool(line) and (any(ch.isdigit() for ch in line) or not (line[0].isalnum() or line[0] in "¿¡\"'("))
+
+
+def marks_a_subject(verb: str) -> bool:
+    """A verb in the past or one only people do, right after the word: "left", "pasó", "trouxe"."""
+    if fold(verb) in SUBJECT_VERBS:
+        return True
+    return any(verb.endswith(suffix) and len(verb) >= len(suffix) + 3 for suffix in PAST_SUFFIXES)
+
+
+def is_title_cased(words: str) -> bool:
+    """"Fat Cat Wings": every word capitalised, as a business signs itself."""
+    found = re.findall(r"[\p{L}'’&]+", words)
+    return bool(found) and all(word[0].isupper() for word in found)
 
 
 def unshout(text: str) -> str:
@@ -116,6 +183,11 @@ def unshout(text: str) -> str:
 CAPITALS = re.compile(r"(?<![\p{L}\d])\p{Lu}{3,}(?![\p{L}\d])")  # a word of three capitals or more
 LOWER_SURNAME_AFTER = re.compile(LOWER_SURNAME)
 COORDINATED_NAME = re.compile(COORDINATED)
+LOWER_NAME_END = re.compile(rf"[ \t]*(?:[,.;:!?]|\n|\Z)|[ \t]+{FROM}(?!\w)|[ \t]*[-–—:]?[ \t]*\+?\d{{3}}")
+MESSAGE_END = re.compile(r"[ \t]*[.!]*[ \t]*\Z")
+BRAND_HONORIFICS = frozenset(fold(word) for word in words("brand_honorifics"))
+SUBJECT_VERBS = frozenset(fold(verb) for verb in words("past_verbs"))
+PAST_SUFFIXES = tuple(sorted(words("past_verb_suffixes")))
 LOWER_GIVEN_NAMES = re.compile(r"[ \t]+(\p{Ll}[\p{Ll}'’]+)(?![\p{L}\d])")
 
 
@@ -127,7 +199,7 @@ def capitalised(word: str) -> str:
     return mapped if len(mapped) == len(word) else word
 
 
-def name_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+def name_span(text: str, match: re.Match[str], pattern_name: str = "") -> tuple[int, int] | None:
     """The name a cue pattern matched: a capitalised run trimmed, or a known lower-case given name."""
     groups = match.groupdict()
     surname = groups.get("surname")
@@ -140,7 +212,7 @@ def name_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     lower = groups.get("lower")
     if lower is None:
         return None
-    if not is_first_name(lower):
+    if not (is_first_name(lower) or (pattern_name in UNKNOWN_NAME_CUES and unknown_name_fits(text, match, pattern_name))):
         return None
     end = match.end("lower")
     # "juan carlos méndez": the given names that follow
@@ -152,6 +224,16 @@ def name_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     return match.start("lower"), end
 
 
+def unknown_name_fits(text: str, match: re.Match[str], pattern_name: str) -> bool:
+    """A lower-case word no list knows, where a name may stand: after an introduction it must end the
+    clause or go on with where the writer is from ("soy eréndira de abarrotes ...")."""
+    if not could_be_a_name(match.group("lower")):
+        return False
+    if pattern_name == "lower_signature":  # "bjs lucineide", not "thanks, got everything"
+        return MESSAGE_END.match(text, match.end("lower")) is not None
+    return pattern_name != "lower_introduction" or LOWER_NAME_END.match(text, match.end("lower")) is not None
+
+
 def is_common_word(word: str) -> bool:
     folded = fold(word)
     return folded in STOP_WORDS or folded in PRODUCT_WORDS or folded in BUSINESS_WORDS or folded in PARTICLES
@@ -161,14 +243,27 @@ def honorific_names_a_person(text: str, match: re.Match[str]) -> bool:
     """"don Chuy", "Seu Antônio pediu": yes; "Abarrotes Doña Lupe", "Bar da Dona Nena": a shop's name.
     A capitalised "Don"/"Dona" opens brands too ("Don Julio 70"), so then the name must end a clause
     or be followed by a lower-case word, as a subject is by its verb."""
-    before = re.findall(r"\p{L}+", text[max(0, match.start() - 40) : match.start()])
-    while before and fold(before[-1]) in PARTICLES:
-        before.pop()
-    if before and fold(before[-1]) in BUSINESS_WORDS:
+    if after_a_business_word(text, match.start()):
         return False
     if match.group("honorific")[0].islower():
         return True
     return re.match(r"[ \t]*(?:[,.!?;:]|\n|\Z|\p{Ll})", text[match.end("name") :]) is not None
+
+
+def after_goods_or_a_business(text: str, start: int) -> bool:
+    """"botellas de don julio", "Abarrotes Doña Lupe": the honorific opens a brand's or a shop's name."""
+    before = re.findall(r"\p{L}+", text[max(0, start - 40) : start])
+    while before and fold(before[-1]) in PARTICLES:
+        before.pop()
+    return bool(before) and fold(before[-1]) in PRODUCT_WORDS | BUSINESS_WORDS
+
+
+def after_a_business_word(text: str, start: int) -> bool:
+    """"Abarrotes Doña Lupe", "Bar da Dona Nena": the honorific opens a shop's name."""
+    before = re.findall(r"\p{L}+", text[max(0, start - 40) : start])
+    while before and fold(before[-1]) in PARTICLES:
+        before.pop()
+    return bool(before) and fold(before[-1]) in BUSINESS_WORDS
 
 
 def names_a_business(words: str) -> bool:

@@ -34,6 +34,7 @@ from presidio_analyzer.predefined_recognizers import EmailRecognizer
 from stdnum import luhn
 from stdnum.br import cnpj, cpf
 from stdnum.mx import curp, rfc
+from stdnum.us import ein
 
 from ai.pii.cues import words
 from ai.pii.nlp import fold
@@ -95,6 +96,9 @@ SSN_PATTERNS = [
 ]
 SSN_CONTEXT = sorted(words("ssn_context"))
 SSN_INVALID_AREAS = ("000", "666")  # and 9xx: never issued
+# US employer numbers, 2-7 with a dash ("36-4178253"); python-stdnum checks the IRS campus prefix.
+EIN_PATTERNS = [Pattern("us_ein", r"(?<![\w./,-])\d{2}-\d{7}(?![\w]|[./,-]\d)", 0.5)]
+EIN_CONTEXT = sorted(words("ein_context"))
 
 # The public-suffix list bundled with tldextract: no fetch, no cache directory.
 OFFLINE_SUFFIXES = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
@@ -242,6 +246,18 @@ class UsSsnRecognizer(CheckedPatternRecognizer):
         return BARE_SCORE if " " in matched else UNCHECKED_SCORE
 
 
+class UsEinRecognizer(CheckedPatternRecognizer):
+    """US employer identification numbers: no check digit, a known prefix; a part or lot number can look
+    the same, so a context word ("EIN", "tax", "employer") is needed."""
+
+    def __init__(self, *, language: str) -> None:
+        super().__init__(supported_entity="US_EIN", name="UsEinRecognizer", supported_language=language,
+                         patterns=list(EIN_PATTERNS), context=EIN_CONTEXT)
+
+    def score_match(self, matched: str) -> float:
+        return BARE_SCORE if ein.is_valid(matched) else REJECT
+
+
 class OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's e-mail pattern, with the domain checked against the bundled suffix list.
 
@@ -277,7 +293,7 @@ class PhoneNumberRecognizer(LocalRecognizer):
     ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
         for candidate in PHONE_CANDIDATE.finditer(text):
-            found = self._best_span(text, candidate.start(), candidate.end())
+            found = self.best_span(text, candidate.start(), candidate.end())
             if found is not None:
                 start, end, score = found
                 if names_another_number(text, start):
@@ -285,7 +301,7 @@ class PhoneNumberRecognizer(LocalRecognizer):
                 results.append(recognizer_result(self, "PHONE_NUMBER", start, end, score))
         return EntityRecognizer.remove_duplicates(results)
 
-    def _best_span(self, text: str, start: int, end: int) -> tuple[int, int, float] | None:
+    def best_span(self, text: str, start: int, end: int) -> tuple[int, int, float] | None:
         if DOTTED_LONG_GROUP.search(text, start, end):
             return None  # "23793.38128 60000.000003": a payment slip's digit line, not a phone
         groups = [(m.start(), m.end()) for m in PHONE_GROUP.finditer(text, start, end)]
@@ -381,4 +397,5 @@ def structured_recognizers(language: str) -> list[EntityRecognizer]:
         BrCpfRecognizer(language=language),
         BrCnpjRecognizer(language=language),
         UsSsnRecognizer(language=language),
+        UsEinRecognizer(language=language),
     ]

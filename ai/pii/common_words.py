@@ -38,7 +38,7 @@ def common_words() -> frozenset[str]:
 
 # Lists in the lexicon that hold no everyday words: locales, codes, and given names themselves.
 NOT_WORD_LISTS = frozenset({"given_name_locales", "common_word_locales", "given_names_common_words", "acronyms",
-                            "titles", "dotted_street_types", "slashed_street_types", "directions", "route_words"})
+                            "titles", "inflection_suffixes", "dotted_street_types", "slashed_street_types", "directions", "route_words"})
 
 
 def is_common_word(word: str) -> bool:
@@ -46,5 +46,11 @@ def is_common_word(word: str) -> bool:
 
 
 def could_be_a_name(word: str) -> bool:
-    """A word no list knows: a name where a cue or the grammar marks one."""
-    return len(word) >= MIN_NAME_LENGTH and word.isalpha() and not is_common_word(word)
+    """A word no list knows and not shaped like a verb form ("changing", "entregando"): a name where a
+    cue or the grammar marks one."""
+    folded = fold(word)
+    return (len(word) >= MIN_NAME_LENGTH and word.isalpha() and folded not in common_words()
+            and not any(folded.endswith(suffix) and len(folded) > len(suffix) + 2 for suffix in INFLECTIONS))
+
+
+INFLECTIONS = tuple(sorted(fold(suffix) for suffix in words("inflection_suffixes")))

@@ -127,6 +127,8 @@ CUE_PATTERNS = (
     # a name right before a phone number: "Lupita 5512345678", "pancho: 55 1234 5678"
     ("before_phone", rf"(?:^|(?<=[\s,;(]))(?:(?P<name>{NAME})|{LOWER_NAME})[ \t]*[:,\-–—]?[ \t]*{PHONE_AHEAD}",
      CONTACT_SCORE),
+    # a known given name the grammar marks as the one something goes to: "send statements to Priya now"
+    ("recipient", rf"(?<!\w)(?i:{phrases('to_words')})[ \t]+(?P<name>{WORD})(?![ \t]+\p{{Lu}})", CONTACT_SCORE),
     # a name the grammar marks, as the subject of a verb in the past: "Kevin left the eggs out", "y Luis pasó",
     # "o pedro entregou" (in lower case: a known given name)
     ("subject", rf"(?:{CLAUSE_START}|(?<=(?<!\w)(?i:{phrases('conjunctions')})[ \t]+))(?:(?P<name>{NAME})|{ARTICLE}?{LOWER_NAME})[ \t]+"
@@ -136,9 +138,10 @@ CUE_PATTERNS = (
 # detect(..., not_names=...) drops their names when every word of them is one of those.
 WEAK_CUES = frozenset({"greeting", "thanks", "vocative", "honorific", "contact", "with", "pt_is", "chat_header",
                        "contact_card", "coordinated", "lower", "last_line", "from_business", "lower_signature",
-                       "lower_honorific", "list_signature", "end_signature", "sender", "before_phone", "subject"})
+                       "lower_honorific", "list_signature", "end_signature", "sender", "before_phone", "subject", "recipient"})
 # Patterns whose lower-case word may be a name no list knows (otherwise: a known given name only).
-UNKNOWN_NAME_CUES = frozenset({"lower_introduction", "lower_signature", "lower_honorific", "list_signature"})
+UNKNOWN_NAME_CUES = frozenset({"lower_introduction", "lower_signature", "lower_honorific", "list_signature",
+                               "relation"})
 CUE_KEY = "cue"  # the cue pattern a PERSON result came from, in its recognition_metadata
 LOWER_CUE = "lower"
 # after given names: one lower-case word, then "from/de/do ..." or a stop ("dante russo from russo's")

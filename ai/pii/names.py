@@ -75,8 +75,12 @@ class PersonRecognizer(LocalRecognizer):
     ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
         text = unshout(text)
+        has_phone = DIGIT_RUN.search(text) is not None
         for pattern_name, pattern, score in self.patterns:
-            for match in pattern.finditer(text):
+            if pattern_name == "before_phone" and not has_phone:
+                continue
+            start = max(0, len(text) - MESSAGE_END_WINDOW) if pattern_name in AT_MESSAGE_END else 0
+            for match in pattern.finditer(text, start):
                 if not self.cue_holds(pattern_name, text, match):
                     continue
                 span = name_span(text, match, pattern_name)
@@ -122,6 +126,8 @@ class PersonRecognizer(LocalRecognizer):
             return words_may_be_names(match) and (len(match.group("name").split()) > 1 or is_first_name(match.group("name")))
         if pattern_name == "before_phone":
             return self.phones.score_number(match.group("phone").strip()) >= BARE_SCORE and words_may_be_names(match)
+        if pattern_name == "recipient":
+            return is_first_name(match.group("name"))
         if pattern_name == "sender":
             return words_may_be_names(match)
         if pattern_name == "subject":  # one capitalised word: a known given name ("Kevin left"; not "Coca llegó")
@@ -184,6 +190,11 @@ CAPITALS = re.compile(r"(?<![\p{L}\d])\p{Lu}{3,}(?![\p{L}\d])")  # a word of thr
 LOWER_SURNAME_AFTER = re.compile(LOWER_SURNAME)
 COORDINATED_NAME = re.compile(COORDINATED)
 LOWER_NAME_END = re.compile(rf"[ \t]*(?:[,.;:!?]|\n|\Z)|[ \t]+{FROM}(?!\w)|[ \t]*[-–—:]?[ \t]*\+?\d{{3}}")
+# Patterns that only match at the end of a message run over its last characters only (speed).
+AT_MESSAGE_END = frozenset({"lower_signature", "list_signature", "end_signature", "last_line"})
+MESSAGE_END_WINDOW = 200  # characters: a signature line and the line before it
+DIGIT_RUN = re.compile(r"\d[\d \t().\-]{7,}\d")  # what a phone needs before "before_phone" is tried
+CLAUSE_END_AFTER = re.compile(r"[ \t]*(?:[,.;:!?]|\n|\Z)")
 MESSAGE_END = re.compile(r"[ \t]*[.!]*[ \t]*\Z")
 BRAND_HONORIFICS = frozenset(fold(word) for word in words("brand_honorifics"))
 SUBJECT_VERBS = frozenset(fold(verb) for verb in words("past_verbs"))
@@ -231,6 +242,8 @@ def unknown_name_fits(text: str, match: re.Match[str], pattern_name: str) -> boo
         return False
     if pattern_name == "lower_signature":  # "bjs lucineide", not "thanks, got everything"
         return MESSAGE_END.match(text, match.end("lower")) is not None
+    if pattern_name == "relation":  # "el que va a recibir es mi cuñado beto": the name ends the clause
+        return CLAUSE_END_AFTER.match(text, match.end("lower")) is not None
     return pattern_name != "lower_introduction" or LOWER_NAME_END.match(text, match.end("lower")) is not None
 
 

@@ -19,9 +19,13 @@ from ai.lexicon import LANGUAGES, table
 from ai.pii.cues import TOPIC, phrases, words
 from ai.pii.nlp import fold
 from ai.pii.recognizers import (
+    BARE_SCORE,
+    LIKELY_SCORE,
     OFFLINE_SUFFIXES,
     PHONE_CONTEXT,
+    PHONE_NATIONAL_DIGITS,
     REJECT,
+    UNCHECKED_SCORE,
     PhoneNumberRecognizer,
     recognizer_result,
 )
@@ -70,6 +74,10 @@ class SpelledPhoneRecognizer(LocalRecognizer):
             if spelled < MIN_DIGIT_WORDS or not MIN_PHONE_DIGITS <= len(number) <= MAX_PHONE_DIGITS:
                 continue
             score = self.phones.score_number(number)
+            if score >= BARE_SCORE:
+                score = LIKELY_SCORE  # said digit by digit is how people give a phone, never a quantity
+            if score == REJECT and len(number) < min(PHONE_NATIONAL_DIGITS):
+                score = UNCHECKED_SCORE  # "five five five, oh one four seven": a local number, with "call" ...
             if score > REJECT:
                 results.append(recognizer_result(self, "PHONE_NUMBER", start, end, score))
         return EntityRecognizer.remove_duplicates(results)

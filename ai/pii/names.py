@@ -17,6 +17,14 @@ Greetings, honorifics and contact cues also come before the distributor's own na
 ("Hola Valle", "Oi Sol"): the caller passes those words (`vocabulary_words`) and such names go.
 A lower-case word is a name only after a cue and only when it is a known given name
 (ai.pii.first_names): "soy pedro", "hey its dave", "carlos here"; "soy el encargado" is not.
+Where the cue is strong (an introduction followed by where the writer is from, a sign-off or a dash
+closing the message, a lower-case honorific, a relation closing its clause, the last line under a
+list), a word no list of everyday words knows (ai.pii.common_words) is a name too: "soy eréndira de
+...", "bjs lucineide", "seu zé", "mi cuñado beto". Grammar marks a few more: a known given name as
+the subject of a past-tense verb ("Kevin left ...") or after "to" ("send it to Priya"), a name right
+before a phone number ("Lupita 5512345678", which also makes the number a phone), a full name closing
+the message ("lemons x2. Mike Turner") or after "from" at the end of a line ("PO from Priya Raman").
+The word lists and cues are data: ai/lexicon/<lang>/pii.toml, read through ai.pii.cues.
 """
 
 from __future__ import annotations
@@ -104,7 +112,9 @@ class PersonRecognizer(LocalRecognizer):
         if found is None:
             return []
         start, end, score = found
-        return [recognizer_result(self, PHONE_ENTITY, start, end, max(score, LIKELY_SCORE))]
+        if score >= LIKELY_SCORE:
+            return []  # the phone recognizer reports it on its own
+        return [recognizer_result(self, PHONE_ENTITY, start, end, LIKELY_SCORE)]
 
     def cue_holds(self, pattern_name: str, text: str, match: re.Match[str]) -> bool:
         """What a pattern's match must also satisfy beyond its regular expression."""

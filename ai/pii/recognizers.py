@@ -269,8 +269,24 @@ class OfflineEmailRecognizer(EmailRecognizer):
         super().__init__(supported_language=language, name="OfflineEmailRecognizer",
                          context=sorted(words("email_context")))
 
-    def validate_result(self, pattern_text: str) -> bool:
-        return bool(OFFLINE_SUFFIXES(pattern_text.rsplit("@", 1)[-1]).suffix)
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """A known suffix: an address for sure (1.0). An unknown one ("ana@gmail.con", a typo, or
+        "usuario@servidor.local"): kept for `analyze` to score low (None)."""
+        return True if OFFLINE_SUFFIXES(pattern_text.rsplit("@", 1)[-1]).suffix else None
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        """An address whose suffix is unknown counts beside a context word only ("correo ana@gmail.con")."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            if result.score < CHECKED_SCORE:
+                result.score = BARE_SCORE
+        return results
 
 
 class PhoneNumberRecognizer(LocalRecognizer):

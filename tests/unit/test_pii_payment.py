@@ -123,6 +123,11 @@ def test_emails_written_out(detector: PiiDetector, text: str, email: str) -> Non
     assert found(detector, text) == [("EMAIL_ADDRESS", email)]
 
 
+def test_an_address_with_a_mistyped_suffix_counts_beside_its_cue(detector: PiiDetector) -> None:
+    assert found(detector, "correo: ana@gmail.con") == [("EMAIL_ADDRESS", "ana@gmail.con")]
+    assert found(detector, "ana@gmail.con") == []
+
+
 def test_a_word_at_a_web_address_is_no_email(detector: PiiDetector) -> None:
     assert found(detector, "2 cases at Costco.com", "en") == []
     assert found(detector, "mándame 3 cajas at gmail punto xyzq", "es") == []

@@ -37,7 +37,7 @@ def common_words() -> frozenset[str]:
 
 
 # Lists in the lexicon that hold no everyday words: locales, codes, and given names themselves.
-NOT_WORD_LISTS = frozenset({"given_name_locales", "common_word_locales", "given_names_common_words", "acronyms",
+NOT_WORD_LISTS = frozenset({"given_name_locales", "common_word_locales", "given_names_common_words", "nicknames", "acronyms",
                             "titles", "inflection_suffixes", "dotted_street_types", "slashed_street_types", "directions", "route_words"})
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
+from ai.pii.common_words import is_common_word
 from ai.pii.cues import words
 from ai.pii.nlp import fold
 
@@ -30,6 +31,8 @@ def first_names() -> frozenset[str]:
         for attribute in NAME_LISTS:
             listed = getattr(provider, attribute, ())
             names.update(fold(name.split()[0]) for name in listed if name.strip())
+    # "Jen", "Beto", "Juninho": short forms Faker lacks, unless they are everyday words too ("al", "chico")
+    names.update(fold(name) for name in words("nicknames") if not is_common_word(name))
     return frozenset(names - COMMON_WORDS)
 
 

@@ -129,6 +129,8 @@ CUE_PATTERNS = (
      CONTACT_SCORE),
     # a known given name the grammar marks as the one something goes to: "send statements to Priya now"
     ("recipient", rf"(?<!\w)(?i:{phrases('to_words')})[ \t]+(?P<name>{WORD})(?![ \t]+\p{{Lu}})", CONTACT_SCORE),
+    # a known given name placed somewhere: "Jen at your front desk", "Brenda in customer service", "ao Wesley da entrega"
+    ("placed", rf"(?<!\w)(?P<name>{WORD})[ \t]+(?i:{phrases('place_prepositions')})[ \t]+(?=\p{{Ll}})", CONTACT_SCORE),
     # a name the grammar marks, as the subject of a verb in the past: "Kevin left the eggs out", "y Luis pasó",
     # "o pedro entregou" (in lower case: a known given name)
     ("subject", rf"(?:{CLAUSE_START}|(?<=(?<!\w)(?i:{phrases('conjunctions')})[ \t]+))(?:(?P<name>{NAME})|{ARTICLE}?{LOWER_NAME})[ \t]+"
@@ -138,7 +140,7 @@ CUE_PATTERNS = (
 # detect(..., not_names=...) drops their names when every word of them is one of those.
 WEAK_CUES = frozenset({"greeting", "thanks", "vocative", "honorific", "contact", "with", "pt_is", "chat_header",
                        "contact_card", "coordinated", "lower", "last_line", "from_business", "lower_signature",
-                       "lower_honorific", "list_signature", "end_signature", "sender", "before_phone", "subject", "recipient"})
+                       "lower_honorific", "list_signature", "end_signature", "sender", "before_phone", "subject", "recipient", "placed"})
 # Patterns whose lower-case word may be a name no list knows (otherwise: a known given name only).
 UNKNOWN_NAME_CUES = frozenset({"lower_introduction", "lower_signature", "lower_honorific", "list_signature",
                                "relation"})

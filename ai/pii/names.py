@@ -136,7 +136,7 @@ class PersonRecognizer(LocalRecognizer):
             return words_may_be_names(match) and (len(match.group("name").split()) > 1 or is_first_name(match.group("name")))
         if pattern_name == "before_phone":
             return self.phones.score_number(match.group("phone").strip()) >= BARE_SCORE and words_may_be_names(match)
-        if pattern_name == "recipient":
+        if pattern_name in ("recipient", "placed"):
             return is_first_name(match.group("name"))
         if pattern_name == "sender":
             return words_may_be_names(match)

@@ -53,6 +53,12 @@ def test_everyday_words_are_known_and_unusual_names_are_not() -> None:
         ("en", "Kevin left the invoice on the counter", "Kevin"),
         ("es", "ayer vino Luis y Marta trajo las cajas", "Marta"),
         ("pt", "o fernando entregou tudo certo", "fernando"),
+        # a known given name (nicknames included) that something goes to, or placed at work
+        ("en", "please send the statements to Greg from now on", "Greg"),
+        ("es", "las facturas dáselas a Memo, él las paga", "Memo"),
+        ("en", "and Tommy at your warehouse was super helpful", "Tommy"),
+        ("pt", "a Tati do financeiro já pagou o boleto", "Tati"),
+        ("pt", "o guto entregou tudo certinho", "guto"),
         # a signature with the shop it writes for
         ("en", "do you have 40 cases of wings? - Laura, Blue Ox Wings", "Laura"),
     ],
@@ -77,6 +83,8 @@ def test_names_the_mechanisms_find(detector: PiiDetector, language: str, text: s
         ("en", "2 cases of ketchup - Heinz Ketchup, Hellmanns Mayo"),
         ("pt", "tel do vigia 16 99173-4420"),  # a lower-case word before a phone: only a known given name
         ("es", "CUALQUIER COSA AL 222 145 6789"),
+        ("en", "switch the order to Pepsi now"),  # no given name after "to"
+        ("es", "manda 2 cajas al local de enfrente"),  # "al": a nickname that is an everyday word
     ],
 )
 def test_look_alikes_that_are_no_names(detector: PiiDetector, language: str, text: str) -> None:

@@ -35,7 +35,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from ai.catalog import Catalog
 from ai.pii.common_words import common_words, could_be_a_name
-from ai.pii.cues import words
+from ai.pii.cues import phrases, words
 from ai.pii.first_names import first_names, is_first_name
 from ai.pii.name_patterns import (
     COORDINATED,
@@ -85,7 +85,9 @@ class PersonRecognizer(LocalRecognizer):
         text = unshout(text)
         has_phone = DIGIT_RUN.search(text) is not None
         for pattern_name, pattern, score in self.patterns:
-            if pattern_name == "before_phone" and not has_phone:
+            if (pattern_name == "before_phone" and not has_phone) or (
+                pattern_name == "subject" and SUBJECT_VERB.search(text) is None
+            ):
                 continue
             start = max(0, len(text) - MESSAGE_END_WINDOW) if pattern_name in AT_MESSAGE_END else 0
             for match in pattern.finditer(text, start):
@@ -209,6 +211,9 @@ MESSAGE_END = re.compile(r"[ \t]*[.!]*[ \t]*\Z")
 BRAND_HONORIFICS = frozenset(fold(word) for word in words("brand_honorifics"))
 SUBJECT_VERBS = frozenset(fold(verb) for verb in words("past_verbs"))
 PAST_SUFFIXES = tuple(sorted(words("past_verb_suffixes")))
+SUBJECT_VERB = re.compile(  # a verb "subject" needs, looked for before the pattern itself is tried (speed)
+    rf"(?<![\p{{L}}\d])(?i:{phrases('past_verbs')})(?![\p{{L}}\d])|\p{{Ll}}{{3,}}(?:{phrases('past_verb_suffixes')})(?![\p{{L}}\d])"
+)
 LOWER_GIVEN_NAMES = re.compile(r"[ \t]+(\p{Ll}[\p{Ll}'’]+)(?![\p{L}\d])")
 
 

@@ -44,11 +44,17 @@ def digit_words() -> dict[str, str]:
     return found
 
 
+def spelled_words() -> set[str]:
+    """The digit words as written, accents included ("três")."""
+    return {str(word) for lang in LANGUAGES for word in table(lang, TOPIC, "digit_words")}
+
+
 TOKEN = re.compile(r"\p{L}+|\d+")
 SEPARATOR = re.compile(r"[ \t,.\-–/]*")
 AT = rf"(?:[ \t]*@[ \t]*|[ \t]*[(\[][ \t]*(?i:{phrases('email_at_words')})[ \t]*[)\]][ \t]*|[ \t]+(?i:{phrases('email_at_words')})[ \t]+)"
 DOT = rf"(?:\.|[ \t]*[(\[][ \t]*(?i:{phrases('email_dot_words')})[ \t]*[)\]][ \t]*|[ \t]+(?i:{phrases('email_dot_words')})[ \t]+)"
 LABEL = r"[\p{L}\d](?:[\p{L}\d-]{0,61}[\p{L}\d])?"
+AT_ANYWHERE = re.compile(rf"@|(?<!\w)(?i:{phrases('email_at_words')})(?!\w)")  # cheap test before the full pattern
 WRITTEN_EMAIL = re.compile(
     rf"(?<![\w.@])(?P<local>[\p{{L}}\d][\p{{L}}\d._%+-]{{0,63}}){AT}(?P<domain>{LABEL}(?:{DOT}{LABEL}){{1,4}})(?![\w@])"
 )
@@ -59,6 +65,9 @@ class SpelledPhoneRecognizer(LocalRecognizer):
 
     def __init__(self, *, language: str) -> None:
         self.digits = digit_words()
+        self.any_digit_word = re.compile(
+            r"(?<![\p{L}\d])(?i:" + "|".join(sorted(map(re.escape, self.digits.keys() | spelled_words()), key=len, reverse=True))
+            + r")(?![\p{L}\d])")
         self.phones = PhoneNumberRecognizer(language=language)
         super().__init__(supported_entities=["PHONE_NUMBER"], supported_language=language,
                          name="SpelledPhoneRecognizer", context=PHONE_CONTEXT)
@@ -69,7 +78,9 @@ class SpelledPhoneRecognizer(LocalRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        results = []
+        results: list[RecognizerResult] = []
+        if len(self.any_digit_word.findall(text)) < MIN_DIGIT_WORDS:
+            return results  # most messages: no three digit words at all
         for start, end, number, spelled in self._runs(text):
             if spelled < MIN_DIGIT_WORDS or not MIN_PHONE_DIGITS <= len(number) <= MAX_PHONE_DIGITS:
                 continue
@@ -118,7 +129,9 @@ class WrittenEmailRecognizer(LocalRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        results = []
+        results: list[RecognizerResult] = []
+        if AT_ANYWHERE.search(text) is None:
+            return results
         for match in WRITTEN_EMAIL.finditer(text):
             if "@" in match.group() and not re.search(r"\s", match.group()):
                 continue  # an ordinary address: the e-mail recognizer's

@@ -19,6 +19,7 @@ import regex as re
 from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from ai.pii.cues import phrases, words
 from ai.pii.names import BUSINESS_WORDS, PRODUCT_WORDS, STOP_WORDS
 from ai.pii.nlp import fold
 from ai.pii.recognizers import recognizer_result
@@ -30,41 +31,41 @@ AREA_SCORE = 0.55  # a colonia or a postal code on its own
 MAX_TAIL_PIECES = 6
 
 CAP_WORD = r"(?:\p{Lu}\p{Ll}{0,3}\.|\p{Lu}[\p{L}'’]*(?![\p{L}\d]))"  # "Insurgentes", "São", "Gral."
-STREET_WORD = rf"(?:{CAP_WORD}|\d{{1,3}}(?:º|ª|st|nd|rd|th)?(?![\p{{L}}\d]))"  # "5 de Mayo", "5th"
-LINK = r"(?:de la|de los|de las|del|de|da|das|do|dos|e|y)"
+ORDINALS = phrases("ordinal_suffixes")
+EN_ORDINALS = "|".join(suffix for suffix in ORDINALS.split("|") if suffix.isascii())  # "5th": not "5º"
+STREET_WORD = rf"(?:{CAP_WORD}|\d{{1,3}}(?:{ORDINALS})?(?![\p{{L}}\d]))"  # "5 de Mayo", "5th"
+LINK = rf"(?:{phrases('street_name_links')})"
 STREET_NAME = rf"(?:{LINK}[ \t]+)?{STREET_WORD}(?:[ \t]+(?:{LINK}[ \t]+)?{STREET_WORD}){{0,5}}"
 PLACE_WORD = rf"(?![A-Z]{{2}}[ \t]+\d{{5}}){CAP_WORD}"  # not the "IL" of "IL 60201"
 PLACE = rf"{PLACE_WORD}(?:[ \t]+(?:{LINK}[ \t]+)?{PLACE_WORD}){{0,3}}"  # "São Paulo", "Del Valle"
+NUMBER_MARK = rf"(?i:{phrases('house_number_marks')})"  # "nº", "núm."
 HOUSE_NUMBER = (
-    r"(?:(?:(?i:n[º°o]|no|núm|num|número|numero)\.?[ \t]*|#[ \t]*)?\d{1,5}"
-    r"(?:[ \t]?-?[A-Za-z](?![\p{L}\d]))?(?!\d)|(?i:s/n|sin número|sin numero))"
+    rf"(?:(?:{NUMBER_MARK}\.?[ \t]*|#[ \t]*)?\d{{1,5}}"
+    rf"(?:[ \t]?-?[A-Za-z](?![\p{{L}}\d]))?(?!\d)|(?i:{phrases('no_number')}))"
 )
-ES_PT_TYPES = (
-    r"avenida|av|avda|calle|calz|calzada|blvd|bulevar|boulevard|prol|prolongación|prolongacion|privada|priv"
-    r"|cerrada|cda|callejón|callejon|carretera|carr|camino|paseo|circuito|andador|eje|periférico|periferico"
-    r"|retorno|rua|travessa|trav|tv|alameda|praça|praca|pça|pca|estrada|rodovia|rod|ladeira|viela|beco|largo"
+ES_PT_TYPES = phrases("street_types")
+STREET_TYPE = (
+    rf"(?:(?i:{ES_PT_TYPES})(?:\.[ \t]*|[ \t]+)|(?:{phrases('dotted_street_types')})\.[ \t]*"
+    rf"|(?:{phrases('slashed_street_types')})/[ \t]*)"
 )
-STREET_TYPE = rf"(?:(?i:{ES_PT_TYPES})(?:\.[ \t]*|[ \t]+)|(?:R|Al)\.[ \t]*|C/[ \t]*)"
 # After a delivery cue and a street type, a street name typed in lower case ("entregar na rua xv de
 # novembro 1020"): words, not numbers, so "entrega na rua 3 caixas" is no address.
 LOWER_STREET_NAME = r"\p{L}[\p{L}'’.]*(?:[ \t]+\p{L}[\p{L}'’.]*){0,5}"
-EN_WORD = rf"(?:{CAP_WORD}|\d{{1,3}}(?:st|nd|rd|th)(?![\p{{L}}\d]))"
-EN_DIRECTION = r"(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\.?"
-EN_SUFFIXES = (
-    r"street|st|avenue|ave|boulevard|blvd|road|rd|drive|dr|lane|ln|way|court|ct|place|pl|parkway|pkwy"
-    r"|highway|hwy|terrace|ter|circle|cir|square|sq|trail|trl|plaza|pike|expressway|expy|route|rte"
-)
-EN_ROUTES = r"Highway|HWY|Hwy|Route|Rte|Road|Rd"  # numbered, capitalised: "9801 Highway 290 E"
-DELIVERY_CUES = (
-    r"entregar en|entregar na|entregar no|entrega en|entrega na|entrega no|enviar a|llevar a|dirección"
-    r"|direccion|domicilio|endereço|endereco|address|deliver to|ship to|delivery to"
-)
+EN_WORD = rf"(?:{CAP_WORD}|\d{{1,3}}(?:{EN_ORDINALS})(?![\p{{L}}\d]))"
+EN_DIRECTION = rf"(?:{phrases('directions')})\.?"
+EN_SUFFIXES = phrases("street_suffixes")
+EN_ROUTES = phrases("route_words")  # numbered, capitalised: "9801 Highway 290 E"
+ROUTE_PREFIXES = phrases("route_prefixes", spaces=r"[ \t]+")
+DELIVERY_CUES = phrases("delivery_cues")
 INTERIOR = (
-    r"(?i:int|interior|local|depto|dpto|apto|apt|ap|sala|bloco|bl|casa|loja|cj|conj|piso|andar|suite|ste"
-    r"|unit|fl|floor)\.?[ \t]*#?[ \t]*[\w-]{1,6}(?![\p{L}\d])|#[ \t]*\d{1,5}[A-Za-z]?(?![\p{L}\d])"
+    rf"(?i:{phrases('interior_words')})\.?[ \t]*#?[ \t]*[\w-]{{1,6}}(?![\p{{L}}\d])|#[ \t]*\d{{1,5}}[A-Za-z]?(?![\p{{L}}\d])"
 )
-AREA = rf"(?:Col\.?|col\.|(?i:colonia|fracc|fraccionamiento|barrio|bairro|residencial|unidad))\.?[ \t]+{PLACE}"
-POSTAL = r"(?i:c\.[ \t]?p\.|cp|cep|zip(?: code)?)[ \t]*:?[ \t]*\d{5}(?:-?\d{3,4})?(?!\d)|\d{5}-\d{3}(?!\d)"
+AREA_ABBREVIATIONS = "|".join(rf"{a.capitalize()}\.?|{a}\." for a in sorted(words("area_abbreviations")))  # "Col. Roma"
+AREA = rf"(?:{AREA_ABBREVIATIONS}|(?i:{phrases('area_words')}))\.?[ \t]+{PLACE}"
+POSTAL_CUES = phrases("postal_cues", spaces=r"[ \t]?")
+POSTAL = (
+    rf"(?i:{POSTAL_CUES}|{phrases('zip_cues')})[ \t]*:?[ \t]*\d{{5}}(?:-?\d{{3,4}})?(?!\d)|\d{{5}}-\d{{3}}(?!\d)"
+)
 STATE_ZIP = r"[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?(?!\d)"
 TAIL_PIECE = (
     rf"(?:[ \t]*[,\-–—][ \t]*|[ \t]+)(?:{INTERIOR}|{AREA}|{POSTAL}|{STATE_ZIP})"
@@ -76,22 +77,17 @@ TAIL = rf"(?P<tail>{TAIL_PIECE}){{0,{MAX_TAIL_PIECES}}}"
 # setembro 845", "2240 n milwaukee ave unit b chicago il 60647"): the street type or suffix and the
 # house number frame it; its words are then checked (`lower_street_words`), since in lower case the
 # name could be any words.
-LOWER_ES_PT_TYPES = (
-    r"calle|avenida|av|avda|privada|priv|calzada|calz|boulevard|blvd|prolongación|prolongacion|andador"
-    r"|rua|travessa|alameda|estrada|rodovia|praça|praca"
-)
+LOWER_ES_PT_TYPES = phrases("lower_street_types")
 LOWER_NAME_WORD = r"(?:\p{Ll}[\p{Ll}'’.]*|\d{1,2})"
 LOWER_AREA = (
-    r"(?:col\.?|colonia|fracc\.?|fraccionamiento|barrio|bairro|jardim|vila|residencial)[ \t]+\p{Ll}+"
-    r"(?:[ \t]+(?:(?:de|del|da|do|las|los|la)[ \t]+)?\p{Ll}+){0,3}"
+    rf"(?:{phrases('lower_area_words')})[ \t]+\p{{Ll}}+"
+    rf"(?:[ \t]+(?:(?:{phrases('place_links')})[ \t]+)?\p{{Ll}}+){{0,3}}"
 )
-LOWER_TAIL = rf"(?P<tail>(?:[ \t]*,?[ \t]*(?:{INTERIOR}|{LOWER_AREA}|fundos|{POSTAL})){{0,3}})"
-EN_LOWER_SUFFIXES = (
-    r"street|st|avenue|ave|boulevard|blvd|road|rd|drive|dr|lane|ln|way|court|ct|place|pl|parkway|pkwy"
-    r"|terrace|circle|cir|trail|highway|hwy"
-)
+LOWER_TAIL = rf"(?P<tail>(?:[ \t]*,?[ \t]*(?:{INTERIOR}|{LOWER_AREA}|{phrases('rear_words')}|{POSTAL})){{0,3}})"
+EN_LOWER_SUFFIXES = phrases("lower_street_suffixes")
+UNIT_WORDS = phrases("unit_words")
 EN_LOWER_TAIL = (
-    r"(?P<tail>(?:[ \t]*,?[ \t]*(?:unit|ste|suite|apt|#)\.?[ \t]*[\w-]{1,6}(?![\w]))?"
+    rf"(?P<tail>(?:[ \t]*,?[ \t]*(?:{UNIT_WORDS})\.?[ \t]*[\w-]{{1,6}}(?![\w]))?"
     r"(?:[ \t]*,?[ \t]*\p{Ll}+(?:[ \t]+\p{Ll}+)?,?[ \t]+(?:\p{Ll}{2}[ \t]+)?\d{5}(?:-\d{4})?(?!\d))?)"
 )
 
@@ -102,21 +98,21 @@ ADDRESS_PATTERNS = (
     ("street_en", rf"(?<![\p{{L}}\d#\-/.,$])(?P<core>\d{{1,6}}[A-Za-z]?[ \t]+(?:{EN_DIRECTION}[ \t]+)?"
      rf"(?:{EN_WORD}[ \t]+){{1,4}}(?i:{EN_SUFFIXES})\.?(?![\p{{L}}\d])){TAIL}", STREET_SCORE),
     ("highway_en", rf"(?<![\p{{L}}\d#\-/.,$])(?P<core>\d{{3,6}}[ \t]+(?:{EN_DIRECTION}[ \t]+)?"
-     rf"(?:(?:State|US|U\.S\.|County|Farm[ \t]+to[ \t]+Market|FM|Interstate|I-)[ \t]*)?"
+     rf"(?:(?:{ROUTE_PREFIXES})[ \t]*)?"
      rf"(?:{EN_ROUTES})[ \t]*\d{{1,4}}[A-Z]?(?:[ \t]+{EN_DIRECTION})?(?![\p{{L}}\d])){TAIL}", STREET_SCORE),
-    ("delivery_cue", rf"(?<!\w)(?i:{DELIVERY_CUES})[ \t]*:?[ \t]+(?:(?i:la|el|a|o)[ \t]+)?"
+    ("delivery_cue", rf"(?<!\w)(?i:{DELIVERY_CUES})[ \t]*:?[ \t]+(?:(?i:{phrases('articles')})[ \t]+)?"
      rf"(?P<core>{STREET_NAME}[ \t]*,?[ \t]*{HOUSE_NUMBER}){TAIL}", CUED_SCORE),
-    ("cued_lower_street", rf"(?<!\w)(?i:{DELIVERY_CUES})[ \t]*:?[ \t]+(?:(?i:la|el|a|o)[ \t]+)?"
+    ("cued_lower_street", rf"(?<!\w)(?i:{DELIVERY_CUES})[ \t]*:?[ \t]+(?:(?i:{phrases('articles')})[ \t]+)?"
      rf"(?P<core>(?i:{ES_PT_TYPES})\.?[ \t]+{LOWER_STREET_NAME}[ \t]*,?[ \t]*{HOUSE_NUMBER}){TAIL}", CUED_SCORE),
-    ("lower_street_es_pt", rf"(?<![\p{{L}}\d])(?P<core>(?:(?:{LOWER_ES_PT_TYPES})\.?|r\.)[ \t]+"
-     rf"(?P<street>{LOWER_NAME_WORD}(?:[ \t]+{LOWER_NAME_WORD}){{0,5}})[ \t]*,?[ \t]*(?:n[º°o]\.?[ \t]*|#[ \t]*)?"
+    ("lower_street_es_pt", rf"(?<![\p{{L}}\d])(?P<core>(?:(?:{LOWER_ES_PT_TYPES})\.?|(?:{phrases('lower_dotted_street_types')})\.)[ \t]+"
+     rf"(?P<street>{LOWER_NAME_WORD}(?:[ \t]+{LOWER_NAME_WORD}){{0,5}})[ \t]*,?[ \t]*(?:{NUMBER_MARK}\.?[ \t]*|#[ \t]*)?"
      rf"\d{{1,5}}(?:[ \t]?-?[a-z](?![\p{{L}}\d]))?(?![\d:])){LOWER_TAIL}", CUED_SCORE),
-    ("lower_street_en", rf"(?<![\p{{L}}\d#\-/.,$])(?P<core>\d{{2,6}}[ \t]+(?P<street>(?:(?:n|s|e|w|ne|nw|se|sw)\.?[ \t]+)?"
+    ("lower_street_en", rf"(?<![\p{{L}}\d#\-/.,$])(?P<core>\d{{2,6}}[ \t]+(?P<street>(?:(?:{phrases('lower_directions')})\.?[ \t]+)?"
      rf"(?:\p{{Ll}}[\p{{Ll}}'’.]*[ \t]+){{1,4}})(?:{EN_LOWER_SUFFIXES})\.?(?![\p{{L}}\d]))"
-     rf"(?=[ \t]*(?:[,.;]|\n|\Z)|[ \t]+(?:unit|ste|suite|apt|#|\p{{Ll}}+(?:[ \t]+\p{{Ll}}+)?,?[ \t]+(?:\p{{Ll}}{{2}}[ \t]+)?\d{{5}})"
-     rf"|(?<=(?:ave|avenue|street|blvd|boulevard|road|lane|court|parkway|highway|terrace|trail)\.?)[ \t])"
+     rf"(?=[ \t]*(?:[,.;]|\n|\Z)|[ \t]+(?:{UNIT_WORDS}|\p{{Ll}}+(?:[ \t]+\p{{Ll}}+)?,?[ \t]+(?:\p{{Ll}}{{2}}[ \t]+)?\d{{5}})"
+     rf"|(?<=(?:{phrases('open_street_suffixes')})\.?)[ \t])"
      rf"{EN_LOWER_TAIL}", CUED_SCORE),
-    ("area", rf"(?<![\p{{L}}\d])(?P<core>{AREA}|(?i:c\.[ \t]?p\.|cp|cep)[ \t]*:?[ \t]*\d{{5}}(?:-?\d{{3}})?(?!\d)){TAIL}",
+    ("area", rf"(?<![\p{{L}}\d])(?P<core>{AREA}|(?i:{POSTAL_CUES})[ \t]*:?[ \t]*\d{{5}}(?:-?\d{{3}})?(?!\d)){TAIL}",
      AREA_SCORE),
 )
 
@@ -129,8 +125,7 @@ class AddressRecognizer(LocalRecognizer):
             (name, re.compile(pattern, re.MULTILINE), score) for name, pattern, score in ADDRESS_PATTERNS
         )
         super().__init__(supported_entities=[ENTITY], supported_language=language, name="AddressRecognizer",
-                         context=["entregar", "entrega", "direccion", "domicilio", "endereco", "address",
-                                  "deliver", "ship", "delivery"])
+                         context=sorted(words("address_context")))
 
     def load(self) -> None:
         return None
@@ -186,13 +181,10 @@ def lower_street_words(street: str) -> bool:
     return True
 
 
-MONTHS = frozenset("""
-enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre janeiro fevereiro
-marco maio junho julho setembro outubro novembro dezembro
-""".split())  # "calle 5 de mayo", "rua sete de setembro"
-TAIL_STOP_WORDS = STOP_WORDS | {"porque", "pero", "mas"}
+MONTHS = words("months")  # "calle 5 de mayo", "rua sete de setembro"
+TAIL_STOP_WORDS = STOP_WORDS | words("clause_words")
 LOWER_CASE_PATTERNS = frozenset({"cued_lower_street", "lower_street_es_pt", "lower_street_en"})
-STREET_LINKS = frozenset({"de", "del", "la", "las", "los", "da", "do", "das", "dos", "e", "y", "n", "s", "w"})
+STREET_LINKS = words("street_links")
 
 
 def address_end(match: re.Match[str]) -> int:

@@ -2,8 +2,9 @@
 
 `PiiDetector` runs a Presidio AnalyzerEngine that needs no model download: spaCy's blank
 tokenizers (`ai.pii.nlp`) feed Presidio's context enhancer, and the entities come from checked
-pattern recognizers (`ai.pii.recognizers`: phones, e-mail, cards, RFC/CURP/CPF/CNPJ/SSN) and cue-based
-ones (`ai.pii.names`, `ai.pii.addresses`). bench/pii_nlp_compare.py measures this set-up against
+pattern recognizers (`ai.pii.recognizers`: phones, e-mail, cards, RFC/CURP/CPF/CNPJ/SSN/EIN;
+`ai.pii.payment`: bank accounts and card security codes; `ai.pii.spelled`: phones and e-mails written out
+in words) and cue-based ones (`ai.pii.names`, `ai.pii.addresses`). bench/pii_nlp_compare.py measures this set-up against
 spaCy NER models and shows why it is the default.
 
 Every recognizer is registered for every language: shop owners mix Spanish, English and
@@ -25,9 +26,11 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 from ai.pii.addresses import AddressRecognizer
 from ai.pii.names import PersonRecognizer, weak_cue
 from ai.pii.nlp import TokenizerNlpEngine, fold, spacy_ner_engine
+from ai.pii.payment import payment_recognizers
 from ai.pii.recognizers import structured_recognizers
+from ai.pii.spelled import spelled_recognizers
 
-CATEGORIES = ("PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "ADDRESS", "NATIONAL_ID", "CREDIT_CARD")
+CATEGORIES = ("PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "ADDRESS", "NATIONAL_ID", "CREDIT_CARD", "BANK_ACCOUNT")
 # Presidio entity type -> category; national IDs keep their country-specific entity type.
 CATEGORY_OF_ENTITY: Mapping[str, str] = {
     "PERSON": "PERSON",
@@ -35,6 +38,9 @@ CATEGORY_OF_ENTITY: Mapping[str, str] = {
     "EMAIL_ADDRESS": "EMAIL_ADDRESS",
     "ADDRESS": "ADDRESS",
     "CREDIT_CARD": "CREDIT_CARD",
+    "CARD_CVV": "CREDIT_CARD",
+    "BANK_ACCOUNT": "BANK_ACCOUNT",
+    "US_EIN": "NATIONAL_ID",
     "MX_RFC": "NATIONAL_ID",
     "MX_CURP": "NATIONAL_ID",
     "BR_CPF": "NATIONAL_ID",
@@ -146,7 +152,8 @@ class PiiDetector:
 
 
 def build_recognizers(language: str, *, name_cues: bool = True) -> list[EntityRecognizer]:
-    recognizers = structured_recognizers(language) + [AddressRecognizer(language=language)]
+    recognizers = (structured_recognizers(language) + payment_recognizers(language) + spelled_recognizers(language)
+                   + [AddressRecognizer(language=language)])
     return recognizers + [PersonRecognizer(language=language)] if name_cues else recognizers
 
 

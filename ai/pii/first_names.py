@@ -11,15 +11,15 @@ from __future__ import annotations
 import importlib
 from functools import cache
 
+from ai.pii.common_words import is_common_word
+from ai.pii.cues import words
 from ai.pii.nlp import fold
 
-LOCALES = ("es_MX", "es_ES", "es_CO", "es_AR", "pt_BR", "pt_PT", "en_US", "en_GB")
+LOCALES = tuple(sorted(words("given_name_locales")))  # Faker locales of the platform's markets
 NAME_LISTS = ("first_names", "first_names_male", "first_names_female")
 # Given names that are also everyday words where a lower-case name would stand ("its bill", "soy
 # mar de ..."): never taken as a name when written in lower case.
-COMMON_WORDS = frozenset("""
-don dona mar sol paz cruz mark bill will may hope grace joy angel rey rose star summer april june corona
-""".split())
+COMMON_WORDS = words("given_names_common_words")
 
 
 @cache
@@ -31,6 +31,8 @@ def first_names() -> frozenset[str]:
         for attribute in NAME_LISTS:
             listed = getattr(provider, attribute, ())
             names.update(fold(name.split()[0]) for name in listed if name.strip())
+    # "Jen", "Beto", "Juninho": short forms Faker lacks, unless they are everyday words too ("al", "chico")
+    names.update(fold(name) for name in words("nicknames") if not is_common_word(name))
     return frozenset(names - COMMON_WORDS)
 
 

@@ -17,6 +17,14 @@ Greetings, honorifics and contact cues also come before the distributor's own na
 ("Hola Valle", "Oi Sol"): the caller passes those words (`vocabulary_words`) and such names go.
 A lower-case word is a name only after a cue and only when it is a known given name
 (ai.pii.first_names): "soy pedro", "hey its dave", "carlos here"; "soy el encargado" is not.
+Where the cue is strong (an introduction followed by where the writer is from, a sign-off or a dash
+closing the message, a lower-case honorific, a relation closing its clause, the last line under a
+list), a word no list of everyday words knows (ai.pii.common_words) is a name too: "soy eréndira de
+...", "bjs lucineide", "seu zé", "mi cuñado beto". Grammar marks a few more: a known given name as
+the subject of a past-tense verb ("Kevin left ...") or after "to" ("send it to Priya"), a name right
+before a phone number ("Lupita 5512345678", which also makes the number a phone), a full name closing
+the message ("lemons x2. Mike Turner") or after "from" at the end of a line ("PO from Priya Raman").
+The word lists and cues are data: ai/lexicon/<lang>/pii.toml, read through ai.pii.cues.
 """
 
 from __future__ import annotations
@@ -26,235 +34,33 @@ from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResul
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from ai.catalog import Catalog
+from ai.pii.common_words import common_words, could_be_a_name
+from ai.pii.cues import phrases, words
 from ai.pii.first_names import first_names, is_first_name
+from ai.pii.name_patterns import (
+    COORDINATED,
+    CUE_KEY,
+    CUE_PATTERNS,
+    ENTITY,
+    FROM,
+    LOWER_CUE,
+    LOWER_SURNAME,
+    UNKNOWN_NAME_CUES,
+    WEAK_CUES,
+)
 from ai.pii.nlp import fold
-from ai.pii.recognizers import recognizer_result
+from ai.pii.recognizers import BARE_SCORE, LIKELY_SCORE, PhoneNumberRecognizer, recognizer_result
 
-ENTITY = "PERSON"
-INTRODUCTION_SCORE = 0.85  # "soy Carmen Ruiz", "this is Sarah", "sou o joão"
-TITLE_SCORE = 0.75  # "Sr. López"
-SIGNATURE_SCORE = 0.7  # "- Mike Johnson" at the end, "Thanks, Kevin", "Carlos here"
-CONTACT_SCORE = 0.7  # "ask for Maria", "recibe: Juan", "mi hijo Luis", "Jamal will sign"
-HONORIFIC_SCORE = 0.65  # "don Chuy", "seu Zé!": also how brands are written ("Don Julio")
-GREETING_SCORE = 0.6  # "Hola Pedro,"
-# Cues that also precede the distributor's own name or its brands ("Hola Valle", "don Julio"):
-# detect(..., not_names=...) drops their names when every word of them is one of those.
-WEAK_CUES = frozenset({"greeting", "thanks", "vocative", "honorific", "contact", "with", "pt_is", "chat_header",
-                       "contact_card", "coordinated", "lower", "last_line", "from_business"})
-CUE_KEY = "cue"  # the cue pattern a PERSON result came from, in its recognition_metadata
-LOWER_CUE = "lower"
-# Capitalised words that are codes, not names, left in capitals when a word in capitals is read as a name.
-ACRONYMS = frozenset("""
-RFC CURP CPF CNPJ SSN SKU EAN UPC USO CFDI IVA ISR SAT IMSS AMEX VISA ATM PIX NFE CEP USA USD MXN BRL CDMX
-SHIP BILL ATTN ASAP FYI TEL CEL WPP EXP CVV CID STE APT
-""".split())
-
-# One capitalised word: "Carmen", "João", "O'Brien", "McAllister", "Jean-Luc", "Zé".
-WORD = r"\p{Lu}(?:\p{Ll}+(?:\p{Lu}\p{Ll}+)?|['’]\p{Lu}\p{Ll}+)(?:-\p{Lu}\p{Ll}+)?(?![\p{L}\d])"
-INITIAL = r"\p{Lu}\p{Ll}?\.(?!\p{L})"  # "J.", "Ma.": only inside a name, before another word
-MIDDLE_INITIAL = r"\p{Lu}(?:\p{Ll}?\.)?(?!\p{L})"  # also bare between two words: "Claudia R Santos"
-PARTICLE = r"(?:de la|de los|del|de|da|das|do|dos|van|von|di)"
-NAME = rf"(?:{INITIAL}[ \t]+)?{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?(?:{MIDDLE_INITIAL}[ \t]+)?{WORD}){{0,3}}"
-# A given name in lower case ("soy pedro"): only where a cue stands, and only if it is a known
-# given name (ai.pii.first_names); patterns with it name the group "lower".
-LOWER_NAME = r"(?P<lower>\p{Ll}[\p{Ll}'’]+)(?![\p{L}\d])"
-PARTICLES = frozenset({"de", "la", "los", "del", "da", "das", "do", "dos", "van", "von", "di"})
-TITLE = r"(?:Sr|Sra|Srta|Lic|Ing|Mr|Mrs|Ms|Miss)\.?"  # alone, case-sensitive; not "Don"/"Dona": brands
-# After a cue any title will do, with its article: "soy la señora Martínez", "falar com o seu João".
-CUED_TITLE = (
-    r"(?:(?:(?i:la|el|o|a)[ \t]+)?(?i:señora|señor|senora|senor|senhora|senhor|sra|sr|srta|don|doña|dona|seu"
-    r"|lic|ing|mr|mrs|ms|miss)\.?[ \t]+)"
-)
-ARTICLE = r"(?:(?i:o|a|el|la)[ \t]+)"
-PHONE_TAIL = r"(?:[ \t]*[,;/|:\-–—]?[ \t]*\+?\(?\d[\d \t().\-]{6,}\d)?"  # "- Dana, 555-867-5309"
-END_OF_LINE = rf"(?={PHONE_TAIL}[ \t]*[.!\p{{So}}\p{{Sk}}\p{{Cf}}]*[ \t]*(?:\n|\Z|\|))"  # "| 9801 Highway 290 E": a signature block
-TRAILER = rf"(?={PHONE_TAIL}[\s.!\p{{So}}\p{{Sk}}\p{{Cf}}]*\Z)"  # only a phone, punctuation, emoji or space until the end
-SHOP_TRAILER = (  # "- Tony Russo, Bella Napoli Pizzeria", "- Carlos at Pepe's Tacos"
-    r"(?=(?:[ \t]*[,|]|[ \t]+(?i:at|from|de|da|do|del))[ \t]*(?P<shop>[^\n\d]{2,60})\Z)"
-)
-CLAUSE_START = r"(?:^|(?<=[.!?,;:][ \t]*)|(?<=^[ \t]+))"  # a line, sentence or clause begins
-CLAUSE_END = r"(?=[ \t]*(?:[,.!;:\-–—(]|\n|\Z))"
-
-INTRODUCTION_CUES = (
-    r"soy|me llamo|mi nombre es|le habla|les habla|te habla|habla|le escribe|les escribe|te escribe"
-    r"|de parte de|a nombre de|en nombre de|aquí|aqui|this is|it's|it’s|its|it is|i'm|i’m|im|i am|my name is"
-    r"|my name's|name is|name on (?:the )?(?:file|account|card)(?: is)?|in the name of|under the name"
-    r"|his name is|her name is|se llama|nombre en la tarjeta|me chamo|se chama|chama-se|meu nome é"
-    r"|meu nome e|no nome de|em nome de|nome no cartão|nome no cartao|facturar a|factura a|bill to|invoice to"
-    r"|se llamaba|ele chama|ela chama|ele se chama|ela se chama|nombre completo es|mi nombre completo es"
-    r"|nome completo é|nome completo e|full name is|nombre impreso|nome impresso|cardholder|titular"
-    r"|nome na nota|nombre en la factura|name on the invoice"
-)
-PT_INTRODUCTION_CUES = r"aqui é|aqui e|aqui quem fala é|quem fala é|quem fala|fala|sou"  # may take "o"/"a"
-LOWER_INTRODUCTION_CUES = (  # where a lower-case given name is still a name: "soy pedro", "hey its dave"
-    r"soy|me llamo|mi nombre es|habla|sou|me chamo|meu nome é|meu nome e|aqui é|aqui e|quem fala é"
-    r"|its|it's|it’s|it is|i'm|i’m|im|i am|this is|my name is|my name's|a nombre de|en nombre de|no nome de"
-    r"|em nome de|se llama|se llamaba|se chama|ele chama|ela chama|name is|nombre es|nome é"
-)
-SIGN_OFFS = (
-    r"gracias|muchas gracias|mil gracias|saludos|saludos cordiales|un saludo|atte|att|atentamente|thanks"
-    r"|thank you|thanks a lot|thx|ty|cheers|regards|best regards|kind regards|best|obrigado|obrigada"
-    r"|muito obrigado|muito obrigada|grato|grata|valeu|abraço|abraços|abraco|um abraço|abs|bjs|beijos"
-    r"|atenciosamente"
-)
-THANKS = (  # "Thanks Maria, got it", "gracias a Lupita de cobranza", "shoutout to Brenda in customer service"
-    r"thanks|thank you|thx|gracias|muchas gracias|obrigado|obrigada|valeu|agradecer|agradezco|agradeço"
-    r"|shoutout|shout out|kudos|appreciate|appreciated|agradecido|agradecida"
-)
-GREETINGS = (
-    r"hola|hi|hey|hello|oi|olá|ola|buen día|buen dia|buenos días|buenos dias|bom dia|qué onda|que onda|qué tal"
-    r"|que tal|e aí|e ai|eai|morning|good morning|afternoon|good afternoon|evening|good evening|buenas tardes"
-    r"|buenas noches|buenas|boa tarde|boa noite"
-)
-# Words that follow a name in a greeting said without commas: "qué onda Beto como estás", "oi Bia tudo bem".
-GREETING_FOLLOWERS = r"como|cómo|tudo|td|how|buenas|buenos|buen|bom|boa|qué|que tal|good|pela|pelo|por|for"
-CONTACT_CUES = (
-    r"ask for|call|text|attn|attention|contact|preguntar por|pregunten por|pregunta por|buscar a|hablar con"
-    r"|llamar a|atención|contacto|recibe|quien recibe|entregar a|nombre|falar com|procurar|perguntar por"
-    r"|ligar para|contato|quem recebe|recebe|(?<!fantasia |comercial )nome|(?<!business |company |store |shop )name"
-    r"|receiver|recipient|owner|dueño|dueña|dono|titular"
-    r"|responsable|responsável|responsavel|tell|billing contact|contact person|dile a|dígale a|digale a"
-    r"|avísale a|avisale a|fala pro|fala pra|diz pro|diz pra|avisa o|avisa a|le dije a|les dije a"
-    r"|le pregunté a|le pregunte a|falei com|falei pro|falei pra|told|dejas a|dejan a|deja a|déjaselo a"
-    r"|dejaselo a|deixa com|deixar com|leave it with|leave them with"
-)
-# People the customer names by how they relate to the shop: "mi hijo Luis", "my son Kevin",
-# "meu sócio Rafael", "a gerente, a patrícia".
-RELATIONS = (
-    r"hijo|hija|hermano|hermana|esposo|esposa|marido|mujer|socio|socia|primo|prima|tío|tio|tía|tia|sobrino"
-    r"|sobrina|papá|mamá|compadre|comadre|empleado|empleada|encargado|encargada|gerente|cajero|cajera|chofer"
-    r"|son|daughter|brother|sister|wife|husband|partner|cousin|uncle|aunt|nephew|niece|manager|employee"
-    r"|cashier|filho|filha|irmão|irmao|irmã|irma|sócio|sócia|funcionário|funcionario|funcionária|funcionaria"
-    r"|sobrinho|sobrinha|pai|mãe|mae|motorista|dueño|dueña|dono|repartidor|repartidora|entregador"
-    r"|entregadora|driver|vendedor|vendedora|salesman|rep|cuñado|cuñada|suegro|suegra|cunhado|cunhada"
-    r"|sogro|sogra|brother-in-law|sister-in-law|chef|sous chef|cook|cocinero|cocinera|cozinheiro|cozinheira"
-    r"|boyfriend|girlfriend|novio|novia|namorado|namorada|friend|amigo|amiga|vecino|vecina|vizinho|vizinha"
-    r"|owner|bookkeeper|accountant|contador|contadora|secretaria|secretary|assistant|asistente"
-)
-# "o entregador de vocês, o Zé", "el chofer de hoy, Ramiro", "the driver from yesterday, Kevin"
-OF_YOURS = r"(?:[ \t]+(?i:de|da|do|from)[ \t]+\p{L}+)?"
-POSSESSIVES = r"mi|my|meu|minha|nuestro|nuestra|our|el|la|o|a|the|tu|your|seu|sua|su|his|her|their"
-HONORIFICS = (  # not "Dr": Dr Pepper
-    r"don|doña|dona|seu|señor|señora|senhor|senhora|sr|sra|srta|doctor|doctora|doutor|doutora|licenciado"
-    r"|licenciada|ingeniero|ingeniera|lic|ing|profe|profesor|profesora|professor|professora"
-)
-# Data handed over after a colon: "mis datos para el crédito: José Torres, CURP ...".
-DATA_CUES = (
-    r"datos|dados|cadastro|registro|application|details|info|información|informacion|nombre completo"
-    r"|nome completo|full name|estos datos|esses dados|these details|alta|cliente nuevo|cliente novo"
-    r"|a mi nombre|en mi nombre|no meu nome|em meu nome|in my name|guarantor|fiador|avalista|garante"
-)
-# A name that goes on to say what it will do with the delivery: "Jamal will sign for it".
-RECEIVING_VERBS = (
-    r"will sign|will receive|will get it|will pick|will be there|is receiving|signs for|va a recibir|recibe"
-    r"|will be placing|will place|will order|will be ordering|will call|will pay|can sign|va a pedir|va a pagar"
-    r"|vai pedir|vai pagar"
-    r"|recibirá|va a firmar|firma|vai receber|recebe|vai assinar|assina"
-)
-
-# (pattern name, regex with the name in group "name" or a given name in group "lower", score);
-# cues ignore case, names do not.
-CUE_PATTERNS = (
-    ("introduction", rf"(?<!\w)(?i:{INTRODUCTION_CUES})[ \t,:]+{CUED_TITLE}?(?P<name>{NAME})",
-     INTRODUCTION_SCORE),
-    ("pt_introduction", rf"(?<!\w)(?i:{PT_INTRODUCTION_CUES})[ \t]+(?:{CUED_TITLE}|{ARTICLE})?"
-     rf"(?P<name>{NAME})", INTRODUCTION_SCORE),
-    ("lower_introduction", rf"(?<!\w)(?i:{LOWER_INTRODUCTION_CUES})[ \t,:]+"
-     rf"(?:(?i:me|yo|eu)[ \t]+(?:(?i:again|de nuevo|de novo|otra vez)[ \t]+)?)?(?:{CUED_TITLE}|{ARTICLE})?{LOWER_NAME}",
-     INTRODUCTION_SCORE),
-    ("title", rf"(?<!\w){TITLE}[ \t]+(?P<name>{NAME})", TITLE_SCORE),
-    # "this is mrs. okafor": after an introduction a title makes any lower-case word a surname
-    ("titled_lower", rf"(?<!\w)(?i:{INTRODUCTION_CUES})[ \t,:]+{CUED_TITLE}(?P<surname>\p{{Ll}}[\p{{Ll}}'’\-]+)(?![\p{{L}}\d])",
-     TITLE_SCORE),
-    ("honorific", rf"(?<!\w)(?P<honorific>(?i:{HONORIFICS}))\.?[ \t]+(?P<name>{NAME})(?![ \t]*\d)", HONORIFIC_SCORE),
-    ("sign_off", rf"(?<!\w)(?i:{SIGN_OFFS})[ \t]*[.,!:\-–—]*\s+{CUED_TITLE}?(?P<name>{NAME}){END_OF_LINE}", SIGNATURE_SCORE),
-    ("dash_signature", rf"(?:^|(?<=\s))(?P<dash>[-–—~]{{1,2}})[ \t]*(?P<name>{NAME})(?:{TRAILER}|{SHOP_TRAILER})",
-     SIGNATURE_SCORE),
-    ("here", rf"{CLAUSE_START}(?:(?P<name>{NAME})|{LOWER_NAME})[ \t]+(?i:here|aquí|aqui)"
-     rf"(?:{CLAUSE_END}|(?=[ \t]+(?i:from|de|da|do|del)(?!\w)))",
-     SIGNATURE_SCORE),
-    ("greeting", rf"(?<!\w)(?i:{GREETINGS})[ \t,]+{CUED_TITLE}?(?P<name>{NAME})"
-     rf"(?=[ \t]*(?:[,!.:]|\n|\Z)|[ \t]+(?i:{GREETING_FOLLOWERS})(?!\w))", GREETING_SCORE),
-    ("contact", rf"(?<!\w)(?i:{CONTACT_CUES})(?:[ \t]+(?i:there|here|ahí|aqui|hoy|hoje|today|mañana|amanhã|tomorrow))?(?:[ \t]+(?i:is|es|é|e))?[ \t]*:?[ \t]+"
-     rf"(?:{CUED_TITLE}|{ARTICLE})?(?:(?P<name>{NAME})|{LOWER_NAME})", CONTACT_SCORE),
-    ("with", rf"(?<!\w)(?i:con|com|with)[ \t]+{ARTICLE}?(?P<name>{NAME})(?=[ \t]*(?:[,.!;]|\n|\Z)"
-     rf"|[ \t]+(?i:el|la|o|a|the|our|your|nuestro|nosso)[ \t]+(?i:{RELATIONS})(?!\w))", CONTACT_SCORE),
-    ("thanks", rf"(?<!\w)(?i:{THANKS})[ \t,]+(?:(?i:a|to|ao|à|al)[ \t]+)?{CUED_TITLE}?(?!(?:Dios|Deus|God)\b)(?P<name>{NAME})"
-     rf"(?=[ \t]*[,!.]|[ \t]+(?i:pela|pelo|por|for|de|da|do|del|in|on|from|at)(?!\w))", GREETING_SCORE),
-    ("vocative", rf"(?<!\w)(?i:{THANKS})\b[^.!?\n,]{{0,60}},[ \t]*(?P<name>{NAME})(?=[ \t]*(?:[.!]|\n|\Z))",
-     GREETING_SCORE),  # "Obrigado pela paciência ontem, Marcos."
-    # a full name alone on the last line, after a sentence: "... el martes.\nLuis Enríquez"
-    ("last_line", rf"(?<=[.!?\p{{So}}][ \t]*\n[ \t]*)(?P<name>{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?{WORD}){{1,3}})[ \t]*\Z",
-     SIGNATURE_SCORE),
-    ("vcard", rf"^[ \t]*(?:FN|N)(?:;[^:\n]*)?:[ \t]*(?P<name>{NAME})[ \t]*$", INTRODUCTION_SCORE),  # "FN:Priya Raman"
-    ("chat_header", rf"^[ \t]*\[[^\]\n]{{3,30}}\][ \t]*(?P<name>{NAME})[ \t]*:", SIGNATURE_SCORE),
-    ("contact_card", rf"^[ \t]*(?:[\p{{So}}\p{{Sk}}\p{{Cf}}][ \t]*)*(?P<name>{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?(?:{MIDDLE_INITIAL}[ \t]+)?{WORD}){{1,3}})[ \t]*\n"
-     rf"(?=[ \t]*[^\n]*(?:\+?\(?\d[\d \t().\-]{{7,}}\d|@|(?i:chef|gerente|manager|owner|director|directora|diretor"
-     rf"|diretora|compras|purchasing|sales|ventas|vendas|encargad[oa]|dueñ[oa]|propietari[oa]|sócio|socio)))",
-     SIGNATURE_SCORE),
-    ("pt_is", rf"{CLAUSE_START}(?i:é|sou)[ \t]+(?i:o|a)[ \t]+(?P<name>{NAME})", INTRODUCTION_SCORE),
-    ("relation", rf"(?<!\w)(?i:{POSSESSIVES})[ \t]+(?:\p{{Ll}}+[ \t]+){{0,2}}(?i:{RELATIONS}){OF_YOURS}"
-     rf"(?:[ \t]+(?i:is|es|é|será|will be))?[ \t]*,?[ \t]+{ARTICLE}?"
-     rf"(?:(?P<name>{NAME})|{LOWER_NAME})", CONTACT_SCORE),
-    ("data", rf"(?<!\w)(?i:{DATA_CUES})[^:\n]{{0,30}}:[ \t]*\n?[ \t]*(?P<name>{NAME})(?=[ \t]*(?:[,;\n]|\Z))", CONTACT_SCORE),
-    ("apposition", rf"(?P<name>{NAME})[ \t]*[,(][ \t]*(?i:el|la|o|a|the|our|my|mi|meu|minha|nuestro|nosso|nossa)[ \t]+"
-     rf"(?:\p{{Ll}}+[ \t]+)?(?i:{RELATIONS})(?!\w)", CONTACT_SCORE),
-    ("let_know", rf"(?<!\w)(?i:let)[ \t]+(?P<name>{NAME})[ \t]+(?i:know)(?!\w)", CONTACT_SCORE),  # "let Carlos know"
-    # "Oi! Patrícia da Lanchonete Sabor Mineiro.": a name, then the business it writes from
-    ("from_business", rf"{CLAUSE_START}(?P<name>{NAME})[ \t]+(?i:from|de|da|do|del)[ \t]+(?P<business>[^\n.,!?;:]{{2,50}})",
-     CONTACT_SCORE),
-    ("receiving", rf"{CLAUSE_START}(?P<name>{NAME})[ \t]+(?i:{RECEIVING_VERBS})(?!\w)", CONTACT_SCORE),
-)
-
+PHONE_ENTITY = "PHONE_NUMBER"  # a number right after a name is a phone: "Lupita 5512345678"
+# Capitalised codes, not names, left in capitals when a word in capitals is read as a name.
+ACRONYMS = words("acronyms")
+PARTICLES = frozenset(part for phrase in words("name_particles") for part in phrase.split())
 # Capitalised words that are not names: a candidate stops before the first of these (folded).
-STOP_WORDS = frozenset("""
-hola buenas buenos buen bom boa dia dias tardes tarde noches noite gracias saludos favor porfa hi hey hello
-thanks thank please oi ola obrigado obrigada valeu abraco abracos att atte team equipo equipe amigo amiga
-joven senor senora sir maam jefe patron boss guys todos gente pessoal galera everyone
-quien quem who alguien alguem someone somebody nadie ninguem nobody
-oiga oigan oye mire mira fijate ojo olha escuta veja listen look btw ps fyi
-now ahora agora ready listo pronto done late tarde early
-lo le les se te nos ele ela he she they him her them facturar facturen facture facturas faturar
-accounts account payable receivable cuentas contas billing department departamento management gerencia
-nombre nome name sobre about acerca que como cuando donde cual quando onde qual which when where what whom
-executive chef manager gerente director directora diretor diretora owner purchasing sales ventas vendas
-supervisor supervisora encargado encargada
-el la los las un una uno o a os as um uma the an y e and or por para con com en em no na in on at for from
-to of mi mis me my our your su sus tu seu sua meu minha yo eu i we you it this that esta este isso aqui
-here ya ja si sim yes ok okay not nao tambien also just only solo so
-necesito necesitamos quiero queremos manda mandame mande mandeme mandar mandan envia enviar envien pedido
-pedidos orden order orders need send deliver can could would add cancel change quero preciso precisamos
-tienen tem have has is are es soy sou estoy estou llego chegou hoy manana ayer today tomorrow tonight
-hoje amanha ontem urgente urgent asap pago pagar total cuenta factura nota
-sr sra srta lic ing mr mrs ms miss dr dra senor senora senhor senhora don dona seu
-lunes martes miercoles jueves viernes sabado domingo monday tuesday wednesday thursday friday saturday
-sunday segunda terca quarta quinta sexta enero febrero marzo mayo junio agosto septiembre
-octubre noviembre diciembre january february march may june july august september october november
-december janeiro fevereiro maio junho julho setembro outubro novembro dezembro
-""".split())  # not "julio", "marco" (março), "abril", "april": given names as well
+STOP_WORDS = words("stop_words")
 # Grocery nouns that start product lines ("- Jugo Del Valle", "Leche Lala"): never part of a name.
-PRODUCT_WORDS = frozenset("""
-agua jugo leche pan refresco refrescos cerveza cervezas caja cajas paquete paquetes bolsa bolsas botella
-botellas lata latas galletas arroz frijol azucar aceite cafe harina huevo huevos queso crema yogurt
-papel jabon cloro detergente suco leite cerveja caixa caixas fardo fardos feijao acucar oleo farinha ovo
-ovos biscoito bolacha refrigerante water juice milk bread soda beer case cases box boxes bag bags bottle
-bottles can cans pack packs rice sugar oil coffee flour eggs cheese cream butter chicken beef pork fries
-tequila mezcal vodka ron whisky vino vinho garrafon garrafa garrafones hielo gelo carbon carvao margarina
-copo copos vaso vasos tortilla tortillas queijo mozzarella cheddar limes lemons tomatoes onions lettuce
-""".split())
+PRODUCT_WORDS = words("product_words")
 # Words of shop and company names: a candidate that runs straight into one is a business, not a person.
-BUSINESS_WORDS = frozenset("""
-tienda abarrotes miscelanea minisuper super mercado mercadito bodega restaurante restaurant cafe cafeteria
-diner grill bar cantina taqueria pizzeria panaderia padaria lanchonete mercadinho emporio armazem acougue
-loja depot store shop market kitchen deli bistro hotel pub company co inc llc sa cv ltda eireli
-distribuidora distributor cocina cozinha farmacia pharmacy bakery grocery foods food catering club
-supermercado minimercado hamburgueria churrascaria pastelaria sorveteria cerveceria
-sucursal almacen matriz planta oficina filial galpao deposito mercearia quitanda boteco adega conveniencia
-hortifruti sacolao atacado atacadao varejo
-financeiro financiero contabilidad contabilidade compras almoxarifado cobranza cobranca
-comercializadora comercial grupo servicios industrias corporativo empresa empresas sociedad papeleria
-ferreteria tortilleria carniceria recauderia fruteria cremeria distribuidor distribuidores
-""".split())
+BUSINESS_WORDS = words("business_words")
 
 
 class PersonRecognizer(LocalRecognizer):
@@ -265,7 +71,9 @@ class PersonRecognizer(LocalRecognizer):
             (name, re.compile(pattern, re.MULTILINE), score) for name, pattern, score in CUE_PATTERNS
         )
         first_names()  # read Faker's lists now, at start-up, not on the first message that needs them
-        super().__init__(supported_entities=[ENTITY], supported_language=language, name="PersonRecognizer")
+        common_words()
+        self.phones = PhoneNumberRecognizer(language=language)
+        super().__init__(supported_entities=[ENTITY, PHONE_ENTITY], supported_language=language, name="PersonRecognizer")
 
     def load(self) -> None:
         return None
@@ -275,18 +83,19 @@ class PersonRecognizer(LocalRecognizer):
     ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
         text = unshout(text)
+        has_phone = DIGIT_RUN.search(text) is not None
         for pattern_name, pattern, score in self.patterns:
-            for match in pattern.finditer(text):
-                if pattern_name == "dash_signature" and (
-                    is_list_bullet(text, match.start("dash"))
-                    or (match.group("shop") is not None and not names_a_business(match.group("shop")))
-                ):
+            if (pattern_name == "before_phone" and not has_phone) or (
+                pattern_name == "subject" and SUBJECT_VERB.search(text) is None
+            ):
+                continue
+            start = max(0, len(text) - MESSAGE_END_WINDOW) if pattern_name in AT_MESSAGE_END else 0
+            for match in pattern.finditer(text, start):
+                if not self.cue_holds(pattern_name, text, match):
                     continue
-                if pattern_name == "honorific" and not honorific_names_a_person(text, match):
-                    continue
-                if pattern_name == "from_business" and not names_a_business(match.group("business")):
-                    continue
-                span = name_span(text, match)
+                span = name_span(text, match, pattern_name)
+                if pattern_name == "before_phone" and span is not None:
+                    results.extend(self.phone_after_a_name(text, match))
                 # a lower-case given name can be a brand too ("con victoria"): weak but after an introduction
                 lower = match.groupdict().get("lower") is not None and pattern_name != "lower_introduction"
                 cue = LOWER_CUE if lower else pattern_name
@@ -294,10 +103,80 @@ class PersonRecognizer(LocalRecognizer):
                     result = recognizer_result(self, ENTITY, span[0], span[1], score)
                     result.recognition_metadata[CUE_KEY] = cue
                     results.append(result)
-                    joined = COORDINATED.match(text, span[1])
+                    joined = COORDINATED_NAME.match(text, span[1])
                     span = trim_name(text, joined.start("name"), joined.end("name")) if joined else None
                     cue = "coordinated"
         return EntityRecognizer.remove_duplicates(results)
+
+    def phone_after_a_name(self, text: str, match: re.Match[str]) -> list[RecognizerResult]:
+        """"Lupita 5512345678": a bare run of digits needs a phone word to count, and a name is one."""
+        found = self.phones.best_span(text, match.start("phone"), match.end("phone"))
+        if found is None:
+            return []
+        start, end, score = found
+        if score >= LIKELY_SCORE:
+            return []  # the phone recognizer reports it on its own
+        return [recognizer_result(self, PHONE_ENTITY, start, end, LIKELY_SCORE)]
+
+    def cue_holds(self, pattern_name: str, text: str, match: re.Match[str]) -> bool:
+        """What a pattern's match must also satisfy beyond its regular expression."""
+        if pattern_name == "dash_signature":
+            shop = match.group("shop")
+            return not is_list_bullet(text, match.start("dash")) and (
+                shop is None or names_a_business(shop)
+                or (is_title_cased(shop) and is_first_name(match.group("name").split()[0])))  # "- Marcus, Fat Cat Wings"
+        if pattern_name == "honorific":
+            return honorific_names_a_person(text, match)
+        if pattern_name == "lower_honorific":  # not "2 botellas de don julio", "abarrotes doña mary"
+            return fold(match.group("honorific")) not in BRAND_HONORIFICS and not after_goods_or_a_business(
+                text, match.start())
+        if pattern_name == "from_business":
+            return names_a_business(match.group("business"))
+        if pattern_name == "list_signature":
+            return follows_a_list(text, match.start()) and words_may_be_names(match)
+        if pattern_name == "end_signature":
+            return words_may_be_names(match) and (len(match.group("name").split()) > 1 or is_first_name(match.group("name")))
+        if pattern_name == "before_phone":
+            return self.phones.score_number(match.group("phone").strip()) >= BARE_SCORE and words_may_be_names(match)
+        if pattern_name in ("recipient", "placed"):
+            return is_first_name(match.group("name"))
+        if pattern_name == "sender":
+            return words_may_be_names(match)
+        if pattern_name == "subject":  # one capitalised word: a known given name ("Kevin left"; not "Coca llegó")
+            name = match.group("name")
+            return marks_a_subject(match.group("verb")) and (
+                name is None or (len(name.split()) > 1 and words_may_be_names(match)) or is_first_name(name))
+        return True
+
+
+def words_may_be_names(match: re.Match[str]) -> bool:
+    """Capitalised words that only a weak cue marks: each a given name or a word no list knows
+    ("Mike Turner", "Fidencio"; not "Main Street", "Cualquier Cosa")."""
+    name = match.groupdict().get("name")
+    if name is None:
+        return True
+    return all(is_first_name(word) or could_be_a_name(word) or fold(word) in PARTICLES
+               for word in re.findall(r"[\p{L}'’-]+", name))
+
+
+def follows_a_list(text: str, start: int) -> bool:
+    """The line before counts goods ("fries 5") or is a bullet ("• ketchup", "▪️ 1 caja")."""
+    before = text[:start].rstrip()
+    line = before[before.rfind("\n") + 1 :].strip()
+    return bool(line) and (any(ch.isdigit() for ch in line) or not (line[0].isalnum() or line[0] in "¿¡\"'("))
+
+
+def marks_a_subject(verb: str) -> bool:
+    """A verb in the past or one only people do, right after the word: "left", "pasó", "trouxe"."""
+    if fold(verb) in SUBJECT_VERBS:
+        return True
+    return any(verb.endswith(suffix) and len(verb) >= len(suffix) + 3 for suffix in PAST_SUFFIXES)
+
+
+def is_title_cased(words: str) -> bool:
+    """"Fat Cat Wings": every word capitalised, as a business signs itself."""
+    found = re.findall(r"[\p{L}'’&]+", words)
+    return bool(found) and all(word[0].isupper() for word in found)
 
 
 def unshout(text: str) -> str:
@@ -320,11 +199,20 @@ def unshout(text: str) -> str:
 
 
 CAPITALS = re.compile(r"(?<![\p{L}\d])\p{Lu}{3,}(?![\p{L}\d])")  # a word of three capitals or more
-LOWER_SURNAME = re.compile(  # one lower-case word after given names, then "from/de/do ..." or a stop
-    r"[ \t]+(\p{Ll}[\p{Ll}'’]+)(?=[ \t]*(?:[,.;:!?]|\n|\Z)|[ \t]+(?:from|de|del|da|do|of|at|here|aqui|aquí)(?!\w))"
-)
-COORDINATED = re.compile(  # not "y Coca Cola 3 cajas": a count or size after it makes it goods
-    rf"[ \t]*,?[ \t]+(?i:y|e|o|ou|or|and|&)[ \t]+(?:(?i:a|ao|à|al|to)[ \t]+)?{ARTICLE}?(?P<name>(?>{NAME}))(?![ \t]*\d)"
+LOWER_SURNAME_AFTER = re.compile(LOWER_SURNAME)
+COORDINATED_NAME = re.compile(COORDINATED)
+LOWER_NAME_END = re.compile(rf"[ \t]*(?:[,.;:!?]|\n|\Z)|[ \t]+{FROM}(?!\w)|[ \t]*[-–—:]?[ \t]*\+?\d{{3}}")
+# Patterns that only match at the end of a message run over its last characters only (speed).
+AT_MESSAGE_END = frozenset({"lower_signature", "list_signature", "end_signature", "last_line"})
+MESSAGE_END_WINDOW = 200  # characters: a signature line and the line before it
+DIGIT_RUN = re.compile(r"\d[\d \t().\-]{7,}\d")  # what a phone needs before "before_phone" is tried
+CLAUSE_END_AFTER = re.compile(r"[ \t]*(?:[,.;:!?]|\n|\Z)")
+MESSAGE_END = re.compile(r"[ \t]*[.!]*[ \t]*\Z")
+BRAND_HONORIFICS = frozenset(fold(word) for word in words("brand_honorifics"))
+SUBJECT_VERBS = frozenset(fold(verb) for verb in words("past_verbs"))
+PAST_SUFFIXES = tuple(sorted(words("past_verb_suffixes")))
+SUBJECT_VERB = re.compile(  # a verb "subject" needs, looked for before the pattern itself is tried (speed)
+    rf"(?<![\p{{L}}\d])(?i:{phrases('past_verbs')})(?![\p{{L}}\d])|\p{{Ll}}{{3,}}(?:{phrases('past_verb_suffixes')})(?![\p{{L}}\d])"
 )
 LOWER_GIVEN_NAMES = re.compile(r"[ \t]+(\p{Ll}[\p{Ll}'’]+)(?![\p{L}\d])")
 
@@ -337,7 +225,7 @@ def capitalised(word: str) -> str:
     return mapped if len(mapped) == len(word) else word
 
 
-def name_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+def name_span(text: str, match: re.Match[str], pattern_name: str = "") -> tuple[int, int] | None:
     """The name a cue pattern matched: a capitalised run trimmed, or a known lower-case given name."""
     groups = match.groupdict()
     surname = groups.get("surname")
@@ -350,16 +238,28 @@ def name_span(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     lower = groups.get("lower")
     if lower is None:
         return None
-    if not is_first_name(lower):
+    if not (is_first_name(lower) or (pattern_name in UNKNOWN_NAME_CUES and unknown_name_fits(text, match, pattern_name))):
         return None
     end = match.end("lower")
     # "juan carlos méndez": the given names that follow
     while (word := LOWER_GIVEN_NAMES.match(text, end)) is not None and is_first_name(word.group(1)):
         end = word.end()
-    surname = LOWER_SURNAME.match(text, end)  # "dante russo from russo's", "antônio carvalho do bar"
+    surname = LOWER_SURNAME_AFTER.match(text, end)  # "dante russo from russo's", "antônio carvalho do bar"
     if surname is not None and not is_common_word(surname.group(1)):
         end = surname.end(1)
     return match.start("lower"), end
+
+
+def unknown_name_fits(text: str, match: re.Match[str], pattern_name: str) -> bool:
+    """A lower-case word no list knows, where a name may stand: after an introduction it must end the
+    clause or go on with where the writer is from ("soy eréndira de abarrotes ...")."""
+    if not could_be_a_name(match.group("lower")):
+        return False
+    if pattern_name == "lower_signature":  # "bjs lucineide", not "thanks, got everything"
+        return MESSAGE_END.match(text, match.end("lower")) is not None
+    if pattern_name == "relation":  # "el que va a recibir es mi cuñado beto": the name ends the clause
+        return CLAUSE_END_AFTER.match(text, match.end("lower")) is not None
+    return pattern_name != "lower_introduction" or LOWER_NAME_END.match(text, match.end("lower")) is not None
 
 
 def is_common_word(word: str) -> bool:
@@ -371,14 +271,27 @@ def honorific_names_a_person(text: str, match: re.Match[str]) -> bool:
     """"don Chuy", "Seu Antônio pediu": yes; "Abarrotes Doña Lupe", "Bar da Dona Nena": a shop's name.
     A capitalised "Don"/"Dona" opens brands too ("Don Julio 70"), so then the name must end a clause
     or be followed by a lower-case word, as a subject is by its verb."""
-    before = re.findall(r"\p{L}+", text[max(0, match.start() - 40) : match.start()])
-    while before and fold(before[-1]) in PARTICLES:
-        before.pop()
-    if before and fold(before[-1]) in BUSINESS_WORDS:
+    if after_a_business_word(text, match.start()):
         return False
     if match.group("honorific")[0].islower():
         return True
     return re.match(r"[ \t]*(?:[,.!?;:]|\n|\Z|\p{Ll})", text[match.end("name") :]) is not None
+
+
+def after_goods_or_a_business(text: str, start: int) -> bool:
+    """"botellas de don julio", "Abarrotes Doña Lupe": the honorific opens a brand's or a shop's name."""
+    before = re.findall(r"\p{L}+", text[max(0, start - 40) : start])
+    while before and fold(before[-1]) in PARTICLES:
+        before.pop()
+    return bool(before) and fold(before[-1]) in PRODUCT_WORDS | BUSINESS_WORDS
+
+
+def after_a_business_word(text: str, start: int) -> bool:
+    """"Abarrotes Doña Lupe", "Bar da Dona Nena": the honorific opens a shop's name."""
+    before = re.findall(r"\p{L}+", text[max(0, start - 40) : start])
+    while before and fold(before[-1]) in PARTICLES:
+        before.pop()
+    return bool(before) and fold(before[-1]) in BUSINESS_WORDS
 
 
 def names_a_business(words: str) -> bool:

@@ -4,7 +4,7 @@ Presidio's default engine loads `en_core_web_lg` and downloads it when it is mis
 offline. The default here is `TokenizerNlpEngine`: spaCy's blank pipelines (`spacy.blank("es")` ...,
 rule-based tokenizers and stop-word lists that ship inside the spaCy wheel), so Presidio's
 context enhancer gets tokens and lemmas, but there is no named-entity model: names and addresses
-come from the cue-based recognizers in `ai.pii_text_recognizers`.
+come from the cue-based recognizers in `ai.pii.names` and `ai.pii.addresses`.
 
 A lemma here is the lower-cased token with its accents removed ("Número" -> "numero"), so one
 context list written without accents matches "número", "numero" and "NÚMERO" alike.

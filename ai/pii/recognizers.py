@@ -34,7 +34,9 @@ from presidio_analyzer.predefined_recognizers import EmailRecognizer
 from stdnum import luhn
 from stdnum.br import cnpj, cpf
 from stdnum.mx import curp, rfc
+from stdnum.us import ein
 
+from ai.pii.cues import words
 from ai.pii.nlp import fold
 
 # Score levels (the detector's default threshold is 0.5; context adds 0.35).
@@ -59,18 +61,11 @@ PHONE_CANDIDATE = re.compile(
 PHONE_GROUP = re.compile(r"\d+")
 # Nouns for numbers that are not phones; within this many words before a number, they make it need
 # a phone word to count.
-NUMBER_NOUNS = frozenset("""
-lot lote folio invoice factura fatura tracking rastreio rastreo guia referencia reference ref sku upc ean
-serial serie boleto protocolo ticket
-""".split())
+NUMBER_NOUNS = words("number_nouns")
 NUMBER_NOUN_WINDOW = 5
 DOTTED_LONG_GROUP = re.compile(r"\d{5,}\.\d|\d\.\d{5,}")  # dotted phones run 3.3.4 or 2.4.4
 CPF_SHAPE = re.compile(r"\d{3}\.\d{3}\.\d{3}-\d{2}")  # formatted CPF: never a phone number
-PHONE_CONTEXT = [
-    "tel", "telefono", "telefone", "fone", "cel", "celular", "movil", "numero", "num", "whats", "whatsapp",
-    "wa", "wpp", "zap", "llamar", "llamame", "llama", "marcar", "marcame", "ligar", "liga", "ligue",
-    "contacto", "contato", "contact", "phone", "ph", "cell", "cellphone", "mobile", "number", "call", "text",
-]
+PHONE_CONTEXT = sorted(words("phone_context"))
 
 CARD_DIGITS = range(13, 20)
 CARD_PATTERNS = [
@@ -78,33 +73,32 @@ CARD_PATTERNS = [
     Pattern("card_grouped", r"(?<![\w.,/-])[2-6]\d{3}(?:[ -]?\d{4}){2}[ -]?\d{1,7}(?![\w-]|[.,]\d)", 0.5),
     Pattern("card_amex", r"(?<![\w.,/-])3[47]\d{2}[ -]?\d{6}[ -]?\d{5}(?![\w-]|[.,]\d)", 0.5),
 ]
-CARD_CONTEXT = [
-    "tarjeta", "tarj", "tdc", "tdd", "credito", "debito", "cartao", "cartoes", "card", "credit", "debit",
-    "visa", "mastercard", "master", "amex", "pago", "pagar", "pagamento", "pay", "payment", "charge",
-    "cobrar", "cobra", "cobre",
-]
+CARD_CONTEXT = sorted(words("card_context"))
 
 RFC_PATTERN = Pattern("mx_rfc", r"(?<![\w&])[A-ZÑ&]{3,4}[ -]?\d{6}[ -]?[A-Z\d]{3}(?!\w)", 0.5)
-RFC_CONTEXT = ["rfc", "factura", "facturar", "facturacion", "facturas", "fiscal", "razon", "social"]
+RFC_CONTEXT = sorted(words("rfc_context"))
 CURP_PATTERN = Pattern("mx_curp", r"(?<!\w)[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{5}[A-Z\d]\d(?!\w)", 0.5)
-CURP_CONTEXT = ["curp", "registro", "poblacion"]
+CURP_CONTEXT = sorted(words("curp_context"))
 CPF_PATTERNS = [
     Pattern("br_cpf", r"(?<![\w./-])\d{3}\.?\d{3}\.?\d{3}[-.]?\d{2}(?![\w]|[./-]\d)", 0.5),
 ]
-CPF_CONTEXT = ["cpf", "documento", "doc", "nota", "fiscal", "nf", "nfe"]
+CPF_CONTEXT = sorted(words("cpf_context"))
 CNPJ_PATTERNS = [
     # digits, or the alphanumeric CNPJ issued from July 2026 (python-stdnum validates both)
     Pattern("br_cnpj", r"(?<![\w./-])[\dA-Z]{2}\.?[\dA-Z]{3}\.?[\dA-Z]{3}/?[\dA-Z]{4}-?\d{2}(?![\w]|[./-]\d)", 0.5),
 ]
-CNPJ_CONTEXT = ["cnpj", "nota", "fiscal", "nf", "nfe", "empresa", "razao"]
+CNPJ_CONTEXT = sorted(words("cnpj_context"))
 
 SSN_PATTERNS = [
     # 3-2-4 with the same separator twice ("412-58-3907", "523 71 4408"), or a bare run of 9
     Pattern("us_ssn", r"(?<![\w./,-])\d{3}([- ])\d{2}\1\d{4}(?![\w]|[./,-]\d)", 0.5),
     Pattern("us_ssn_bare", r"(?<![\w./,-])\d{9}(?![\w]|[./,-]\d)", 0.5),
 ]
-SSN_CONTEXT = ["ssn", "social", "security", "tax", "taxpayer", "itin", "tin"]
+SSN_CONTEXT = sorted(words("ssn_context"))
 SSN_INVALID_AREAS = ("000", "666")  # and 9xx: never issued
+# US employer numbers, 2-7 with a dash ("36-4178253"); python-stdnum checks the IRS campus prefix.
+EIN_PATTERNS = [Pattern("us_ein", r"(?<![\w./,-])\d{2}-\d{7}(?![\w]|[./,-]\d)", 0.5)]
+EIN_CONTEXT = sorted(words("ein_context"))
 
 # The public-suffix list bundled with tldextract: no fetch, no cache directory.
 OFFLINE_SUFFIXES = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
@@ -252,6 +246,18 @@ class UsSsnRecognizer(CheckedPatternRecognizer):
         return BARE_SCORE if " " in matched else UNCHECKED_SCORE
 
 
+class UsEinRecognizer(CheckedPatternRecognizer):
+    """US employer identification numbers: no check digit, a known prefix; a part or lot number can look
+    the same, so a context word ("EIN", "tax", "employer") is needed."""
+
+    def __init__(self, *, language: str) -> None:
+        super().__init__(supported_entity="US_EIN", name="UsEinRecognizer", supported_language=language,
+                         patterns=list(EIN_PATTERNS), context=EIN_CONTEXT)
+
+    def score_match(self, matched: str) -> float:
+        return BARE_SCORE if ein.is_valid(matched) else REJECT
+
+
 class OfflineEmailRecognizer(EmailRecognizer):
     """Presidio's e-mail pattern, with the domain checked against the bundled suffix list.
 
@@ -261,10 +267,26 @@ class OfflineEmailRecognizer(EmailRecognizer):
 
     def __init__(self, *, language: str) -> None:
         super().__init__(supported_language=language, name="OfflineEmailRecognizer",
-                         context=["email", "correo", "mail", "e-mail"])
+                         context=sorted(words("email_context")))
 
-    def validate_result(self, pattern_text: str) -> bool:
-        return bool(OFFLINE_SUFFIXES(pattern_text.rsplit("@", 1)[-1]).suffix)
+    def validate_result(self, pattern_text: str) -> bool | None:
+        """A known suffix: an address for sure (1.0). An unknown one ("ana@gmail.con", a typo, or
+        "usuario@servidor.local"): kept for `analyze` to score low (None)."""
+        return True if OFFLINE_SUFFIXES(pattern_text.rsplit("@", 1)[-1]).suffix else None
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        """An address whose suffix is unknown counts beside a context word only ("correo ana@gmail.con")."""
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for result in results:
+            if result.score < CHECKED_SCORE:
+                result.score = BARE_SCORE
+        return results
 
 
 class PhoneNumberRecognizer(LocalRecognizer):
@@ -287,7 +309,7 @@ class PhoneNumberRecognizer(LocalRecognizer):
     ) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
         for candidate in PHONE_CANDIDATE.finditer(text):
-            found = self._best_span(text, candidate.start(), candidate.end())
+            found = self.best_span(text, candidate.start(), candidate.end())
             if found is not None:
                 start, end, score = found
                 if names_another_number(text, start):
@@ -295,7 +317,7 @@ class PhoneNumberRecognizer(LocalRecognizer):
                 results.append(recognizer_result(self, "PHONE_NUMBER", start, end, score))
         return EntityRecognizer.remove_duplicates(results)
 
-    def _best_span(self, text: str, start: int, end: int) -> tuple[int, int, float] | None:
+    def best_span(self, text: str, start: int, end: int) -> tuple[int, int, float] | None:
         if DOTTED_LONG_GROUP.search(text, start, end):
             return None  # "23793.38128 60000.000003": a payment slip's digit line, not a phone
         groups = [(m.start(), m.end()) for m in PHONE_GROUP.finditer(text, start, end)]
@@ -391,4 +413,5 @@ def structured_recognizers(language: str) -> list[EntityRecognizer]:
         BrCpfRecognizer(language=language),
         BrCnpjRecognizer(language=language),
         UsSsnRecognizer(language=language),
+        UsEinRecognizer(language=language),
     ]

@@ -97,6 +97,29 @@ async def test_pii_is_redacted_but_the_distributors_own_name_and_brands_are_not(
         "CC-600-24x3,DJ-BLA-750x1")
 
 
+async def test_bank_details_a_cvv_and_a_name_before_a_phone_never_reach_the_analyzer(
+    fresh_db_url: str, eval_dir: Path
+) -> None:
+    repo = await open_repo(fresh_db_url)
+    try:
+        ids = await import_eval_catalogs(repo, eval_dir)
+        text = ("Devuélvanme a la CLABE 002 180 70123456789 5, tarjeta cvv 123. "
+                "Cualquier cosa a Lupita 5512345678")
+        await store_many(repo, records_from_cases([{"distributor": "valle", "text": text}], ids, 1, prefix="wamid.bank"))
+        await build_worker(repo, load_settings(), analyzer=OfflineAnalyzer(), concurrency=1, worker_id="w",
+                           retry_base=0).run(until_idle=True)
+    finally:
+        await repo.close()
+    assert scalar(fresh_db_url, "select body_redacted from messages where direction = 'inbound'") == (
+        "Devuélvanme a la CLABE <BANK_ACCOUNT>, tarjeta cvv <CREDIT_CARD>. Cualquier cosa a <PERSON> <PHONE_NUMBER>")
+    assert scalar(fresh_db_url, "select string_agg(entity_type, ',' order by start_offset) from pii_detection_results"
+                  ) == "BANK_ACCOUNT,CARD_CVV,PERSON,PHONE_NUMBER"
+    with psycopg.connect(fresh_db_url) as conn:  # a distributor may hold a rule for the new category
+        conn.execute("insert into pii_detection_rules (distributor_id, category) values (%s, 'BANK_ACCOUNT')",
+                     (ids["valle"],))
+        conn.rollback()
+
+
 def test_concurrent_usage_writes_cross_each_threshold_exactly_once(fresh_db_url: str) -> None:
     with psycopg.connect(fresh_db_url, autocommit=True) as conn:
         distributor_id = conn.execute(

@@ -27,6 +27,7 @@ BLIND2_CASES = Path(__file__).parent / "fixtures" / "pii_blind2_cases.jsonl"
 BLIND3_CASES = Path(__file__).parent / "fixtures" / "pii_blind3_cases.jsonl"
 BLIND4_CASES = Path(__file__).parent / "fixtures" / "pii_blind4_cases.jsonl"
 BLIND5_CASES = Path(__file__).parent / "fixtures" / "pii_blind5_cases.jsonl"
+BLIND6_CASES = Path(__file__).parent / "fixtures" / "pii_blind6_cases.jsonl"
 EXTRA_LANGUAGES = {"valle": "es", "northwind": "en", "sol": "pt"}  # the fixtures' distributors
 # What the detector reaches (PII spans found / reported spans that are PII); lower only with a reason.
 DEV_MIN_RECALL = 1.0
@@ -50,15 +51,22 @@ BLIND3_MIN_RECALL = 0.95
 BLIND3_MIN_PRECISION = 1.0
 # 90 in a busy style (voice-to-text in lower case, capitals, chat exports, contact cards), written
 # after the third round: recall 0.661, precision 0.988 as written (PERSON recall 0.466, ADDRESS 0.357).
-# Still missed: names only grammar marks ("Luis checked in all 14 cases", "not to Doug anymore") and
-# lower-case nicknames that are no listed given name ("o juninho", "a bia").
-BLIND4_MIN_RECALL = 0.89
+# Still missed: names only grammar marks beyond the mechanisms ("not Kevin", "Rigoberto el de su almacén
+# dice", "name tag said DARNELL"). The CVV "318", left unlabelled as written, is labelled since CVVs are
+# card data.
+BLIND4_MIN_RECALL = 0.97
 BLIND4_MIN_PRECISION = 1.0
 # 90 in mixed styles, written after the fourth round: recall 0.812, precision 0.979 as written (PERSON
 # recall 0.688): vCards, thanks to staff ("gracias a Lupita de cobranza"), "la licenciada Mónica",
 # a name on the last line, "Marco"/"Julio" taken for months, "call" taken for a stop word.
-BLIND5_MIN_RECALL = 0.96
+BLIND5_MIN_RECALL = 1.0
 BLIND5_MIN_PRECISION = 1.0
+# The PII labels of 165 analyzer cases (set A, es/en/pt, voice-to-text, typos, bare lists, codes, payment
+# details), written by someone who never read the code: recall 0.652, precision 1.000 as written (PERSON
+# 19/34 = 0.559, BANK_ACCOUNT 0/8, NATIONAL_ID 4/5). The classes were fixed with general mechanisms
+# (BANK_ACCOUNT, EINs, names no list knows where a cue marks them, names under a list or before a phone).
+BLIND6_MIN_RECALL = 1.0
+BLIND6_MIN_PRECISION = 1.0
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +194,7 @@ def test_extra_set_recall_and_precision(detector: PiiDetector) -> None:
         pytest.param(BLIND3_CASES, BLIND3_MIN_RECALL, BLIND3_MIN_PRECISION, id="blind3"),
         pytest.param(BLIND4_CASES, BLIND4_MIN_RECALL, BLIND4_MIN_PRECISION, id="blind4"),
         pytest.param(BLIND5_CASES, BLIND5_MIN_RECALL, BLIND5_MIN_PRECISION, id="blind5"),
+        pytest.param(BLIND6_CASES, BLIND6_MIN_RECALL, BLIND6_MIN_PRECISION, id="blind6"),
     ],
 )
 def test_blind_sets_recall_and_precision(

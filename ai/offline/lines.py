@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
+from ai.lexicon import set_all, words_all
 from ai.offline.dates import delivery_spans
 from ai.offline.pack_units import DOZEN_UNIT, FORMAT_WORDS, PACK_WORDS
 from ai.offline.quantities import (
@@ -73,13 +74,10 @@ class Sentence:
 
 # A name, with the title before it ("don <PERSON>", "Mrs. <PERSON>"): blanked, it does not end a
 # clause ("soy <PERSON> de ..."); a title left behind would read as a product word ("don" julio).
-_PERSON_PLACEHOLDER = re.compile(
-    r"(?:\b(?:don|dona|doña|sr|sra|srta|senor|señor|senora|señora|seu|senhor|senhora|mr|mrs|ms|miss|sir)\.?\s+)?"
-    r"<PERSON>",
-    re.IGNORECASE,
-)
+_TITLES = "|".join(sorted(words_all("fillers", "titles"), key=len, reverse=True))
+_PERSON_PLACEHOLDER = re.compile(rf"(?:\b(?:{_TITLES})\.?\s+)?<PERSON>", re.IGNORECASE)
 _PACK_OR_MEASURE = "|".join(sorted(
-    (re.escape(w) for w in (*PACK_WORDS, "lb", "lbs", "kg", "kilo", "libra", "pound", "unit", "ea", "each", "pieza")),
+    (re.escape(w) for w in {**PACK_WORDS, **dict.fromkeys(words_all("fillers", "per_units"))}),
     key=len, reverse=True))
 _SCRUB_PATTERNS = (
     re.compile(r"<(?!PERSON>)[A-Z_]+>"),  # other redaction placeholders end a clause
@@ -87,12 +85,12 @@ _SCRUB_PATTERNS = (
     re.compile(r"https?://\S+|www\.\S+"),
     re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=(?:[A-Za-z0-9]*[A-Za-z]){3})[A-Za-z0-9]{10,}\b"),  # RFC, CURP ...
     # a price, with what it is per ("$56 a case", "$3.50/lb", "$200 la caja"): never a line
-    re.compile(r"(?:R\$|US\$|\$|€)\s?\d[\d.,]*(?:\s*(?:/\s*|(?:a|an|per|la|el|o|por|cada)\s+)"
+    re.compile(r"(?:R\$|US\$|\$|€)\s?\d[\d.,]*(?:\s*(?:/\s*|(?:" + "|".join(words_all("fillers", "price_per")) + r")\s+)"
                rf"(?:{_PACK_OR_MEASURE})\b)?", re.IGNORECASE),
     # sending regards is not an order: "manda um abraço pro pessoal", "mándales saludos", "send my regards"
-    re.compile(r"\b(?:m[aá]nd(?:a|e|ar|ale|ales|enles)|send|give)\s+(?:(?:um|uns|un|unos|mis|my|our|meus|muchos|muitos|"
-               r"a|an|el|los)\s+)?(?:abra[çc]os?|beijos?|saludos?|sauda[çc](?:ão|ões|ao|oes)|lembran[çc]as|"
-               r"regards|love|best|greetings)\b", re.IGNORECASE),
+    re.compile(rf"\b(?:{'|'.join(words_all('clauses', 'regards_verbs'))})\s+"
+               rf"(?:(?:{'|'.join(words_all('clauses', 'regards_determiners'))})\s+)?"
+               rf"(?:{'|'.join(words_all('clauses', 'regards'))})\b", re.IGNORECASE),
     re.compile(r"\b\d{1,2}:\d{2}\s*(?:am|pm|hrs|h)?\b|\b\d{1,2}\s*(?:am|pm)\b", re.IGNORECASE),
 )
 # A US-style street address ("to 77 Oak Street, Suite 2", "4410 W Lake Ave"), in case PII redaction
@@ -100,15 +98,15 @@ _SCRUB_PATTERNS = (
 # ("12 packs of street taco tortillas").
 _STREET_ADDRESS = re.compile(
     rf"\b\d{{1,6}}\s+(?!(?:{'|'.join(sorted(map(re.escape, PACK_WORDS), key=len, reverse=True))}|of)\b)"
-    r"(?:[A-Za-z]+\.?\s+){1,3}(?:street|avenue|ave|road|rd|boulevard|blvd|lane|drive|court|parkway|highway|hwy)\b"
-    r"(?:\.?,?\s*(?:suite|ste|apt|unit|#)\s*\w+)?",
+    rf"(?:[A-Za-z]+\.?\s+){{1,3}}(?:{'|'.join(words_all('clauses', 'street_types'))})\b"
+    rf"(?:\.?,?\s*(?:{'|'.join((*words_all('clauses', 'street_units'), '#'))})\s*\w+)?",
     re.IGNORECASE,
 )
 _ADDRESS_STARTS = first_words(ADDRESS_CUES)
 _CLAUSE_STARTS = first_words(INTRO_CUES) | first_words(CONTACT_CUES) | first_words(CLOSING_CUES)
 _CORRECTION_STARTS = first_words(CORRECTION_CUES)
-_ADDRESS_ABBREVIATIONS = frozenset({"av", "col", "blvd", "calz", "ave"})  # an address when followed by "."
-_OF_WORDS = frozenset({"de", "d", "of", "do", "da"})  # "3 de coca", "3 d doritos" (chat spelling)
+_ADDRESS_ABBREVIATIONS = set_all("fillers", "address_abbreviations")  # an address when followed by "."
+_OF_WORDS = set_all("fillers", "of_words")  # "3 de coca", "3 d doritos" (chat spelling)
 _SEPARATORS = frozenset({",", "/", "+", "&", "*", "-"})
 _DIGIT_RUN = re.compile(r"\+?\(?\d[\d \t().\-]{5,}\d")
 MIN_SCRUBBED_DIGITS = 7  # a run of this many digits is a phone, card or tax id, never a count
@@ -331,7 +329,7 @@ def _carry_corrections(segments: list[_Segment]) -> list[_Segment]:
     return out
 
 
-_PRICE_PREPOSITIONS = frozenset({"a", "at", "@"})
+_PRICE_PREPOSITIONS = set_all("fillers", "price_prepositions") | {"@"}
 
 
 def _price_after_line(current: list[Token], tokens: list[Token], i: int) -> bool:
@@ -494,8 +492,8 @@ def _apply_each(lines: list[ParsedLine], sentence: int, quantity: float, unit: s
         lines[k] = ParsedLine(text=line.text, quantity=quantity, unit=unit, phrase=line.phrase, sentence=sentence)
 
 
-_PURPOSE_WORDS = frozenset({"para", "pa", "pra", "pro", "for"})
-_INDEFINITE_ARTICLES = frozenset({"un", "una", "um", "uma", "a", "an"})
+_PURPOSE_WORDS = set_all("fillers", "purpose_words")
+_INDEFINITE_ARTICLES = set_all("fillers", "indefinite_articles")
 
 
 def _purpose_clause(segment: list[Token], tokens: list[Token]) -> bool:

@@ -10,73 +10,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ai.lexicon import LANGUAGES, set_all, table, table_all
 from ai.text import MEASURE_UNITS, fold
 
 DOZEN_UNIT = "dozen"  # the unit of a count given in dozens ("30 dozen eggs"): already a count of single items
-_DOZEN_PRODUCT_UNITS = frozenset({"dozen", "docena", "duzia", "dz", "dzn"})
+_DOZEN_PRODUCT_UNITS = set_all("packs", "dozen_units")
 CONTAINER = "container"  # caja, case, fardo, pack ...: what wholesale is counted in
 SINGLE = "single"  # botella, lata, pieza ...: one retail item
 
-# surface form (folded) -> (canonical unit, kind)
-PACK_WORDS: dict[str, tuple[str, str]] = {}
+
+def _pack_words() -> dict[str, tuple[str, str]]:
+    """surface form (folded) -> (canonical unit, kind), from every language's packs.toml."""
+    found: dict[str, tuple[str, str]] = {}
+    for lang in LANGUAGES:
+        for key, kind in (("containers", CONTAINER), ("singles", SINGLE)):
+            for canonical, forms in table(lang, "packs", key).items():
+                for form in (canonical, *forms):
+                    found.setdefault(fold(form), (canonical, kind))
+    return found
 
 
-def _add(canonical: str, kind: str, *forms: str) -> None:
-    for form in (canonical, *forms):
-        PACK_WORDS[fold(form)] = (canonical, kind)
-
-
-_add("caja", CONTAINER, "cajas", "cajita", "cajitas", "cja", "cjas", "cj")
-_add("caixa", CONTAINER, "caixas", "cx", "cxs", "caixinha", "caixinhas")
-_add("case", CONTAINER, "cases", "cs", "cse")
-_add("box", CONTAINER, "boxes", "bx")
-_add("paquete", CONTAINER, "paquetes", "paq", "paqs", "pqt", "pqte")
-_add("pacote", CONTAINER, "pacotes", "pct")
-_add("pack", CONTAINER, "packs", "pk", "pks", "six pack", "sixpack")
-_add("fardo", CONTAINER, "fardos", "fd", "fds")
-_add("bulto", CONTAINER, "bultos")
-_add("reja", CONTAINER, "rejas", "tapa", "tapas")
-_add("flat", CONTAINER, "flats")
-_add("carton", CONTAINER, "cartones", "cartón", "cartons")
-_add("saco", CONTAINER, "sacos", "saquito", "saquitos")
-_add("sack", CONTAINER, "sacks")
-_add("bag", CONTAINER, "bags")
-_add("bolsa", CONTAINER, "bolsas")
-_add("jug", CONTAINER, "jugs")
-_add("chub", CONTAINER, "chubs")
-_add("loaf", CONTAINER, "loaves", "loafs")
-_add("roll", CONTAINER, "rolls")
-_add("rollo", CONTAINER, "rollos")
-_add("rolo", CONTAINER, "rolos")
-_add("bundle", CONTAINER, "bundles")
-_add("tray", CONTAINER, "trays", "charola", "charolas", "bandeja", "bandejas")
-_add("cubeta", CONTAINER, "cubetas", "balde", "baldes", "bucket", "buckets", "pail", "pails")
-_add("galao", CONTAINER, "galoes", "galão", "galões")
-_add("tambo", CONTAINER, "tambos")
-_add("botella", SINGLE, "botellas", "botellita", "botellitas")
-_add("bottle", SINGLE, "bottles")
-_add("garrafon", SINGLE, "garrafones", "garrafón", "bidon", "bidones")
-_add("garrafa", SINGLE, "garrafas", "garrafinha", "garrafinhas")
-_add("lata", SINGLE, "latas", "latita", "latitas", "latinha", "latinhas")
-_add("can", SINGLE, "cans")
-_add("pieza", SINGLE, "piezas", "pza", "pzas", "pz")
-_add("unidad", SINGLE, "unidades", "und", "unds", "unidade")
-_add("unit", SINGLE, "units", "pc", "pcs", "piece", "pieces")
+PACK_WORDS: dict[str, tuple[str, str]] = _pack_words()
 
 # Pack words that also tell products apart ("coca lata" vs "coca 600", "heineken garrafa"):
 # the parser keeps them in the product phrase too, the matcher never penalises them.
-FORMAT_WORDS = frozenset({"lata", "can", "garrafa", "botella", "bottle", "garrafon"})
+FORMAT_WORDS = set_all("packs", "format_words")
 
 # Catalog units in the same family as a single-item customer word.
 _SINGLE_FAMILY: dict[str, frozenset[str]] = {
-    "botella": frozenset({"botella", "bottle", "garrafa"}),
-    "bottle": frozenset({"botella", "bottle", "garrafa"}),
-    "garrafa": frozenset({"botella", "bottle", "garrafa"}),
-    "lata": frozenset({"lata", "can"}),
-    "can": frozenset({"lata", "can"}),
-    "pieza": frozenset({"pieza", "unidad", "unit", "botella", "bottle", "garrafa", "lata", "can"}),
-    "unidad": frozenset({"pieza", "unidad", "unit", "botella", "bottle", "garrafa", "lata", "can"}),
-    "unit": frozenset({"pieza", "unidad", "unit", "botella", "bottle", "garrafa", "lata", "can"}),
+    word: frozenset(family) for word, family in table_all("packs", "single_family").items()
 }
 
 

@@ -41,6 +41,7 @@ from ai.offline.vocabulary import (
     EACH_WORDS,
     FILLERS,
     INTRO_CUES,
+    OF_WORDS,
     WAIT_WORDS,
     WEAK_CORRECTION_CUES,
     WEAK_CORRECTIONS,
@@ -106,7 +107,7 @@ _ADDRESS_STARTS = first_words(ADDRESS_CUES)
 _CLAUSE_STARTS = first_words(INTRO_CUES) | first_words(CONTACT_CUES) | first_words(CLOSING_CUES)
 _CORRECTION_STARTS = first_words(CORRECTION_CUES)
 _ADDRESS_ABBREVIATIONS = set_all("fillers", "address_abbreviations")  # an address when followed by "."
-_OF_WORDS = set_all("fillers", "of_words")  # "3 de coca", "3 d doritos" (chat spelling)
+_OF_WORDS = OF_WORDS
 _SEPARATORS = frozenset({",", "/", "+", "&", "*", "-"})
 _DIGIT_RUN = re.compile(r"\+?\(?\d[\d \t().\-]{5,}\d")
 MIN_SCRUBBED_DIGITS = 7  # a run of this many digits is a phone, card or tax id, never a count

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ai.catalog import Product
 from ai.lexicon import LANGUAGES, set_all, table, table_all
+from ai.pack_facts import convert, items_to_packs, measure_family, pack_facts
 from ai.text import MEASURE_UNITS, fold
 
 DOZEN_UNIT = "dozen"  # the unit of a count given in dozens ("30 dozen eggs"): already a count of single items
 _DOZEN_PRODUCT_UNITS = set_all("packs", "dozen_units")
+PACK_CONVERSION = "pack_conversion"  # review reason: an amount that does not convert exactly into packs
+ITEMS_TO_PACKS_CERTAINTY = 0.9  # "96 cocas" read as 4 cajas of 24: exact, but the customer counted items
 CONTAINER = "container"  # caja, case, fardo, pack ...: what wholesale is counted in
 SINGLE = "single"  # botella, lata, pieza ...: one retail item
 
@@ -99,4 +103,40 @@ def fit_quantity(quantity: float, customer_unit: str | None, product_unit: str, 
     return UnitFit(quantity=quantity, certainty=0.5, reason="unit_mismatch")
 
 
-__all__ = ["CONTAINER", "DOZEN_UNIT", "FORMAT_WORDS", "PACK_WORDS", "SINGLE", "UnitFit", "fit_quantity"]
+def fit_product(quantity: float, customer_unit: str | None, product: Product, *, counted: bool = True) -> UnitFit:
+    """`fit_quantity` with what the product's name says about its pack (ai.pack_facts).
+
+    "120 lb of wings" against a 40 lb case is 3 cases, "96 cocas" against a caja of 24 is 4 cajas and
+    "36 latinhas" against a pack of 12 is 3 packs; an amount of at least one pack that does not divide
+    exactly, or is in another family of measures, is no conversion: PACK_CONVERSION, for a person.
+    """
+    facts = pack_facts(name=product.name, unit=product.unit, pack_size=product.pack_size)
+    measure = MEASURE_UNITS.get(customer_unit) if customer_unit is not None else None
+    if measure is not None and customer_unit not in PACK_WORDS:
+        if MEASURE_UNITS.get(fold(product.unit).rstrip(".")) != measure and facts.pack_amount is not None:
+            family = measure_family(customer_unit or "")
+            if family is not None and family[0] == facts.measure and quantity * family[1] >= facts.pack_amount:
+                packs = convert(quantity, customer_unit or "", facts)
+                if packs is None:
+                    return UnitFit(quantity=quantity, certainty=0.0, reason=PACK_CONVERSION)
+                return UnitFit(quantity=packs, certainty=1.0, reason=None)
+    elif counted and (customer_unit is None or PACK_WORDS.get(customer_unit, ("", ""))[1] == SINGLE) \
+            and product_unit_kind(product.unit) == CONTAINER and facts.items > 1 and quantity > facts.items:
+        packs = items_to_packs(quantity, facts)
+        if packs is None:
+            return UnitFit(quantity=quantity, certainty=0.0, reason=PACK_CONVERSION)
+        return UnitFit(quantity=packs, certainty=ITEMS_TO_PACKS_CERTAINTY, reason=None)
+    return fit_quantity(quantity, customer_unit, product.unit, product.pack_size)
+
+
+__all__ = [
+    "CONTAINER",
+    "DOZEN_UNIT",
+    "FORMAT_WORDS",
+    "PACK_CONVERSION",
+    "PACK_WORDS",
+    "SINGLE",
+    "UnitFit",
+    "fit_product",
+    "fit_quantity",
+]

@@ -66,6 +66,8 @@ TAIL_STARTS = set_all("fillers", "tail_starts")
 EACH_WORDS = set_all("fillers", "each_words")
 # Generic descriptors customers add that rarely name a product ("regular fries", "coca normal").
 QUALIFIERS = set_all("fillers", "qualifiers")
+# "3 de coca", "3 d doritos" (chat spelling), "2 cases of": between a count and its product.
+OF_WORDS = set_all("fillers", "of_words")
 # Short words followed by "." that do not end a sentence.
 ABBREVIATIONS = set_all("fillers", "abbreviations")
 
@@ -101,6 +103,7 @@ __all__ = [
     "EACH_WORDS",
     "FILLERS",
     "INTRO_CUES",
+    "OF_WORDS",
     "QUALIFIERS",
     "TAIL_STARTS",
     "WAIT_WORDS",

@@ -56,6 +56,12 @@ def _default_language(request: AnalysisRequest) -> str:
     return locale if locale in LANGUAGES else "es"
 
 
+def _orders_something(kept: list[MatchedLine], cues: list[SentenceCues]) -> bool:
+    """A matched product, or an order verb in a sentence with a line (then a person sees the unmatched ones)."""
+    ordering = {c.index for c in cues if c.order}
+    return any(m.candidate is not None or m.parsed.sentence in ordering for m in kept)
+
+
 def select_order_lines(matched: list[MatchedLine], cues: list[SentenceCues]) -> list[MatchedLine]:
     """The matched lines that are order lines, given what each sentence is."""
     by_index = {c.index: c for c in cues}
@@ -181,6 +187,9 @@ class OfflineAnalyzer:
             matched = _with_code_lines(matched, codes, request.text, sentences, catalog)
         kept = select_order_lines(matched, cues)
         intent = decide_intent(cues, {m.parsed.sentence for m in kept})
+        if kept and not _orders_something(kept, cues):
+            kept = []  # "CNPJ 12.345.678/0001-95": lines that match nothing, with no order verb, are no order
+            intent = decide_intent(cues, set())
         if intent not in ORDER_INTENTS:
             kept = []
         elif len(kept) < len(matched):

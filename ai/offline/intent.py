@@ -39,7 +39,15 @@ COMPLAINT = _words("complaint")
 # "Lo mismo de siempre", "the usual", "o mesmo da semana passada": repeat a previous order.
 REPEAT = _words("repeat")
 # Asking whether something is in stock: a question even with counts ("tienen 10 cajas de coca?").
-AVAILABILITY = re.compile(rf"\b(?:{_alternation('availability')})")
+AVAILABILITY = re.compile(rf"\b(?:{_alternation('availability')})|\b(?:{_alternation('future_availability')})\b")
+# How often, not what to send ("se venden 8 cajas por semana"): without an order verb, no order.
+FREQUENCY = _words("frequency")
+# An order already placed ("las 5 rejas que pedí ayer", "yesterday's order"): a question about it is no order.
+PREVIOUS_ORDER = _words("previous_order")
+# Removing a product ("sin los refrescos", "take off the bacon", "tira o arroz"): a change to the order.
+# ... unless what it removes is the order itself ("cancela o pedido de ontem"): then it cancels.
+REMOVAL = re.compile(r"\b(?:" + "|".join(words_all("clauses", "removal")) + r")\b"
+                     rf"(?!\s+(?:\w+\s+)?(?:{_alternation('order_header')})\b)")
 # A report on a past delivery ("ya llegó", "we received", "chegou tudo"): not an order by itself.
 DELIVERED = _words("delivered")
 CANCEL = _words("cancel")
@@ -58,18 +66,20 @@ class SentenceCues:
     delivered: bool  # talks about a delivery that already happened
     repeat: bool = False  # asks for the same as a previous order
     availability: bool = False  # asks whether something is in stock
+    habitual: bool = False  # says how much they use per week or month, without an order verb
+    status: bool = False  # asks about an order already placed
 
     @property
     def orderable(self) -> bool:
         """Lines in this sentence can be order lines: not a complaint/cancel, not a bare question."""
-        if self.complaint or self.cancel or self.price:
+        if self.complaint or self.cancel or self.price or self.habitual or self.status:
             return False
         return not (self.question or self.delivered) or self.order
 
     @property
     def counted_orderable(self) -> bool:
         """Counted products make an order here: "can you do 2 cases of lids?" is a request, not a question."""
-        if self.complaint or self.cancel or self.price or self.availability:
+        if self.complaint or self.cancel or self.price or self.availability or self.habitual or self.status:
             return False
         return self.order or not self.delivered
 
@@ -85,11 +95,13 @@ def sentence_cues(sentence: Sentence, raw: str = "") -> SentenceCues:
         question=question,
         price=bool(PRICE.search(text)) or (question and bool(MONEY.search(fold(raw))) and not order),
         complaint=bool(COMPLAINT.search(text)),
-        cancel=bool(CANCEL.search(text)),
-        change=bool(CHANGE.search(text)),
+        cancel=bool(CANCEL.search(REMOVAL.sub(" ", text))),  # "cancela os copos" removes a product
+        change=bool(CHANGE.search(text) or REMOVAL.search(text)),
         delivered=bool(DELIVERED.search(text)),
         repeat=bool(REPEAT.search(text)),
         availability=bool(AVAILABILITY.search(text)),
+        habitual=not order and bool(FREQUENCY.search(text)),
+        status=question and not order and bool(PREVIOUS_ORDER.search(text)),
     )
 
 
@@ -100,13 +112,19 @@ def message_cues(text: str, sentences: Sequence[Sentence] | None = None) -> list
 
 def decide_intent(cues: Sequence[SentenceCues], order_sentences: set[int]) -> Intent:
     """The message intent, given which sentences carry order lines."""
-    if any(c.cancel for c in cues):
-        return Intent.ORDER_CANCEL
     verb_order = any(c.order and c.index in order_sentences and not c.complaint for c in cues)
+    if any(c.cancel for c in cues) and not verb_order:
+        return Intent.ORDER_CANCEL
     if any(c.complaint for c in cues) and not verb_order:
         return Intent.COMPLAINT
-    if order_sentences or any(c.repeat and (c.orderable or c.question) for c in cues):
+    if order_sentences and (verb_order or not any(c.change for c in cues)):
+        return Intent.ORDER  # what it adds, even beside a change ("add 3 cases of wings and take off the bacon")
+    if order_sentences:
+        return Intent.ORDER_CHANGE  # "cambia las 3 cajas de coca por sprite"
+    if any(c.repeat and (c.orderable or c.question) for c in cues):
         return Intent.ORDER_CHANGE if any(c.change for c in cues) else Intent.ORDER
+    if any(c.change and not c.question for c in cues):
+        return Intent.ORDER_CHANGE  # "quítame los takis del pedido": a change to an order already placed
     if any(c.question or c.price for c in cues):
         return Intent.QUESTION
     return Intent.OTHER

@@ -43,6 +43,7 @@ from ai.offline.vocabulary import (
     FILLERS,
     INTRO_CUES,
     OF_WORDS,
+    REMOVAL_CUES,
     WAIT_WORDS,
     WEAK_CORRECTION_CUES,
     WEAK_CORRECTIONS,
@@ -105,7 +106,8 @@ _STREET_ADDRESS = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS_STARTS = first_words(ADDRESS_CUES)
-_CLAUSE_STARTS = first_words(INTRO_CUES) | first_words(CONTACT_CUES) | first_words(CLOSING_CUES)
+_CLAUSE_STARTS = (first_words(INTRO_CUES) | first_words(CONTACT_CUES) | first_words(CLOSING_CUES)
+                  | first_words(REMOVAL_CUES))
 _CORRECTION_STARTS = first_words(CORRECTION_CUES)
 _ADDRESS_ABBREVIATIONS = set_all("fillers", "address_abbreviations")  # an address when followed by "."
 _OF_WORDS = OF_WORDS
@@ -201,18 +203,19 @@ def _cut_noise(tokens: list[Token], original: str) -> list[Token]:
                            if _is_count(tokens[k]) and tokens[k + 1].text in PACK_WORDS), len(tokens))
             return tokens[:i] + _cut_noise(tokens[resume:], original)
     out: list[Token] = []
-    skipping = False
+    skipping = removing = False
     cue_left = 0  # tokens of the cue itself, never a clause end ("aqui e o ...")
     for i, token in enumerate(tokens):
-        cue = None
+        cue = removal = None
         if words[i] in _CLAUSE_STARTS:
+            removal = starts_with(words, i, REMOVAL_CUES)
             cue = (starts_with(words, i, INTRO_CUES) or starts_with(words, i, CONTACT_CUES)
-                   or starts_with(words, i, CLOSING_CUES))
+                   or starts_with(words, i, CLOSING_CUES) or removal)
         if cue_left == 0 and cue:
-            skipping, cue_left = True, cue
+            skipping, cue_left, removing = True, cue, bool(removal)
         elif cue_left == 0 and (token.kind == SEP or token.kind == WORD and token.text in CONJUNCTIONS):
             skipping = False
-        elif cue_left == 0 and skipping and _is_count(token) and _counts_pack(tokens, i):
+        elif cue_left == 0 and skipping and not removing and _is_count(token) and _counts_pack(tokens, i):
             skipping = False  # "this is <PERSON> from ... can we get five cases of water": a run-on ends it
         cue_left = max(cue_left - 1, 0)
         if not skipping:

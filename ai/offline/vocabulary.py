@@ -78,6 +78,8 @@ INTRO_CUES = _cue_table("intro")
 CONTACT_CUES = _cue_table("contact")
 # "that's it", "eso es todo", "é isso": the customer is done; to the next comma or conjunction.
 CLOSING_CUES = _cue_table("closing")
+# "sin los refrescos", "take off the bacon", "tira o arroz": the product removed, to the next comma or conjunction.
+REMOVAL_CUES = _cue_table("removal")
 # Self-corrections: the line before the cue is replaced by the one after it. The words of
 # WEAK_CORRECTIONS ("mejor", "melhor", "actually") correct only right after a comma or at the start.
 CORRECTION_CUES = _cue_table("correction")
@@ -105,6 +107,7 @@ __all__ = [
     "INTRO_CUES",
     "OF_WORDS",
     "QUALIFIERS",
+    "REMOVAL_CUES",
     "TAIL_STARTS",
     "WAIT_WORDS",
     "WEAK_CORRECTIONS",

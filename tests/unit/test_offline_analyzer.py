@@ -146,7 +146,7 @@ def test_review_reasons(analyzer: OfflineAnalyzer, valle: Catalog) -> None:
     [
         ("cuanto cuesta la caja de corona??", Intent.QUESTION),
         ("El pedido de ayer llegó incompleto, faltaron 2 cajas de leche lala", Intent.COMPLAINT),
-        ("cancela las 3 cajas de coca de mañana", Intent.ORDER_CANCEL),
+        ("cancela las 3 cajas de coca de mañana", Intent.ORDER_CHANGE),  # removes a product from an order
         ("Gracias, ya llegó el pedido 👍", Intent.OTHER),
     ],
 )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ai.catalog import Product
 from ai.lexicon import LANGUAGES, set_all, table, table_all
-from ai.pack_facts import convert, items_to_packs, measure_family, pack_facts
+from ai.pack_facts import convert, items_to_packs, measure_family
 from ai.text import MEASURE_UNITS, fold
 
 DOZEN_UNIT = "dozen"  # the unit of a count given in dozens ("30 dozen eggs"): already a count of single items
@@ -110,7 +110,7 @@ def fit_product(quantity: float, customer_unit: str | None, product: Product, *,
     "36 latinhas" against a pack of 12 is 3 packs; an amount of at least one pack that does not divide
     exactly, or is in another family of measures, is no conversion: PACK_CONVERSION, for a person.
     """
-    facts = pack_facts(name=product.name, unit=product.unit, pack_size=product.pack_size)
+    facts = product.pack
     measure = MEASURE_UNITS.get(customer_unit) if customer_unit is not None else None
     if measure is not None and customer_unit not in PACK_WORDS:
         if MEASURE_UNITS.get(fold(product.unit).rstrip(".")) != measure and facts.pack_amount is not None:

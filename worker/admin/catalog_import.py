@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ai.pack_facts import pack_facts
 from worker.core.repository import Repository
 
 
@@ -32,6 +33,9 @@ async def import_catalog(repo: Repository, data: dict[str, Any]) -> tuple[str, i
             pack_size=int(product.get("pack_size", 1)), price_cents=int(product["price_cents"]),
             currency=meta.get("currency", "USD"),
         )
+        facts = pack_facts(name=product["name"], unit=product["unit"], pack_size=int(product.get("pack_size", 1)))
+        await repo.execute("set_product_pack_facts", distributor_id=distributor_id, sku=product["sku"],
+                           pack_facts=json.dumps(facts.to_dict()))
     return distributor_id, len(data["products"])
 
 

@@ -355,3 +355,7 @@ select coalesce(wrapped_with, '(none)') as wrapped_with, count(*) as keys
 select (select count(*) from public.customers where phone is not null or address is not null) as customers,
        (select count(*) from public.conversations where handle not like 'h1:%%') as conversations,
        (select count(*) from public.messages where raw_payload is not null) as payloads;
+
+-- set_product_pack_facts --
+-- Store what a product's pack holds (ai.pack_facts.pack_facts of its row), after the import wrote the row
+update public.products set pack_facts = %(pack_facts)s::jsonb, updated_at = now() where distributor_id = %(distributor_id)s and sku = %(sku)s;

@@ -101,7 +101,8 @@ def build_outcome(
     decisions = decide_lines(analysis.lines, catalog)
     review_reasons = list(analysis.review_reasons)
     order: dict[str, Any] | None = None
-    if analysis.intent == Intent.ORDER and decisions and not is_order(True, analysis.lines, catalog):
+    if analysis.intent == Intent.ORDER and decisions and not is_order(True, analysis.lines, catalog,
+                                                                       facts.body_redacted):
         review_reasons.append(NO_MATCHED_LINES)  # lines that match nothing: no order, whatever the model said
     elif analysis.intent == Intent.ORDER:
         if not decisions:

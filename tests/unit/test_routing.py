@@ -25,8 +25,9 @@ CATALOG = Catalog(distributor="t", timezone="America/Mexico_City", products=(
             price_cents=1000),
     Product(sku="GARR", name="Garrafón de agua 20 L", aliases=("garrafon",), unit="pieza", price_cents=500),
 ))
-FACTS = MessageFacts(message_id="m1", distributor_id="d1", worker_id="w1", language="es", body_redacted="x",
-                     findings=())
+def facts(text: str) -> MessageFacts:
+    return MessageFacts(message_id="m1", distributor_id="d1", worker_id="w1", language="es", body_redacted=text,
+                        findings=())
 USAGE: dict[str, Any] = {"provider": "openai", "model": "gpt-4o-mini"}
 
 
@@ -59,7 +60,7 @@ async def route(analyzer: OpenAIAnalyzer, text: str, response: httpx.Response) -
         mock.post(OPENAI_URL).mock(return_value=response)
         result = await analyzer.analyze(AnalysisRequest(text=text, catalog=CATALOG,
                                                         now=datetime(2026, 12, 1, 15, tzinfo=UTC)))
-    return result, build_outcome(FACTS, result=result, usage=USAGE, catalog=CATALOG, matcher=Matcher(CATALOG))
+    return result, build_outcome(facts(text), result=result, usage=USAGE, catalog=CATALOG, matcher=Matcher(CATALOG))
 
 
 async def test_a_question_the_model_calls_an_order_with_lines_matching_nothing_is_no_order(
@@ -91,10 +92,19 @@ async def test_a_clean_order_is_created(analyzer: OpenAIAnalyzer) -> None:
     assert outcome["order"]["status"] == "created" and outcome["needs_review"] is False
 
 
+async def test_an_order_verb_keeps_an_unmatched_order_for_a_person(analyzer: OpenAIAnalyzer) -> None:
+    _, outcome = await route(analyzer, "mándame 3 cajas de las rojitas porfa",
+                             answer([line("3 cajas de las rojitas", None, 0.3)]))
+    assert outcome["order"]["status"] == "needs_review" and "unmatched:line:1" in outcome["review_reasons"]
+    assert NO_MATCHED_LINES not in outcome["review_reasons"]
+
+
 def test_is_order_needs_a_catalog_product() -> None:
     from ai.contract import Line
 
     unknown = Line(text="x", quantity=1, unit=None, sku="NOPE", confidence=1.0, evidence="")
     known = Line(text="y", quantity=1, unit=None, sku="GARR", confidence=1.0, evidence="")
     assert not matches_something([unknown], CATALOG) and matches_something([unknown, known], CATALOG)
-    assert not is_order(True, [], CATALOG) and not is_order(False, [known], CATALOG) and is_order(True, [known], CATALOG)
+    assert not is_order(True, [], CATALOG, "mándame algo") and not is_order(False, [known], CATALOG, "")
+    assert is_order(True, [known], CATALOG, "") and not is_order(True, [unknown], CATALOG, "gracias!")
+    assert is_order(True, [unknown], CATALOG, "send 2 cases of the red ones")

@@ -39,14 +39,15 @@ def _key(text: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _index(skus: tuple[str, ...]) -> dict[str, str]:
-    """normalised code -> sku, for codes that mix letters and digits and are long enough."""
+def _index(skus: tuple[str, ...]) -> tuple[dict[str, str], frozenset[str]]:
+    """normalised code -> sku, for codes that mix letters and digits and are long enough; and every
+    prefix of those codes (a word that starts none of them is passed over at once)."""
     found: dict[str, str] = {}
     for sku in skus:
         key = _key(sku)
         if len(key) >= MIN_CODE_CHARS and any(c.isdigit() for c in key) and any(c.isalpha() for c in key):
             found.setdefault(key, sku)
-    return found
+    return found, frozenset(key[:n] for key in found for n in range(1, len(key) + 1))
 
 
 def _count_after(text: str, end: int) -> tuple[float, int] | None:
@@ -69,7 +70,9 @@ def _count_words() -> frozenset[str]:
 
 def find_codes(text: str, catalog: Catalog) -> list[CodeLine]:
     """Every catalog code typed in `text`, in order, with its count."""
-    index = _index(tuple(p.sku for p in catalog.products))
+    if not any(ch.isdigit() for ch in text):
+        return []  # every code has a digit
+    index, prefixes = _index(tuple(p.sku for p in catalog.products))
     if not index:
         return []
     words = list(_WORD.finditer(text))
@@ -85,6 +88,8 @@ def find_codes(text: str, catalog: Catalog) -> list[CodeLine]:
             if n and not _JOIN.match(text[words[i + n - 1].end() : words[i + n].start()]):
                 break
             key += words[i + n].group(0).lower()
+            if key not in prefixes:
+                break
             if key in index and words[i].start() >= taken:
                 match = (index[key], n + 1)
         if match is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from ai.catalog import Catalog
 from ai.matching.matcher import Candidate, Matcher
+from ai.matching.variants import conflicts
 from ai.offline.lines import ParsedLine
 from ai.offline.pack_units import PACK_CONVERSION, fit_product
 from ai.offline.quantities import AMOUNT_MEASURES, MAX_COUNT
@@ -20,6 +21,7 @@ from ai.offline.vocabulary import OF_WORDS, TAIL_STARTS
 from ai.pack_facts import measure_family
 from ai.text import fold
 
+SIZE_MISMATCH = "size_mismatch"  # review reason: a size or size word the catalog lacks for that product
 REVIEW_CONFIDENCE = 0.75  # a line under this goes to a person
 MIN_MATCH_SCORE = 0.5  # below this the line has no product (sku None)
 IMPLICIT_QUANTITY = 1.0  # "necesito leche lala": one, but say so
@@ -113,6 +115,11 @@ def _trim_tail(line: ParsedLine, matcher: Matcher) -> ParsedLine:
     return line if head is None else replace(line, phrase=head)
 
 
+def _names_another_size(line: ParsedLine, candidate: Candidate, catalog: Catalog) -> bool:
+    product = catalog.by_sku(candidate.sku)
+    return product is not None and conflicts(line.phrase, product, catalog.products, line.unit)
+
+
 def _elided_pack(line: ParsedLine) -> bool:
     """ "8 fardos de guaraná, 8 de coca": a count straight before "de"/"of" leaves its pack word out."""
     words = fold(line.text).split()
@@ -147,6 +154,14 @@ def match_line(line: ParsedLine, matcher: Matcher, catalog: Catalog) -> MatchedL
         if converted is not None:
             return converted
     found = matcher.candidates(line.phrase, limit=CANDIDATES_CONSIDERED)
+    if found and _names_another_size(line, found[0], catalog):
+        # "sprite de 2 litros" when only 600 ml exists: another candidate of that size, or no match
+        fitting = [c for c in found[1:] if not _names_another_size(line, c, catalog)]
+        if not fitting or fitting[0].score < MIN_MATCH_SCORE:
+            return MatchedLine(parsed=line, candidate=None, runner_up=found[0], quantity=line.quantity or
+                               IMPLICIT_QUANTITY, counted=line.quantity is not None, confidence=0.0,
+                               reasons=("unmatched", SIZE_MISMATCH))
+        found = fitting
     best = found[0] if found and found[0].score >= MIN_MATCH_SCORE else None
     runner_up = found[1] if len(found) > 1 else None
     counted = line.quantity is not None

@@ -53,6 +53,11 @@ class UnitFit:
     reason: str | None  # machine-readable review reason, None when it fits
 
 
+def single_family(canonical: str) -> frozenset[str]:
+    """The single-item units that count as `canonical` ("lata" -> {"lata", "can"})."""
+    return _SINGLE_FAMILY.get(canonical, frozenset({canonical}))
+
+
 def product_unit_kind(unit: str) -> str:
     found = PACK_WORDS.get(fold(unit))
     return found[1] if found else SINGLE
@@ -139,4 +144,5 @@ __all__ = [
     "UnitFit",
     "fit_product",
     "fit_quantity",
+    "single_family",
 ]

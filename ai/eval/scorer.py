@@ -229,12 +229,18 @@ def _expected_spans(text: str, expected: Sequence[dict[str, str]]) -> list[tuple
     return spans
 
 
+def span_found(kind: str, start: int, end: int, label_kind: str, label_start: int, label_end: int) -> bool:
+    """The one PII matching rule of every eval (this scorer and ai.eval.pii): a finding finds a labelled
+    span when it has the span's category and overlaps it."""
+    return kind == label_kind and start < label_end and label_start < end
+
+
 def score_pii(text: str, expected: Sequence[dict[str, str]], findings: Sequence[Finding]) -> dict[str, SpanCounts]:
     """Per category and ALL: a detection is right when it overlaps an expected span of its type."""
     spans = _expected_spans(text, expected)
 
     def overlaps(kind: str, start: int, end: int, other: tuple[str, int, int]) -> bool:
-        return other[0] == kind and start < other[2] and other[1] < end
+        return span_found(kind, start, end, *other)
 
     out: dict[str, SpanCounts] = {}
     for kind in sorted({t for t, _, _ in spans} | {f.category for f in findings}):
@@ -419,4 +425,5 @@ __all__ = [
     "run_eval_async",
     "score_lines",
     "score_pii",
+    "span_found",
 ]

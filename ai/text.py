@@ -35,6 +35,8 @@ def _fold_char(char: str) -> str:
         return char.lower()
     decomposed = unicodedata.normalize("NFKD", char)
     base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if not base or unicodedata.category(char) in {"Mn", "Me", "Cf"}:
+        return " "  # a mark alone: the keycap and emoji selector of "3️⃣" leave the digit
     return base.lower() if len(base) == 1 else char.lower()[:1] or " "
 
 

@@ -31,7 +31,7 @@ AMBIGUOUS_CONFIDENCE_CAP = 0.7
 MERGE_GAIN = 0.05  # "mac and cheese": re-join a split line when the joined phrase scores this much better
 CANDIDATES_CONSIDERED = 3
 
-_TRAILING_NUMBER = re.compile(r"^(.*\D)\s+(\d{1,3})$")
+_TRAILING_NUMBER = re.compile(r"^(.*\S)\s+(\d{1,3})$")  # "leite 5", "coca 600 3"
 _LEADING_AMOUNT = re.compile(r"^(\d+(?:[.,]\d+)?)\s*([a-z]+)\s+(.+)$")
 
 

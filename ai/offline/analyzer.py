@@ -138,11 +138,12 @@ def _with_code_lines(matched: list[MatchedLine], codes: list[CodeLine], text: st
         if sentence is None or product is None:
             continue
         counted = code.quantity is not None
+        quantity = code.quantity if code.quantity is not None else IMPLICIT_QUANTITY
         parsed = ParsedLine(text=text[code.start : code.end], quantity=code.quantity, unit=None, phrase=code.sku,
                             sentence=sentence)
         candidate = Candidate(sku=code.sku, name=product.name, score=1.0, method="sku_exact")
         out.append(MatchedLine(parsed=parsed, candidate=candidate, runner_up=None,
-                               quantity=code.quantity if counted else IMPLICIT_QUANTITY, counted=counted,
+                               quantity=quantity, counted=counted,
                                confidence=1.0 if counted else IMPLICIT_QUANTITY_CERTAINTY,
                                reasons=() if counted else ("no_quantity", "low_confidence")))
     return sorted([*out, *matched], key=lambda m: m.parsed.sentence)

@@ -113,6 +113,7 @@ _ADDRESS_ABBREVIATIONS = set_all("fillers", "address_abbreviations")  # an addre
 _OF_WORDS = OF_WORDS
 _SEPARATORS = frozenset({",", "/", "+", "&", "*", "-"})
 _DIGIT_RUN = re.compile(r"\+?\(?\d[\d \t().\-]{5,}\d")
+SIZE_IN_WORDS_FROM = 200  # a number word this big beside product words is a size ("de seiscientos")
 MIN_SCRUBBED_DIGITS = 7  # a run of this many digits is a phone, card or tax id, never a count
 _BOUNDARY = re.compile(r"\n+|[!?;…¡¿]+|\.{2,}|\.(?=\s|$)|:(?=\s|$)")
 _TOKEN = re.compile(
@@ -485,6 +486,8 @@ def _written(text: str, token: Token) -> str:
     words = text[token.start : token.end]
     if token.kind == MEASURE and token.value is not None and not words[:1].isdigit() and " " in words:
         return f"{token.value:g} {words.rsplit(None, 1)[1]}"
+    if token.kind in {CODE, NUMBER} and (token.value or 0) >= SIZE_IN_WORDS_FROM and not words[:1].isdigit():
+        return f"{token.value:g}"  # "coca de seiscientos", "copo de duzentos": a size said in words
     return words
 
 

@@ -27,3 +27,12 @@ def test_an_emoji_list_with_sizes() -> None:
     analysis = OfflineAnalyzer().analyze_text(AnalysisRequest(
         text="🧃 jugo 1 litro ➡️ 4️⃣\n💧 agua 600 ➡️ 2️⃣", catalog=catalog, now=datetime(2026, 11, 2, tzinfo=UTC)))
     assert [(line.sku, line.quantity) for line in analysis.lines] == [("JUG-1L", 4.0), ("AGU-600", 2.0)]
+
+
+def test_a_size_said_in_words() -> None:
+    from ai.offline.lines import parse_lines
+
+    [line] = parse_lines("tres cajas de pepsi de seiscientos", "es")
+    assert (line.quantity, line.phrase) == (3.0, "pepsi de 600")
+    [line] = parse_lines("duas caixas de copo de duzentos", "pt")
+    assert (line.quantity, line.phrase) == (2.0, "copo de 200")

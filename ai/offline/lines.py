@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from ai.lexicon import set_all, words_all
 from ai.offline.dates import delivery_spans
-from ai.offline.pack_units import DOZEN_UNIT, FORMAT_WORDS, PACK_WORDS
+from ai.offline.pack_units import DOZEN_UNIT, FORMAT_WORDS, PACK_WORDS, pack_word_by_sound
 from ai.offline.quantities import (
     CODE,
     MEASURE,
@@ -188,7 +188,18 @@ def tokenize(sentence: Sentence, language: str) -> list[Token]:
         if "'" in word or "’" in word:
             word = word.replace("’", "").replace("'", "")
         tokens.append(Token(text=word, start=offset + start, end=offset + end, kind=WORD))
-    return read_measures(read_numbers(tokens, language))
+    return _packs_by_sound(read_measures(read_numbers(tokens, language)))
+
+
+def _packs_by_sound(tokens: list[Token]) -> list[Token]:
+    """ "4 kajas", "5 caxa": right after a count, a word that sounds like a pack word is that pack word."""
+    for i in range(1, len(tokens)):
+        token = tokens[i]
+        if token.kind == WORD and tokens[i - 1].kind == NUMBER:
+            found = pack_word_by_sound(token.text)
+            if found is not None:
+                tokens[i] = Token(text=found, start=token.start, end=token.end, kind=WORD)
+    return tokens
 
 
 def _cut_noise(tokens: list[Token], original: str) -> list[Token]:

@@ -9,14 +9,20 @@ against a product sold per container is a real mismatch that a person should see
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz
 
 from ai.catalog import Product
 from ai.lexicon import LANGUAGES, set_all, table, table_all
+from ai.matching.phonetic import skeleton_key, sound_key
 from ai.pack_facts import convert, items_to_packs, measure_family
 from ai.text import MEASURE_UNITS, fold
 
 DOZEN_UNIT = "dozen"  # the unit of a count given in dozens ("30 dozen eggs"): already a count of single items
 _DOZEN_PRODUCT_UNITS = set_all("packs", "dozen_units")
+SOUNDED_PACK_MIN = 4  # letters a pack word typed by ear needs ("cx" is read as written, never by sound)
+SOUNDED_PACK_FLOOR = 0.8  # ... and spelled at least this close to it ("oleo" is no "rolo", "casa" no "case")
 PACK_CONVERSION = "pack_conversion"  # review reason: an amount that does not convert exactly into packs
 ITEMS_TO_PACKS_CERTAINTY = 0.9  # "96 cocas" read as 4 cajas of 24: exact, but the customer counted items
 CONTAINER = "container"  # caja, case, fardo, pack ...: what wholesale is counted in
@@ -51,6 +57,33 @@ class UnitFit:
     quantity: float  # in the product's unit
     certainty: float  # 0..1: 1 when the customer's pack is the product's unit family
     reason: str | None  # machine-readable review reason, None when it fits
+
+
+@lru_cache(maxsize=1)
+def _pack_sounds() -> dict[str, str]:
+    """Phonetic key -> a pack word with that sound (forms of at least SOUNDED_PACK_MIN letters); a key
+    that two different units share ("paquete", "pacote") says nothing and is left out."""
+    forms: dict[str, dict[str, str]] = {}  # key -> {canonical unit: form}
+    for form, (canonical, _) in PACK_WORDS.items():
+        if len(form) >= SOUNDED_PACK_MIN and form.isalpha():
+            for key in {sound_key(form), skeleton_key(form)}:
+                if key:
+                    forms.setdefault(key, {}).setdefault(canonical, form)
+    return {key: next(iter(units.values())) for key, units in forms.items() if len(units) == 1}
+
+
+def pack_word_by_sound(word: str) -> str | None:
+    """ "kajas" -> "cajas", "caxa" -> "caixa", "cartnes" -> "cartones": a pack word typed by ear, or None."""
+    if len(word) < SOUNDED_PACK_MIN or not word.isalpha() or word in PACK_WORDS:
+        return None
+    sounds = _pack_sounds()
+    found = sounds.get(sound_key(word))
+    if found is None:
+        skeleton = skeleton_key(word)
+        found = sounds.get(skeleton) if skeleton else None
+    if found is None or fuzz.ratio(word, found) < SOUNDED_PACK_FLOOR * 100:
+        return None  # "oleo" sounds like "rolo" but is spelled too far from it
+    return found
 
 
 def single_family(canonical: str) -> frozenset[str]:
@@ -144,5 +177,6 @@ __all__ = [
     "UnitFit",
     "fit_product",
     "fit_quantity",
+    "pack_word_by_sound",
     "single_family",
 ]

@@ -47,3 +47,19 @@ def test_the_floor_keeps_other_words_apart() -> None:
     found = Matcher(CATALOG).candidates("chicles", limit=1)
     assert found[0].sku == "CHI"
     assert all(c.sku != "AGC" for c in Matcher(CATALOG).candidates("chiclets", limit=3) if c.score >= 0.5)
+
+
+@pytest.mark.parametrize("typed,pack", [("kajas", "cajas"), ("caxa", "caixa"), ("cartnes", "cartones"),
+                                        ("frdos", "fardos"), ("oleo", None), ("casa", None), ("coca", None)])
+def test_pack_words_typed_by_ear(typed: str, pack: str | None) -> None:
+    from ai.offline.pack_units import pack_word_by_sound
+
+    found = pack_word_by_sound(typed)
+    assert (found is None) if pack is None else (found is not None and found[:4] == pack[:4])
+
+
+def test_a_pack_word_by_ear_only_after_a_count() -> None:
+    from ai.offline.lines import parse_lines
+
+    assert [(x.quantity, x.unit) for x in parse_lines("mandame 4 kajas de coca", "es")] == [(4.0, "caja")]
+    assert [x.unit for x in parse_lines("kajas de coca", "es")] == [None]

@@ -188,15 +188,15 @@ def tokenize(sentence: Sentence, language: str) -> list[Token]:
         if "'" in word or "’" in word:
             word = word.replace("’", "").replace("'", "")
         tokens.append(Token(text=word, start=offset + start, end=offset + end, kind=WORD))
-    return _packs_by_sound(read_measures(read_numbers(tokens, language)))
+    return _packs_by_sound(read_measures(read_numbers(tokens, language)), language)
 
 
-def _packs_by_sound(tokens: list[Token]) -> list[Token]:
+def _packs_by_sound(tokens: list[Token], language: str) -> list[Token]:
     """ "4 kajas", "5 caxa": right after a count, a word that sounds like a pack word is that pack word."""
     for i in range(1, len(tokens)):
         token = tokens[i]
         if token.kind == WORD and tokens[i - 1].kind == NUMBER:
-            found = pack_word_by_sound(token.text)
+            found = pack_word_by_sound(token.text, language)
             if found is not None:
                 tokens[i] = Token(text=found, start=token.start, end=token.end, kind=WORD)
     return tokens

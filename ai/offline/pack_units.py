@@ -59,24 +59,28 @@ class UnitFit:
     reason: str | None  # machine-readable review reason, None when it fits
 
 
-@lru_cache(maxsize=1)
-def _pack_sounds() -> dict[str, str]:
-    """Phonetic key -> a pack word with that sound (forms of at least SOUNDED_PACK_MIN letters); a key
-    that two different units share ("paquete", "pacote") says nothing and is left out."""
+@lru_cache(maxsize=8)
+def _pack_sounds(language: str) -> dict[str, str]:
+    """Phonetic key -> a pack word of `language` with that sound (forms of at least SOUNDED_PACK_MIN letters);
+    a key that two different units share ("paquete", "pacote") says nothing and is left out. One language
+    only: Spanish "jugos" must not sound like English "jugs"."""
     forms: dict[str, dict[str, str]] = {}  # key -> {canonical unit: form}
-    for form, (canonical, _) in PACK_WORDS.items():
-        if len(form) >= SOUNDED_PACK_MIN and form.isalpha():
-            for key in {sound_key(form), skeleton_key(form)}:
-                if key:
-                    forms.setdefault(key, {}).setdefault(canonical, form)
+    for key_name in ("containers", "singles"):
+        for canonical, written in table(language, "packs", key_name).items():
+            for form in (fold(canonical), *(fold(w) for w in written)):
+                if len(form) >= SOUNDED_PACK_MIN and form.isalpha():
+                    for key in {sound_key(form), skeleton_key(form)}:
+                        if key:
+                            forms.setdefault(key, {}).setdefault(canonical, form)
     return {key: next(iter(units.values())) for key, units in forms.items() if len(units) == 1}
 
 
-def pack_word_by_sound(word: str) -> str | None:
-    """ "kajas" -> "cajas", "caxa" -> "caixa", "cartnes" -> "cartones": a pack word typed by ear, or None."""
-    if len(word) < SOUNDED_PACK_MIN or not word.isalpha() or word in PACK_WORDS:
+def pack_word_by_sound(word: str, language: str) -> str | None:
+    """ "kajas" -> "cajas", "caxa" -> "caixa", "cartnes" -> "cartones": a pack word of the message's language
+    typed by ear, or None."""
+    if len(word) < SOUNDED_PACK_MIN or not word.isalpha() or word in PACK_WORDS or language not in LANGUAGES:
         return None
-    sounds = _pack_sounds()
+    sounds = _pack_sounds(language)
     found = sounds.get(sound_key(word))
     if found is None:
         skeleton = skeleton_key(word)

@@ -49,12 +49,14 @@ def test_the_floor_keeps_other_words_apart() -> None:
     assert all(c.sku != "AGC" for c in Matcher(CATALOG).candidates("chiclets", limit=3) if c.score >= 0.5)
 
 
-@pytest.mark.parametrize("typed,pack", [("kajas", "cajas"), ("caxa", "caixa"), ("cartnes", "cartones"),
-                                        ("frdos", "fardos"), ("oleo", None), ("casa", None), ("coca", None)])
-def test_pack_words_typed_by_ear(typed: str, pack: str | None) -> None:
+@pytest.mark.parametrize("typed,language,pack", [
+    ("kajas", "es", "cajas"), ("caxa", "pt", "caixa"), ("cartnes", "es", "cartones"), ("frdos", "pt", "fardos"),
+    ("oleo", "pt", None), ("casa", "es", None), ("coca", "es", None), ("jugos", "es", None), ("saks", "en", "sacks"),
+])
+def test_pack_words_typed_by_ear(typed: str, language: str, pack: str | None) -> None:
     from ai.offline.pack_units import pack_word_by_sound
 
-    found = pack_word_by_sound(typed)
+    found = pack_word_by_sound(typed, language)
     assert (found is None) if pack is None else (found is not None and found[:4] == pack[:4])
 
 

@@ -42,8 +42,9 @@ test: install pgtap
 test-unit: install
 	$(BIN)/python -m pytest -q tests/unit
 
+# every labelled set in ai/eval/data/sets.toml: its first-seen figure next to today's
 eval: install
-	$(BIN)/orderflow eval --cases $(EVAL)/cases-dev.jsonl --catalogs $(EVAL)
+	$(BIN)/orderflow eval --sets $(EVAL)/sets.toml --output eval-sets-report.json
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ai.pack_facts import PackFacts, pack_facts
+
 
 @dataclass(frozen=True, kw_only=True)
 class Product:
@@ -17,6 +19,13 @@ class Product:
     price_cents: int
     category: str | None = None
     id: str | None = None  # database uuid, when loaded from the database
+    # what one catalog unit holds (products.pack_facts); None: derived from the row on first use
+    pack_facts: PackFacts | None = None
+
+    @property
+    def pack(self) -> PackFacts:
+        """Items per catalog unit and the weight/volume of each: stored, or derived from name, unit, pack size."""
+        return self.pack_facts or pack_facts(name=self.name, unit=self.unit, pack_size=self.pack_size)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +59,7 @@ def load_catalog_file(path: Path) -> Catalog:
             pack_size=int(p.get("pack_size", 1)),
             price_cents=int(p["price_cents"]),
             category=p.get("category"),
+            pack_facts=pack_facts(name=p["name"], unit=p["unit"], pack_size=int(p.get("pack_size", 1))),
         )
         for p in data["products"]
     )

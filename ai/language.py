@@ -11,53 +11,16 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from ai.lexicon import value, words
 from ai.text import fold
 
 Lang = Literal["es", "en", "pt"]
 LANGUAGES: tuple[Lang, ...] = ("es", "en", "pt")
 LETTER_WEIGHT = 2.0  # one ñ/¿/ã/ç counts as two marker words
 
-_MARKERS: dict[Lang, frozenset[str]] = {
-    "es": frozenset(
-        """
-        hola buenas buenos buen dias tardes noches gracias porfa porfis xfa plis necesito necesitamos
-        quiero quisiera queremos ocupo mandame mandeme mandas manden envias enviame apuntas apunta
-        anota anotame ponme pido pedimos traeme el la los las del y tambien tienen tienes hay cuanto
-        cuanta cuesta cuestan precio cajas caja paquete paquetes carton cartones botella botellas bulto
-        bultos reja rejas garrafon garrafones bolsa manana hoy ayer llego llegaron faltaron falto
-        incompleto roto rotos esta estan es soy mi mis su pero muy ya cual cuales donde cuando
-        lunes martes miercoles jueves viernes uno una dos cuatro siete ocho
-        nueve diez doce veinte docena media medio otra otro digo mejor cancelen
-        leche huevo huevos azucar aceite cerveza refresco pan usted ustedes
-        """.split()
-    ),
-    "pt": frozenset(
-        """
-        oi ola bom boa obrigado obrigada valeu vlw preciso precisamos quero queria queremos o os as do
-        da das e pra pro tem voce voces vc vcs nao sim caixa caixas fardo fardos pacote pacotes
-        garrafa garrafas latinha amanha hoje ontem chegou chegaram faltou faltaram
-        veio quebrado quebrada aqui meu minha muito ja qual quais onde quando quanto custa
-        segunda terca quarta quinta sexta feira um uma dois duas quatro sete oito
-        nove dez doze vinte duzia meia meio outra outro leite ovo ovos acucar
-        oleo feijao cerveja refrigerante pao nota fiscal prazo beleza tudo certinho certo
-        """.split()
-    ),
-    "en": frozenset(
-        """
-        hi hello hey thanks thank thx please pls plz need needs want would like can could get send add
-        order the of and for to with from we our us my i im you your is are was were be it this that
-        what when where how much many do does did have has had cases case bags bag sack sacks box
-        boxes bottle bottles cans tomorrow today yesterday arrived missing broken damaged short credit
-        cancel truck delivery deliver monday tuesday wednesday thursday friday saturday sunday one two
-        three four five six seven eight nine ten twelve twenty dozen half another more also just usual
-        """.split()
-    ),
-}
-_LETTERS: dict[Lang, re.Pattern[str]] = {
-    "es": re.compile(r"[ñÑ¿¡]"),
-    "pt": re.compile(r"[ãõçÃÕÇêôÊÔ]"),
-    "en": re.compile(r"(?!)"),
-}
+# Words and letters only one language uses (lexicon language.toml).
+_MARKERS: dict[Lang, frozenset[str]] = {lang: frozenset(words(lang, "language", "markers")) for lang in LANGUAGES}
+_LETTERS: dict[Lang, re.Pattern[str]] = {lang: re.compile(str(value(lang, "language", "letters"))) for lang in LANGUAGES}
 _WORD = re.compile(r"[a-z]+")
 
 

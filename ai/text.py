@@ -10,30 +10,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from functools import lru_cache
 
-# Measures: a number followed by one of these is a size ("600 ml", "50 lb"), not a count.
-MEASURE_UNITS: dict[str, str] = {
-    "ml": "", "mls": "", "mililitros": "", "mililitro": "", "cc": "",  # millilitres: the bare number
-    "l": "l", "lt": "l", "lts": "l", "ltr": "l", "litro": "l", "litros": "l", "liter": "l", "liters": "l",
-    "litre": "l", "litres": "l", "litrao": "l",
-    "kg": "kg", "kgs": "kg", "kilo": "kg", "kilos": "kg", "quilo": "kg", "quilos": "kg",
-    "g": "g", "gr": "g", "grs": "g", "gramos": "g", "gramas": "g", "grams": "g",
-    "lb": "lb", "lbs": "lb", "libra": "lb", "libras": "lb", "pound": "lb", "pounds": "lb",
-    "oz": "oz", "onzas": "oz", "ounce": "oz", "ounces": "oz",
-    "gal": "gal", "gallon": "gal", "gallons": "gal", "galon": "gal", "galones": "gal", "galao": "gal",
-    "ct": "ct", "count": "ct",
-    "in": "in", "inch": "in", "inches": "in", "pulgadas": "in", '"': "in",
-    "ft": "ft", "feet": "ft", "cm": "cm", "mm": "mm",
-}
-LONE_MEASURES: dict[str, str] = {"litro": "1l", "litrao": "1l", "liter": "1l", "litre": "1l", "galon": "1gal", "gallon": "1gal"}
+from ai.lexicon import set_all, table_all, words_all
+
+# Measures: a number followed by one of these is a size ("600 ml", "50 lb"), not a count (lexicon text.toml).
+MEASURE_UNITS: Mapping[str, str] = table_all("text", "measure_units")
+LONE_MEASURES: Mapping[str, str] = table_all("text", "lone_measures")
 
 # Words that carry no product meaning anywhere in a product phrase (articles, prepositions).
-STOPWORDS = frozenset(
-    "de d del la el los las lo al con para por en a un una unos unas "
-    "of the an for with in on to and or "
-    "do da das o os as um uma no na nos nas pra pro com em e y".split()
-)
+STOPWORDS = set_all("text", "stopwords")
+_DIMINUTIVES = tuple(sorted(words_all("text", "diminutive_suffixes"), key=len, reverse=True))
 
 FOLD_TABLE_SIZE = 65_536  # distinct non-ASCII characters whose folding is remembered
 
@@ -47,6 +35,8 @@ def _fold_char(char: str) -> str:
         return char.lower()
     decomposed = unicodedata.normalize("NFKD", char)
     base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if not base or unicodedata.category(char) in {"Mn", "Me", "Cf"}:
+        return " "  # a mark alone: the keycap and emoji selector of "3️⃣" leave the digit
     return base.lower() if len(base) == 1 else char.lower()[:1] or " "
 
 
@@ -93,7 +83,7 @@ def undiminish(token: str) -> str:
     """The word under a diminutive: coronita→corona, aguita→agua, latinha→lata, copinho→copo."""
     if len(token) < 6 or not token.isalpha():
         return token
-    for suffix in ("zinh", "inh", "it"):
+    for suffix in _DIMINUTIVES:
         for vowel in ("a", "o", ""):
             if token.endswith(suffix + vowel):
                 root = token[: len(token) - len(suffix) - len(vowel)]

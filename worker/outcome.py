@@ -17,6 +17,7 @@ from ai.contract import Analysis, Intent, Line
 from ai.cost import OFFLINE_PROVIDER, ModelPrice, cost_micro_usd, price_for
 from ai.matching.matcher import Matcher
 from ai.pii.detector import PiiFinding
+from ai.routing import NO_MATCHED_LINES, is_order
 
 REVIEW_CONFIDENCE = 0.75  # a line below this goes to a person instead of being guessed
 CANDIDATES_KEPT = 3  # candidates stored in product_matching_history per line
@@ -117,7 +118,10 @@ def build_outcome(
     decisions = decide_lines(analysis.lines, catalog)
     review_reasons = list(analysis.review_reasons)
     order: dict[str, Any] | None = None
-    if analysis.intent == Intent.ORDER:
+    if analysis.intent == Intent.ORDER and decisions and not is_order(True, analysis.lines, catalog,
+                                                                       facts.body_redacted):
+        review_reasons.append(NO_MATCHED_LINES)  # lines that match nothing: no order, whatever the model said
+    elif analysis.intent == Intent.ORDER:
         if not decisions:
             review_reasons.append("order_without_lines")
         else:
@@ -138,7 +142,7 @@ def build_outcome(
             }
             review_reasons = reasons
     needs_review = analysis.needs_review or bool(order and order["status"] == "needs_review") or (
-        "order_without_lines" in review_reasons
+        "order_without_lines" in review_reasons or NO_MATCHED_LINES in review_reasons
     )
     matches = []
     for d in decisions:

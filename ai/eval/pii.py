@@ -1,7 +1,8 @@
 """Score a PII detector against labelled messages (the eval's cases-*.jsonl shape).
 
 A case is `{"id", "distributor", "text", "expect": {"pii": [{"type", "text"}, ...]}}`. A labelled
-span is found when a finding of the same category overlaps it; a finding that overlaps no
+span is found when a finding of the same category overlaps it (ai.eval.scorer.span_found: the one rule
+the eval report uses too); a finding that overlaps no
 labelled span of its category is a false positive. A message's language is its distributor's
 catalog locale ("es-MX" -> "es"), read from `catalog-<slug>.json` beside the cases.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ai.catalog import load_catalog_file
+from ai.eval.scorer import span_found
 from ai.pii.detector import CATEGORIES, PiiFinding
 from ai.pii.names import catalog_vocabulary
 
@@ -104,7 +106,7 @@ def distributor_vocabularies(eval_dir: Path) -> dict[str, frozenset[str]]:
 
 
 def overlaps(finding: PiiFinding, span: LabelledSpan) -> bool:
-    return finding.category == span.category and finding.start < span.end and span.start < finding.end
+    return span_found(finding.category, finding.start, finding.end, span.category, span.start, span.end)
 
 
 def score(

@@ -5,7 +5,11 @@ Each case runs like production: PII detection first (when a detector is given), 
 analyzer on the redacted text with the distributor's catalog. Metrics:
 - intent accuracy, order vs other (every intent but "order" counts as "other");
 - lines: a predicted line is right only when SKU and quantity both match an expected item
-  (lines are predicted only when the intent is "order"; a line without SKU is a wrong line);
+  (lines are predicted only when the intent is "order"). A line without SKU (a product the catalog
+  lacks, or one a person has to read) is an unmatched line: counted apart (`unmatched`) and left out
+  of line precision and F1 ("unmatched lines not counted"); the expected item it stood for is a miss;
+- an analysis that fails (AnalysisFailed) is a miss of every kind, counted in `failed`, never the end of
+  the run;
 - PII, per type: precision over detections, recall over expected spans; a detection counts
   when it overlaps an expected span of the same type.
 """
@@ -22,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from ai.analyzer import AnalysisRequest, Analyzer
+from ai.analyzer import AnalysisFailed, AnalysisRequest, Analyzer
 from ai.catalog import Catalog, load_catalog_file
 from ai.contract import Intent
 from ai.language import LANGUAGES, detect_language
@@ -56,8 +60,9 @@ class Counts:
     """Line matching counts: a predicted line is a tp or an fp, an expected item a tp or an fn."""
 
     tp: int = 0
-    fp: int = 0
+    fp: int = 0  # lines with a wrong SKU or quantity
     fn: int = 0
+    unmatched: int = 0  # lines without a SKU: apart from wrong ones, not in precision or F1
 
     @property
     def precision(self) -> float:
@@ -73,10 +78,12 @@ class Counts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(tp=self.tp + other.tp, fp=self.fp + other.fp, fn=self.fn + other.fn)
+        return Counts(tp=self.tp + other.tp, fp=self.fp + other.fp, fn=self.fn + other.fn,
+                      unmatched=self.unmatched + other.unmatched)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": round(self.precision, 4),
+        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "unmatched": self.unmatched,
+                "precision": round(self.precision, 4),
                 "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
 
 
@@ -155,6 +162,7 @@ class EvalReport:
     output_tokens: int
     latency_ms_mean: float
     misses: list[Miss] = field(default_factory=list)
+    failed: int = 0  # analyses that failed (AnalysisFailed): each a miss, the run goes on
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -168,6 +176,7 @@ class EvalReport:
             "review_rate": {k: round(v, 4) for k, v in self.review_rate.items()},
             "usage": {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
                       "latency_ms_mean": round(self.latency_ms_mean, 2)},
+            "failed": self.failed,
             "misses": [m.to_dict() for m in self.misses],
         }
 
@@ -202,9 +211,12 @@ def _item_counter(items: Sequence[tuple[str | None, float]]) -> Counter[tuple[st
 
 
 def score_lines(expected: Sequence[tuple[str | None, float]], got: Sequence[tuple[str | None, float]]) -> Counts:
-    want, have = _item_counter(expected), _item_counter(got)
+    """Lines against expected items; predicted lines without a SKU are `unmatched`, not wrong."""
+    want = _item_counter(expected)
+    have = _item_counter([(sku, quantity) for sku, quantity in got if sku is not None])
     tp = sum((want & have).values())
-    return Counts(tp=tp, fp=sum(have.values()) - tp, fn=sum(want.values()) - tp)
+    return Counts(tp=tp, fp=sum(have.values()) - tp, fn=sum(want.values()) - tp,
+                  unmatched=sum(1 for sku, _ in got if sku is None))
 
 
 def _expected_spans(text: str, expected: Sequence[dict[str, str]]) -> list[tuple[str, int, int]]:
@@ -217,12 +229,18 @@ def _expected_spans(text: str, expected: Sequence[dict[str, str]]) -> list[tuple
     return spans
 
 
+def span_found(kind: str, start: int, end: int, label_kind: str, label_start: int, label_end: int) -> bool:
+    """The one PII matching rule of every eval (this scorer and ai.eval.pii): a finding finds a labelled
+    span when it has the span's category and overlaps it."""
+    return kind == label_kind and start < label_end and label_start < end
+
+
 def score_pii(text: str, expected: Sequence[dict[str, str]], findings: Sequence[Finding]) -> dict[str, SpanCounts]:
     """Per category and ALL: a detection is right when it overlaps an expected span of its type."""
     spans = _expected_spans(text, expected)
 
     def overlaps(kind: str, start: int, end: int, other: tuple[str, int, int]) -> bool:
-        return other[0] == kind and start < other[2] and other[1] < end
+        return span_found(kind, start, end, *other)
 
     out: dict[str, SpanCounts] = {}
     for kind in sorted({t for t, _, _ in spans} | {f.category for f in findings}):
@@ -279,7 +297,7 @@ async def run_eval_async(
     reviewed: Counter[str] = Counter()
     totals: Counter[str] = Counter()
     misses: list[Miss] = []
-    input_tokens = output_tokens = 0
+    input_tokens = output_tokens = failed = 0
     latency = 0.0
     cases = load_cases(cases_path)
     for case in cases:
@@ -302,14 +320,27 @@ async def run_eval_async(
                 misses.append(Miss(case_id=case_id, kind="pii", expected=case["expect"].get("pii", []),
                                    got=got_pii, text=text))
         request = AnalysisRequest(text=analysed_text, catalog=catalog, now=now)
-        result = await analyzer.analyze(request)
+        want_intent = "order" if case["expect"]["intent"] == "order" else "other"
+        want_items = [(i["sku"], float(i["quantity"])) for i in case["expect"]["items"]]
+        try:
+            result = await analyzer.analyze(request)
+        except AnalysisFailed as error:  # a miss (in the worker: a review), never the end of the run
+            failed += 1
+            if error.usage is not None:
+                input_tokens += error.usage.input_tokens
+                output_tokens += error.usage.output_tokens
+            for scope in scopes:
+                intent[scope] = intent.get(scope, Accuracy()) + Accuracy(correct=0, total=1)
+                lines[scope] = lines.get(scope, Counts()) + score_lines(want_items, [])
+                totals[scope] += 1
+                reviewed[scope] += 1
+            misses.append(Miss(case_id=case_id, kind="failed", expected=want_intent, got=str(error), text=text))
+            continue
         analysis = result.analysis
         input_tokens += result.usage.input_tokens
         output_tokens += result.usage.output_tokens
         latency += result.latency_ms
         got_intent = "order" if analysis.intent == Intent.ORDER else "other"
-        want_intent = "order" if case["expect"]["intent"] == "order" else "other"
-        want_items = [(i["sku"], float(i["quantity"])) for i in case["expect"]["items"]]
         got_items = [(line.sku, line.quantity) for line in analysis.lines] if got_intent == "order" else []
         line_counts = score_lines(want_items, got_items)
         for scope in scopes:
@@ -332,8 +363,9 @@ async def run_eval_async(
         review_rate={k: reviewed[k] / totals[k] for k in ordered if totals[k]},
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        latency_ms_mean=latency / len(cases) if cases else 0.0,
+        latency_ms_mean=latency / max(len(cases) - failed, 1),
         misses=misses,
+        failed=failed,
     )
 
 
@@ -354,11 +386,15 @@ def run_eval(
 def format_report(report: EvalReport) -> str:
     """A plain-text table for the command line."""
     out = [f"analyzer {report.analyzer}: {report.cases} cases", ""]
-    out.append(f"{'scope':<6} {'intent':>8} {'line P':>8} {'line R':>8} {'line F1':>8} {'review':>8}")
+    out.append(f"{'scope':<6} {'intent':>8} {'line P':>8} {'line R':>8} {'line F1':>8} {'wrong':>6} "
+               f"{'unmatched':>9} {'review':>8}")
     for scope, accuracy in report.intent.items():
         counts = report.lines[scope]
         out.append(f"{scope:<6} {accuracy.value:>8.3f} {counts.precision:>8.3f} {counts.recall:>8.3f} "
-                   f"{counts.f1:>8.3f} {report.review_rate.get(scope, 0.0):>8.3f}")
+                   f"{counts.f1:>8.3f} {counts.fp:>6} {counts.unmatched:>9} {report.review_rate.get(scope, 0.0):>8.3f}")
+    out.append("(line P/F1 leave unmatched lines out: products the catalog lacks are a person's, not wrong SKUs)")
+    if report.failed:
+        out.append(f"{report.failed} analyses failed (each counted as a miss)")
     if report.pii is not None:
         out += ["", f"{'PII':<6} {'type':<14} {'P':>7} {'R':>7} {'F1':>7} {'found':>9}"]
         for scope, by_type in report.pii.items():
@@ -389,4 +425,5 @@ __all__ = [
     "run_eval_async",
     "score_lines",
     "score_pii",
+    "span_found",
 ]

@@ -73,4 +73,20 @@ def table(lang: str, topic: str, key: str) -> Mapping[str, Any]:
     return MappingProxyType(dict(found))
 
 
-__all__ = ["LANGUAGES", "LexiconError", "lexicon", "table", "value", "words", "words_all"]
+@cache
+def table_all(topic: str, key: str) -> Mapping[str, Any]:
+    """The tables of every language merged, in LANGUAGES order (a later language never overrides an entry)."""
+    merged: dict[str, Any] = {}
+    for lang in LANGUAGES:
+        for name, item in table(lang, topic, key).items():
+            merged.setdefault(name, item)
+    return MappingProxyType(merged)
+
+
+@cache
+def set_all(topic: str, key: str) -> frozenset[str]:
+    """The words of every language as one set (membership tests)."""
+    return frozenset(words_all(topic, key))
+
+
+__all__ = ["LANGUAGES", "LexiconError", "lexicon", "set_all", "table", "table_all", "value", "words", "words_all"]

@@ -2,7 +2,7 @@
 
 Confidence = match score × quantity certainty × unit fit, capped when the best two products
 are too close to tell apart. Review reasons are machine-readable ("unmatched",
-"low_confidence", "ambiguous", "unit_mismatch", "no_quantity"); the analyzer adds the line number.
+"low_confidence", "ambiguous", "unit_mismatch", "pack_conversion", "no_quantity"); the analyzer adds the line number.
 """
 
 from __future__ import annotations
@@ -13,12 +13,15 @@ from dataclasses import dataclass, replace
 
 from ai.catalog import Catalog
 from ai.matching.matcher import Candidate, Matcher
+from ai.matching.variants import conflicts
 from ai.offline.lines import ParsedLine
-from ai.offline.pack_units import fit_quantity
-from ai.offline.quantities import MAX_COUNT
-from ai.offline.vocabulary import TAIL_STARTS
+from ai.offline.pack_units import PACK_CONVERSION, fit_product
+from ai.offline.quantities import AMOUNT_MEASURES, MAX_COUNT
+from ai.offline.vocabulary import OF_WORDS, TAIL_STARTS
+from ai.pack_facts import measure_family
 from ai.text import fold
 
+SIZE_MISMATCH = "size_mismatch"  # review reason: a size or size word the catalog lacks for that product
 REVIEW_CONFIDENCE = 0.75  # a line under this goes to a person
 MIN_MATCH_SCORE = 0.5  # below this the line has no product (sku None)
 IMPLICIT_QUANTITY = 1.0  # "necesito leche lala": one, but say so
@@ -28,7 +31,8 @@ AMBIGUOUS_CONFIDENCE_CAP = 0.7
 MERGE_GAIN = 0.05  # "mac and cheese": re-join a split line when the joined phrase scores this much better
 CANDIDATES_CONSIDERED = 3
 
-_TRAILING_NUMBER = re.compile(r"^(.*\D)\s+(\d{1,3})$")
+_TRAILING_NUMBER = re.compile(r"^(.*\S)\s+(\d{1,3})$")  # "leite 5", "coca 600 3"
+_LEADING_AMOUNT = re.compile(r"^(\d+(?:[.,]\d+)?)\s*([a-z]+)\s+(.+)$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,8 +115,53 @@ def _trim_tail(line: ParsedLine, matcher: Matcher) -> ParsedLine:
     return line if head is None else replace(line, phrase=head)
 
 
+def _names_another_size(line: ParsedLine, candidate: Candidate, catalog: Catalog) -> bool:
+    product = catalog.by_sku(candidate.sku)
+    return product is not None and conflicts(line.phrase, product, catalog.products, line.unit)
+
+
+def _elided_pack(line: ParsedLine) -> bool:
+    """ "8 fardos de guaraná, 8 de coca": a count straight before "de"/"of" leaves its pack word out."""
+    words = fold(line.text).split()
+    return len(words) > 2 and words[1] in OF_WORDS and line.unit is None
+
+
+def _leading_amount(line: ParsedLine, matcher: Matcher, catalog: Catalog) -> MatchedLine | None:
+    """ "36 litros de aceite", "8 gallons of whole milk": an amount of at least one pack leading an uncounted
+    line is a count of packs when the product's pack (ai.pack_facts) holds it exactly; otherwise a person."""
+    found = _LEADING_AMOUNT.match(fold(line.phrase))
+    if found is None or measure_family(found.group(2)) is None:
+        return None
+    words = found.group(3).split()
+    rest = " ".join(words[1:] if words and words[0] in OF_WORDS else words)
+    candidates = matcher.candidates(rest, limit=1) if rest else []
+    product = catalog.by_sku(candidates[0].sku) if candidates and candidates[0].score >= MIN_MATCH_SCORE else None
+    if product is None:
+        return None
+    amount = float(found.group(1).replace(",", "."))
+    fit = fit_product(amount, found.group(2), product)
+    if fit.reason == PACK_CONVERSION:
+        return MatchedLine(parsed=replace(line, phrase=rest), candidate=None, runner_up=candidates[0], quantity=amount,
+                           counted=True, confidence=0.0, reasons=(PACK_CONVERSION,))
+    if fit.quantity == amount:  # not converted: the amount names a size ("2 litros de coca"), as before
+        return None
+    return match_line(replace(line, phrase=rest, quantity=fit.quantity, unit=None), matcher, catalog)
+
+
 def match_line(line: ParsedLine, matcher: Matcher, catalog: Catalog) -> MatchedLine:
+    if line.quantity is None and line.measure in AMOUNT_MEASURES:
+        converted = _leading_amount(line, matcher, catalog)
+        if converted is not None:
+            return converted
     found = matcher.candidates(line.phrase, limit=CANDIDATES_CONSIDERED)
+    if found and _names_another_size(line, found[0], catalog):
+        # "sprite de 2 litros" when only 600 ml exists: another candidate of that size, or no match
+        fitting = [c for c in found[1:] if not _names_another_size(line, c, catalog)]
+        if not fitting or fitting[0].score < MIN_MATCH_SCORE:
+            return MatchedLine(parsed=line, candidate=None, runner_up=found[0], quantity=line.quantity or
+                               IMPLICIT_QUANTITY, counted=line.quantity is not None, confidence=0.0,
+                               reasons=("unmatched", SIZE_MISMATCH))
+        found = fitting
     best = found[0] if found and found[0].score >= MIN_MATCH_SCORE else None
     runner_up = found[1] if len(found) > 1 else None
     counted = line.quantity is not None
@@ -133,7 +182,10 @@ def match_line(line: ParsedLine, matcher: Matcher, catalog: Catalog) -> MatchedL
         reasons.append("no_quantity")
     product = catalog.by_sku(best.sku)
     if product is not None:
-        fit = fit_quantity(quantity, line.unit, product.unit, product.pack_size)
+        fit = fit_product(quantity, line.unit, product, counted=counted and not _elided_pack(line))
+        if fit.reason == PACK_CONVERSION:  # kept for a person, without a product: no pack count is right
+            return MatchedLine(parsed=line, candidate=None, runner_up=best, quantity=quantity, counted=counted,
+                               confidence=0.0, reasons=(PACK_CONVERSION,))
         quantity = fit.quantity
         confidence *= fit.certainty
         if fit.reason:

@@ -21,6 +21,8 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from ai.catalog import Catalog, Product
+from ai.lexicon import LANGUAGES, table
+from ai.matching.phonetic import skeleton_key, sound_key
 from ai.offline.pack_units import CONTAINER, PACK_WORDS
 from ai.offline.quantities import strip_quantity
 from ai.offline.vocabulary import QUALIFIERS
@@ -34,6 +36,10 @@ ONE_EDIT_MIN_LENGTH = 4  # ... when the longer word has at least this many lette
 DIMINUTIVE_SIMILARITY = 0.9  # "coronita" for "corona", "latinha" for "lata"
 QUALIFIER_WEIGHT = 0.3  # an unknown generic descriptor ("regular", "fresh") weighs this share of an unknown word
 MIN_SPLIT_PART = 3  # "cocacola" → "coca" + "cola" when both parts are catalog words of this length
+TRANSLATION_SIMILARITY = 0.9  # "hielo" for "gelo": the same thing in another language (lexicon products.toml)
+PHONETIC_SIMILARITY = 0.8  # "koka" for "coca", "chikn" for "chicken": the same sound key (ai.matching.phonetic)
+PHONETIC_FLOOR = 0.4  # ... and at least this plain similarity ("webo" / "huevo" is 0.44)
+PHONETIC_MIN_LENGTH = 4  # "son" is no "sin": short words say too little by sound
 PREFIX_SIMILARITY = 0.9  # an abbreviation: "mozz" for "mozzarella", "deslac" for "deslactosada"
 MIN_PREFIX_LENGTH = 4
 NUMERIC_ALIAS_WEIGHT = 0.5  # sizes in a name count half: customers often leave them out
@@ -134,6 +140,22 @@ def _numeric(token: str) -> bool:
     return token[:1].isdigit()
 
 
+def _translations(vocabulary: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """A one-word product word of any language -> the catalog's one-word words for the same thing
+    (lexicon products.toml); words the catalog uses itself are left to mean what they say."""
+    concepts: dict[str, set[str]] = {}
+    for lang in LANGUAGES:
+        for concept, written in table(lang, "products", "concepts").items():
+            concepts.setdefault(concept, set()).update(stem(fold(w)) for w in written if " " not in w)
+    out: dict[str, tuple[str, ...]] = {}
+    for words in concepts.values():
+        present = tuple(sorted(w for w in words if w in vocabulary))
+        for word in words:
+            if word not in vocabulary and present:
+                out[word] = present
+    return out
+
+
 class Matcher:
     """Per-catalog index; build once per catalog version and reuse.
 
@@ -178,6 +200,13 @@ class Matcher:
             plain = undiminish(word)
             if plain != word:
                 self._diminutives.setdefault(plain, []).append(word)
+        self._sounds: dict[str, list[str]] = {}  # phonetic key -> vocabulary words ("kak" -> ["coca"])
+        for word in self._vocab:
+            if word.isalpha() and len(word) >= PHONETIC_MIN_LENGTH:
+                for key in (sound_key(word), skeleton_key(word)):
+                    if key:
+                        self._sounds.setdefault(key, []).append(word)
+        self._translations = _translations(frozenset(self._vocab))
         self._similar_cache: dict[str, dict[str, float]] = {}
         self._weighted: list[tuple[_WeightedAlias, ...]] = [
             tuple(self._weighted_alias(alias) for alias in aliases) for aliases in self._aliases
@@ -207,6 +236,14 @@ class Matcher:
             ):
                 if word[:1] == token[:1] and max(len(word), len(token)) >= ONE_EDIT_MIN_LENGTH and word != token:
                     found[word] = max(found.get(word, 0.0), ONE_EDIT_SIMILARITY)
+            if token.isalpha() and len(token) >= PHONETIC_MIN_LENGTH and token not in self._idf:
+                # typed by ear ("koka", "webo", "chikn"): same sound, and still a floor of plain similarity
+                for key in (sound_key(token), skeleton_key(token)):
+                    for word in self._sounds.get(key, ()) if key else ():
+                        if word != token and fuzz.ratio(token, word) >= PHONETIC_FLOOR * 100:
+                            found[word] = max(found.get(word, 0.0), PHONETIC_SIMILARITY)
+            for word in self._translations.get(token, ()):  # "hielo" where the catalog says "gelo"
+                found[word] = max(found.get(word, 0.0), TRANSLATION_SIMILARITY)
             plain = undiminish(token)
             for word in {plain, *self._diminutives.get(token, ()), *self._diminutives.get(plain, ())}:
                 if word != token and word in self._idf:

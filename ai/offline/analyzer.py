@@ -16,11 +16,12 @@ from ai.analyzer import AnalysisRequest, AnalysisResult, Usage
 from ai.catalog import Catalog
 from ai.contract import Analysis, Intent, Line
 from ai.language import LANGUAGES, detect_language
-from ai.matching.lines import IMPLICIT_QUANTITY, MatchedLine, match_lines
-from ai.matching.matcher import Matcher
+from ai.matching.codes import CodeLine, blank_codes, find_codes
+from ai.matching.lines import IMPLICIT_QUANTITY, IMPLICIT_QUANTITY_CERTAINTY, MatchedLine, match_lines
+from ai.matching.matcher import Candidate, Matcher
 from ai.offline.dates import resolve_delivery
 from ai.offline.intent import SentenceCues, decide_intent, message_cues
-from ai.offline.lines import parse_lines, split_sentences
+from ai.offline.lines import ParsedLine, Sentence, parse_lines, split_sentences
 from ai.offline.pack_units import PACK_WORDS
 from ai.offline.quantities import AMOUNT_MEASURES
 from ai.offline.replies import compose_reply
@@ -53,6 +54,12 @@ def _default_language(request: AnalysisRequest) -> str:
         return request.customer_language
     locale = request.catalog.locale[:2].lower()
     return locale if locale in LANGUAGES else "es"
+
+
+def _orders_something(kept: list[MatchedLine], cues: list[SentenceCues]) -> bool:
+    """A matched product, or an order verb in a sentence with a line (then a person sees the unmatched ones)."""
+    ordering = {c.index for c in cues if c.order}
+    return any(m.candidate is not None or m.parsed.sentence in ordering for m in kept)
 
 
 def select_order_lines(matched: list[MatchedLine], cues: list[SentenceCues]) -> list[MatchedLine]:
@@ -121,6 +128,27 @@ def rescue_dropped_lines(
     return out
 
 
+def _with_code_lines(matched: list[MatchedLine], codes: list[CodeLine], text: str, sentences: list[Sentence],
+                     catalog: Catalog) -> list[MatchedLine]:
+    """Code lines as matched lines, each in the sentence where it stood, before the other lines of it."""
+    out: list[MatchedLine] = []
+    for code in codes:
+        sentence = next((s.index for s in sentences if s.start <= code.start < max(s.end, s.start + 1)), None)
+        product = catalog.by_sku(code.sku)
+        if sentence is None or product is None:
+            continue
+        counted = code.quantity is not None
+        quantity = code.quantity if code.quantity is not None else IMPLICIT_QUANTITY
+        parsed = ParsedLine(text=text[code.start : code.end], quantity=code.quantity, unit=None, phrase=code.sku,
+                            sentence=sentence)
+        candidate = Candidate(sku=code.sku, name=product.name, score=1.0, method="sku_exact")
+        out.append(MatchedLine(parsed=parsed, candidate=candidate, runner_up=None,
+                               quantity=quantity, counted=counted,
+                               confidence=1.0 if counted else IMPLICIT_QUANTITY_CERTAINTY,
+                               reasons=() if counted else ("no_quantity", "low_confidence")))
+    return sorted([*out, *matched], key=lambda m: m.parsed.sentence)
+
+
 class OfflineAnalyzer:
     """Satisfies ai.analyzer.Analyzer."""
 
@@ -149,12 +177,20 @@ class OfflineAnalyzer:
         catalog = request.catalog
         text = request.text
         language = detect_language(text, default=_default_language(request))
+        codes = find_codes(text, catalog)  # "CC-600-24 x 7": an exact code wins over any other reading
+        if codes:
+            text = blank_codes(text, codes)
         sentences = split_sentences(text)  # scrubbed and split once for the cues and the parser
         cues = message_cues(text, sentences)
         matched = match_lines(parse_lines(text, language, sentences, defer_corrections=True), self.matcher(catalog),
                               catalog)
+        if codes:
+            matched = _with_code_lines(matched, codes, request.text, sentences, catalog)
         kept = select_order_lines(matched, cues)
         intent = decide_intent(cues, {m.parsed.sentence for m in kept})
+        if kept and not _orders_something(kept, cues):
+            kept = []  # "CNPJ 12.345.678/0001-95": lines that match nothing, with no order verb, are no order
+            intent = decide_intent(cues, set())
         if intent not in ORDER_INTENTS:
             kept = []
         elif len(kept) < len(matched):

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ai import lexicon
 from ai.contract import DeliveryHint
+from ai.lexicon import LANGUAGES, table, table_all, words_all
 from ai.offline.pack_units import PACK_WORDS
 from ai.text import fold
 
@@ -26,28 +28,15 @@ _TIME_OF_DAY = (
     r"(?:manana|tarde|noche|manha|morning|afternoon|evening|am|pm)|"
     r"(?:a\s+las|at|as|antes\s+de\s+las|before|by)\s+\d{1,2}(?::\d{2})?\s*(?:am|pm|h|hrs)?))*"
 )
-_RELATIVE: tuple[tuple[str, int], ...] = (
-    (r"pasado\s+manana", 2),
-    (r"depois\s+de\s+amanha", 2),
-    (r"(?:the\s+)?day\s+after\s+tomorrow", 2),
-    (r"(?<!la\s)(?<!esta\s)(?<!una\s)(?<!cada\s)manana", 1),
-    (r"amanha", 1),
-    (r"(?:tomorrow|tomorow|tommorow|tommorrow|tmrw|tmr)(?:'s|s)?", 1),
-    (r"hoy|hoje|ahorita", 0),
-    (r"(?:today|tonight)(?:'s|s)?", 0),
+# Relative days, weekdays, month names and urgency words: lexicon dates.toml of every language.
+_RELATIVE: tuple[tuple[str, int], ...] = tuple(
+    (str(pattern), int(days)) for lang in LANGUAGES for pattern, days in lexicon.value(lang, "dates", "relative")
 )
-_WEEKDAYS: dict[str, int] = {
-    "lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5, "domingo": 6,
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
-}
-_PT_WEEKDAYS: dict[str, int] = {"segunda": 0, "terca": 1, "quarta": 2, "quinta": 3, "sexta": 4}
-_EN_SHORT: dict[str, int] = {
-    "mon": 0, "tue": 1, "tues": 1, "wed": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4, "sat": 5, "sun": 6,
-}
-_URGENT = (
-    r"\b(?:asap|a\.s\.a\.p|urgente?|right\s+away|rush|lo\s+(?:antes|mas\s+pronto)\s+posible|"
-    r"cuanto\s+antes|o\s+quanto\s+antes|o\s+mais\s+rapido\s+possivel|temprano)\b"
-)
+_WEEKDAYS: dict[str, int] = dict(table_all("dates", "weekdays"))
+_PT_WEEKDAYS: dict[str, int] = dict(table_all("dates", "weekdays_feira"))
+_EN_SHORT: dict[str, int] = dict(table_all("dates", "weekdays_short"))
+_URGENT = rf"\b(?:{'|'.join(words_all('dates', 'urgent'))})\b"
+_WEEKEND = "|".join(words_all("dates", "weekend"))
 
 _WEEKDAY_NAMES = "|".join(_WEEKDAYS)
 _PT_WEEKDAY_NAMES = "|".join(_PT_WEEKDAYS)
@@ -101,21 +90,11 @@ _DAY_OF_THIS_MONTH_RE = _gated(
 # also ordinary words ("mayo" the mayonnaise, "may", "mar", "set", "out") count only with "de"/"of" or
 # an ordinal ("May 5th"), and only for a date within AMBIGUOUS_WITHIN_DAYS ("2 de mayo" said in
 # November is two cases of mayonnaise). The words stay on one line: "ketchup x 2\nmayo x 2" is a list.
-_MONTHS_ES_PT: dict[str, int] = {
-    "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "junio": 6, "julio": 7, "agosto": 8,
-    "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
-    "janeiro": 1, "fevereiro": 2, "marco": 3, "maio": 5, "junho": 6, "julho": 7, "setembro": 9, "outubro": 10,
-    "novembro": 11, "dezembro": 12,
-    "ene": 1, "fev": 2, "abr": 4, "ago": 8, "dic": 12, "dez": 12,
-}
-_MONTHS_EN: dict[str, int] = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "june": 6, "july": 7, "august": 8, "september": 9,
-    "october": 10, "november": 11, "december": 12,
-    "jan": 1, "feb": 2, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-}
-_MONTHS_AMBIGUOUS: dict[str, int] = {"mayo": 5, "may": 5, "mar": 3, "mai": 5, "set": 9, "out": 10}
+_MONTHS: dict[str, int] = dict(table_all("dates", "months"))
+_MONTHS_EN: dict[str, int] = dict(table("en", "dates", "months"))  # the ones that also come before the day
+_MONTHS_AMBIGUOUS: dict[str, int] = dict(table_all("dates", "months_ambiguous"))
 AMBIGUOUS_WITHIN_DAYS = 120
-_MONTH_ANY = {**_MONTHS_ES_PT, **_MONTHS_EN, **_MONTHS_AMBIGUOUS}
+_MONTH_ANY = {**_MONTHS, **_MONTHS_AMBIGUOUS}
 
 
 def _names(months: dict[str, int]) -> str:
@@ -140,8 +119,8 @@ _MONTH_DAY_RE = _gated(
 # "this weekend", "el fin de semana", "neste fim de semana": the coming Saturday
 _WEEKEND_RE = _gated(
     rf"\b{_PREFIX}(?:(?:this|next|the|este|el|proximo|neste|nesse|no|este|o|proximo)\s+)*"
-    r"(?:weekend|fin\s+de\s+semana|finde|fim\s+de\s+semana)\b",
-    r"weekend|fin\s+de\s+semana|finde|fim\s+de\s+semana",
+    rf"(?:{_WEEKEND})\b",
+    _WEEKEND,
 )
 _URGENT_RE = re.compile(_URGENT)
 

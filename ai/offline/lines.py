@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
+from ai.lexicon import set_all, words_all
 from ai.offline.dates import delivery_spans
-from ai.offline.pack_units import DOZEN_UNIT, FORMAT_WORDS, PACK_WORDS
+from ai.offline.pack_units import DOZEN_UNIT, FORMAT_WORDS, PACK_WORDS, pack_word_by_sound
 from ai.offline.quantities import (
     CODE,
     MEASURE,
@@ -28,6 +29,7 @@ from ai.offline.quantities import (
     read_measures,
     read_numbers,
 )
+from ai.offline.runons import split_product_first
 from ai.offline.vocabulary import (
     ABBREVIATIONS,
     ADDRESS_CUES,
@@ -40,6 +42,8 @@ from ai.offline.vocabulary import (
     EACH_WORDS,
     FILLERS,
     INTRO_CUES,
+    OF_WORDS,
+    REMOVAL_CUES,
     WAIT_WORDS,
     WEAK_CORRECTION_CUES,
     WEAK_CORRECTIONS,
@@ -73,13 +77,10 @@ class Sentence:
 
 # A name, with the title before it ("don <PERSON>", "Mrs. <PERSON>"): blanked, it does not end a
 # clause ("soy <PERSON> de ..."); a title left behind would read as a product word ("don" julio).
-_PERSON_PLACEHOLDER = re.compile(
-    r"(?:\b(?:don|dona|doña|sr|sra|srta|senor|señor|senora|señora|seu|senhor|senhora|mr|mrs|ms|miss|sir)\.?\s+)?"
-    r"<PERSON>",
-    re.IGNORECASE,
-)
+_TITLES = "|".join(sorted(words_all("fillers", "titles"), key=len, reverse=True))
+_PERSON_PLACEHOLDER = re.compile(rf"(?:\b(?:{_TITLES})\.?\s+)?<PERSON>", re.IGNORECASE)
 _PACK_OR_MEASURE = "|".join(sorted(
-    (re.escape(w) for w in (*PACK_WORDS, "lb", "lbs", "kg", "kilo", "libra", "pound", "unit", "ea", "each", "pieza")),
+    (re.escape(w) for w in {**PACK_WORDS, **dict.fromkeys(words_all("fillers", "per_units"))}),
     key=len, reverse=True))
 _SCRUB_PATTERNS = (
     re.compile(r"<(?!PERSON>)[A-Z_]+>"),  # other redaction placeholders end a clause
@@ -87,12 +88,12 @@ _SCRUB_PATTERNS = (
     re.compile(r"https?://\S+|www\.\S+"),
     re.compile(r"\b(?=[A-Za-z0-9]*\d)(?=(?:[A-Za-z0-9]*[A-Za-z]){3})[A-Za-z0-9]{10,}\b"),  # RFC, CURP ...
     # a price, with what it is per ("$56 a case", "$3.50/lb", "$200 la caja"): never a line
-    re.compile(r"(?:R\$|US\$|\$|€)\s?\d[\d.,]*(?:\s*(?:/\s*|(?:a|an|per|la|el|o|por|cada)\s+)"
+    re.compile(r"(?:R\$|US\$|\$|€)\s?\d[\d.,]*(?:\s*(?:/\s*|(?:" + "|".join(words_all("fillers", "price_per")) + r")\s+)"
                rf"(?:{_PACK_OR_MEASURE})\b)?", re.IGNORECASE),
     # sending regards is not an order: "manda um abraço pro pessoal", "mándales saludos", "send my regards"
-    re.compile(r"\b(?:m[aá]nd(?:a|e|ar|ale|ales|enles)|send|give)\s+(?:(?:um|uns|un|unos|mis|my|our|meus|muchos|muitos|"
-               r"a|an|el|los)\s+)?(?:abra[çc]os?|beijos?|saludos?|sauda[çc](?:ão|ões|ao|oes)|lembran[çc]as|"
-               r"regards|love|best|greetings)\b", re.IGNORECASE),
+    re.compile(rf"\b(?:{'|'.join(words_all('clauses', 'regards_verbs'))})\s+"
+               rf"(?:(?:{'|'.join(words_all('clauses', 'regards_determiners'))})\s+)?"
+               rf"(?:{'|'.join(words_all('clauses', 'regards'))})\b", re.IGNORECASE),
     re.compile(r"\b\d{1,2}:\d{2}\s*(?:am|pm|hrs|h)?\b|\b\d{1,2}\s*(?:am|pm)\b", re.IGNORECASE),
 )
 # A US-style street address ("to 77 Oak Street, Suite 2", "4410 W Lake Ave"), in case PII redaction
@@ -100,17 +101,19 @@ _SCRUB_PATTERNS = (
 # ("12 packs of street taco tortillas").
 _STREET_ADDRESS = re.compile(
     rf"\b\d{{1,6}}\s+(?!(?:{'|'.join(sorted(map(re.escape, PACK_WORDS), key=len, reverse=True))}|of)\b)"
-    r"(?:[A-Za-z]+\.?\s+){1,3}(?:street|avenue|ave|road|rd|boulevard|blvd|lane|drive|court|parkway|highway|hwy)\b"
-    r"(?:\.?,?\s*(?:suite|ste|apt|unit|#)\s*\w+)?",
+    rf"(?:[A-Za-z]+\.?\s+){{1,3}}(?:{'|'.join(words_all('clauses', 'street_types'))})\b"
+    rf"(?:\.?,?\s*(?:{'|'.join((*words_all('clauses', 'street_units'), '#'))})\s*\w+)?",
     re.IGNORECASE,
 )
 _ADDRESS_STARTS = first_words(ADDRESS_CUES)
-_CLAUSE_STARTS = first_words(INTRO_CUES) | first_words(CONTACT_CUES) | first_words(CLOSING_CUES)
+_CLAUSE_STARTS = (first_words(INTRO_CUES) | first_words(CONTACT_CUES) | first_words(CLOSING_CUES)
+                  | first_words(REMOVAL_CUES))
 _CORRECTION_STARTS = first_words(CORRECTION_CUES)
-_ADDRESS_ABBREVIATIONS = frozenset({"av", "col", "blvd", "calz", "ave"})  # an address when followed by "."
-_OF_WORDS = frozenset({"de", "d", "of", "do", "da"})  # "3 de coca", "3 d doritos" (chat spelling)
+_ADDRESS_ABBREVIATIONS = set_all("fillers", "address_abbreviations")  # an address when followed by "."
+_OF_WORDS = OF_WORDS
 _SEPARATORS = frozenset({",", "/", "+", "&", "*", "-"})
 _DIGIT_RUN = re.compile(r"\+?\(?\d[\d \t().\-]{5,}\d")
+SIZE_IN_WORDS_FROM = 200  # a number word this big beside product words is a size ("de seiscientos")
 MIN_SCRUBBED_DIGITS = 7  # a run of this many digits is a phone, card or tax id, never a count
 _BOUNDARY = re.compile(r"\n+|[!?;…¡¿]+|\.{2,}|\.(?=\s|$)|:(?=\s|$)")
 _TOKEN = re.compile(
@@ -185,7 +188,18 @@ def tokenize(sentence: Sentence, language: str) -> list[Token]:
         if "'" in word or "’" in word:
             word = word.replace("’", "").replace("'", "")
         tokens.append(Token(text=word, start=offset + start, end=offset + end, kind=WORD))
-    return read_measures(read_numbers(tokens, language))
+    return _packs_by_sound(read_measures(read_numbers(tokens, language)), language)
+
+
+def _packs_by_sound(tokens: list[Token], language: str) -> list[Token]:
+    """ "4 kajas", "5 caxa": right after a count, a word that sounds like a pack word is that pack word."""
+    for i in range(1, len(tokens)):
+        token = tokens[i]
+        if token.kind == WORD and tokens[i - 1].kind == NUMBER:
+            found = pack_word_by_sound(token.text, language)
+            if found is not None:
+                tokens[i] = Token(text=found, start=token.start, end=token.end, kind=WORD)
+    return tokens
 
 
 def _cut_noise(tokens: list[Token], original: str) -> list[Token]:
@@ -201,18 +215,19 @@ def _cut_noise(tokens: list[Token], original: str) -> list[Token]:
                            if _is_count(tokens[k]) and tokens[k + 1].text in PACK_WORDS), len(tokens))
             return tokens[:i] + _cut_noise(tokens[resume:], original)
     out: list[Token] = []
-    skipping = False
+    skipping = removing = False
     cue_left = 0  # tokens of the cue itself, never a clause end ("aqui e o ...")
     for i, token in enumerate(tokens):
-        cue = None
+        cue = removal = None
         if words[i] in _CLAUSE_STARTS:
+            removal = starts_with(words, i, REMOVAL_CUES)
             cue = (starts_with(words, i, INTRO_CUES) or starts_with(words, i, CONTACT_CUES)
-                   or starts_with(words, i, CLOSING_CUES))
+                   or starts_with(words, i, CLOSING_CUES) or removal)
         if cue_left == 0 and cue:
-            skipping, cue_left = True, cue
+            skipping, cue_left, removing = True, cue, bool(removal)
         elif cue_left == 0 and (token.kind == SEP or token.kind == WORD and token.text in CONJUNCTIONS):
             skipping = False
-        elif cue_left == 0 and skipping and _is_count(token) and _counts_pack(tokens, i):
+        elif cue_left == 0 and skipping and not removing and _is_count(token) and _counts_pack(tokens, i):
             skipping = False  # "this is <PERSON> from ... can we get five cases of water": a run-on ends it
         cue_left = max(cue_left - 1, 0)
         if not skipping:
@@ -331,7 +346,7 @@ def _carry_corrections(segments: list[_Segment]) -> list[_Segment]:
     return out
 
 
-_PRICE_PREPOSITIONS = frozenset({"a", "at", "@"})
+_PRICE_PREPOSITIONS = set_all("fillers", "price_prepositions") | {"@"}
 
 
 def _price_after_line(current: list[Token], tokens: list[Token], i: int) -> bool:
@@ -482,6 +497,8 @@ def _written(text: str, token: Token) -> str:
     words = text[token.start : token.end]
     if token.kind == MEASURE and token.value is not None and not words[:1].isdigit() and " " in words:
         return f"{token.value:g} {words.rsplit(None, 1)[1]}"
+    if token.kind in {CODE, NUMBER} and (token.value or 0) >= SIZE_IN_WORDS_FROM and not words[:1].isdigit():
+        return f"{token.value:g}"  # "coca de seiscientos", "copo de duzentos": a size said in words
     return words
 
 
@@ -494,8 +511,8 @@ def _apply_each(lines: list[ParsedLine], sentence: int, quantity: float, unit: s
         lines[k] = ParsedLine(text=line.text, quantity=quantity, unit=unit, phrase=line.phrase, sentence=sentence)
 
 
-_PURPOSE_WORDS = frozenset({"para", "pa", "pra", "pro", "for"})
-_INDEFINITE_ARTICLES = frozenset({"un", "una", "um", "uma", "a", "an"})
+_PURPOSE_WORDS = set_all("fillers", "purpose_words")
+_INDEFINITE_ARTICLES = set_all("fillers", "indefinite_articles")
 
 
 def _purpose_clause(segment: list[Token], tokens: list[Token]) -> bool:
@@ -557,7 +574,7 @@ def parse_lines(
     """
     lines: list[ParsedLine] = []
     for sentence in split_sentences(text) if sentences is None else sentences:
-        tokens = _cut_noise(tokenize(sentence, language), text)
+        tokens = split_product_first(_cut_noise(tokenize(sentence, language), text))
         each: tuple[float, str | None] | None = None  # a distributive count waiting for its products
         asides = _asides(sentence) if "(" in sentence.text else []
         for segment in _carry_corrections(list(_segments(tokens))):

@@ -9,74 +9,46 @@ against a product sold per container is a real mismatch that a person should see
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+from rapidfuzz import fuzz
+
+from ai.catalog import Product
+from ai.lexicon import LANGUAGES, set_all, table, table_all
+from ai.matching.phonetic import skeleton_key, sound_key
+from ai.pack_facts import convert, items_to_packs, measure_family
 from ai.text import MEASURE_UNITS, fold
 
 DOZEN_UNIT = "dozen"  # the unit of a count given in dozens ("30 dozen eggs"): already a count of single items
-_DOZEN_PRODUCT_UNITS = frozenset({"dozen", "docena", "duzia", "dz", "dzn"})
+_DOZEN_PRODUCT_UNITS = set_all("packs", "dozen_units")
+SOUNDED_PACK_MIN = 4  # letters a pack word typed by ear needs ("cx" is read as written, never by sound)
+SOUNDED_PACK_FLOOR = 0.8  # ... and spelled at least this close to it ("oleo" is no "rolo", "casa" no "case")
+PACK_CONVERSION = "pack_conversion"  # review reason: an amount that does not convert exactly into packs
+ITEMS_TO_PACKS_CERTAINTY = 0.9  # "96 cocas" read as 4 cajas of 24: exact, but the customer counted items
 CONTAINER = "container"  # caja, case, fardo, pack ...: what wholesale is counted in
 SINGLE = "single"  # botella, lata, pieza ...: one retail item
 
-# surface form (folded) -> (canonical unit, kind)
-PACK_WORDS: dict[str, tuple[str, str]] = {}
+
+def _pack_words() -> dict[str, tuple[str, str]]:
+    """surface form (folded) -> (canonical unit, kind), from every language's packs.toml."""
+    found: dict[str, tuple[str, str]] = {}
+    for lang in LANGUAGES:
+        for key, kind in (("containers", CONTAINER), ("singles", SINGLE)):
+            for canonical, forms in table(lang, "packs", key).items():
+                for form in (canonical, *forms):
+                    found.setdefault(fold(form), (canonical, kind))
+    return found
 
 
-def _add(canonical: str, kind: str, *forms: str) -> None:
-    for form in (canonical, *forms):
-        PACK_WORDS[fold(form)] = (canonical, kind)
-
-
-_add("caja", CONTAINER, "cajas", "cajita", "cajitas", "cja", "cjas", "cj")
-_add("caixa", CONTAINER, "caixas", "cx", "cxs", "caixinha", "caixinhas")
-_add("case", CONTAINER, "cases", "cs", "cse")
-_add("box", CONTAINER, "boxes", "bx")
-_add("paquete", CONTAINER, "paquetes", "paq", "paqs", "pqt", "pqte")
-_add("pacote", CONTAINER, "pacotes", "pct")
-_add("pack", CONTAINER, "packs", "pk", "pks", "six pack", "sixpack")
-_add("fardo", CONTAINER, "fardos", "fd", "fds")
-_add("bulto", CONTAINER, "bultos")
-_add("reja", CONTAINER, "rejas", "tapa", "tapas")
-_add("flat", CONTAINER, "flats")
-_add("carton", CONTAINER, "cartones", "cartón", "cartons")
-_add("saco", CONTAINER, "sacos", "saquito", "saquitos")
-_add("sack", CONTAINER, "sacks")
-_add("bag", CONTAINER, "bags")
-_add("bolsa", CONTAINER, "bolsas")
-_add("jug", CONTAINER, "jugs")
-_add("chub", CONTAINER, "chubs")
-_add("loaf", CONTAINER, "loaves", "loafs")
-_add("roll", CONTAINER, "rolls")
-_add("rollo", CONTAINER, "rollos")
-_add("rolo", CONTAINER, "rolos")
-_add("bundle", CONTAINER, "bundles")
-_add("tray", CONTAINER, "trays", "charola", "charolas", "bandeja", "bandejas")
-_add("cubeta", CONTAINER, "cubetas", "balde", "baldes", "bucket", "buckets", "pail", "pails")
-_add("galao", CONTAINER, "galoes", "galão", "galões")
-_add("tambo", CONTAINER, "tambos")
-_add("botella", SINGLE, "botellas", "botellita", "botellitas")
-_add("bottle", SINGLE, "bottles")
-_add("garrafon", SINGLE, "garrafones", "garrafón", "bidon", "bidones")
-_add("garrafa", SINGLE, "garrafas", "garrafinha", "garrafinhas")
-_add("lata", SINGLE, "latas", "latita", "latitas", "latinha", "latinhas")
-_add("can", SINGLE, "cans")
-_add("pieza", SINGLE, "piezas", "pza", "pzas", "pz")
-_add("unidad", SINGLE, "unidades", "und", "unds", "unidade")
-_add("unit", SINGLE, "units", "pc", "pcs", "piece", "pieces")
+PACK_WORDS: dict[str, tuple[str, str]] = _pack_words()
 
 # Pack words that also tell products apart ("coca lata" vs "coca 600", "heineken garrafa"):
 # the parser keeps them in the product phrase too, the matcher never penalises them.
-FORMAT_WORDS = frozenset({"lata", "can", "garrafa", "botella", "bottle", "garrafon"})
+FORMAT_WORDS = set_all("packs", "format_words")
 
 # Catalog units in the same family as a single-item customer word.
 _SINGLE_FAMILY: dict[str, frozenset[str]] = {
-    "botella": frozenset({"botella", "bottle", "garrafa"}),
-    "bottle": frozenset({"botella", "bottle", "garrafa"}),
-    "garrafa": frozenset({"botella", "bottle", "garrafa"}),
-    "lata": frozenset({"lata", "can"}),
-    "can": frozenset({"lata", "can"}),
-    "pieza": frozenset({"pieza", "unidad", "unit", "botella", "bottle", "garrafa", "lata", "can"}),
-    "unidad": frozenset({"pieza", "unidad", "unit", "botella", "bottle", "garrafa", "lata", "can"}),
-    "unit": frozenset({"pieza", "unidad", "unit", "botella", "bottle", "garrafa", "lata", "can"}),
+    word: frozenset(family) for word, family in table_all("packs", "single_family").items()
 }
 
 
@@ -85,6 +57,42 @@ class UnitFit:
     quantity: float  # in the product's unit
     certainty: float  # 0..1: 1 when the customer's pack is the product's unit family
     reason: str | None  # machine-readable review reason, None when it fits
+
+
+@lru_cache(maxsize=8)
+def _pack_sounds(language: str) -> dict[str, str]:
+    """Phonetic key -> a pack word of `language` with that sound (forms of at least SOUNDED_PACK_MIN letters);
+    a key that two different units share ("paquete", "pacote") says nothing and is left out. One language
+    only: Spanish "jugos" must not sound like English "jugs"."""
+    forms: dict[str, dict[str, str]] = {}  # key -> {canonical unit: form}
+    for key_name in ("containers", "singles"):
+        for canonical, written in table(language, "packs", key_name).items():
+            for form in (fold(canonical), *(fold(w) for w in written)):
+                if len(form) >= SOUNDED_PACK_MIN and form.isalpha():
+                    for key in {sound_key(form), skeleton_key(form)}:
+                        if key:
+                            forms.setdefault(key, {}).setdefault(canonical, form)
+    return {key: next(iter(units.values())) for key, units in forms.items() if len(units) == 1}
+
+
+def pack_word_by_sound(word: str, language: str) -> str | None:
+    """ "kajas" -> "cajas", "caxa" -> "caixa", "cartnes" -> "cartones": a pack word of the message's language
+    typed by ear, or None."""
+    if len(word) < SOUNDED_PACK_MIN or not word.isalpha() or word in PACK_WORDS or language not in LANGUAGES:
+        return None
+    sounds = _pack_sounds(language)
+    found = sounds.get(sound_key(word))
+    if found is None:
+        skeleton = skeleton_key(word)
+        found = sounds.get(skeleton) if skeleton else None
+    if found is None or fuzz.ratio(word, found) < SOUNDED_PACK_FLOOR * 100:
+        return None  # "oleo" sounds like "rolo" but is spelled too far from it
+    return found
+
+
+def single_family(canonical: str) -> frozenset[str]:
+    """The single-item units that count as `canonical` ("lata" -> {"lata", "can"})."""
+    return _SINGLE_FAMILY.get(canonical, frozenset({canonical}))
 
 
 def product_unit_kind(unit: str) -> str:
@@ -137,4 +145,42 @@ def fit_quantity(quantity: float, customer_unit: str | None, product_unit: str, 
     return UnitFit(quantity=quantity, certainty=0.5, reason="unit_mismatch")
 
 
-__all__ = ["CONTAINER", "DOZEN_UNIT", "FORMAT_WORDS", "PACK_WORDS", "SINGLE", "UnitFit", "fit_quantity"]
+def fit_product(quantity: float, customer_unit: str | None, product: Product, *, counted: bool = True) -> UnitFit:
+    """`fit_quantity` with what the product's name says about its pack (ai.pack_facts).
+
+    "120 lb of wings" against a 40 lb case is 3 cases, "96 cocas" against a caja of 24 is 4 cajas and
+    "36 latinhas" against a pack of 12 is 3 packs; an amount of at least one pack that does not divide
+    exactly, or is in another family of measures, is no conversion: PACK_CONVERSION, for a person.
+    """
+    facts = product.pack
+    measure = MEASURE_UNITS.get(customer_unit) if customer_unit is not None else None
+    if measure is not None and customer_unit not in PACK_WORDS:
+        if MEASURE_UNITS.get(fold(product.unit).rstrip(".")) != measure and facts.pack_amount is not None:
+            family = measure_family(customer_unit or "")
+            if family is not None and family[0] == facts.measure and quantity * family[1] >= facts.pack_amount:
+                packs = convert(quantity, customer_unit or "", facts)
+                if packs is None:
+                    return UnitFit(quantity=quantity, certainty=0.0, reason=PACK_CONVERSION)
+                return UnitFit(quantity=packs, certainty=1.0, reason=None)
+    elif counted and (customer_unit is None or PACK_WORDS.get(customer_unit, ("", ""))[1] == SINGLE) \
+            and product_unit_kind(product.unit) == CONTAINER and facts.items > 1 and quantity > facts.items:
+        packs = items_to_packs(quantity, facts)
+        if packs is None:
+            return UnitFit(quantity=quantity, certainty=0.0, reason=PACK_CONVERSION)
+        return UnitFit(quantity=packs, certainty=ITEMS_TO_PACKS_CERTAINTY, reason=None)
+    return fit_quantity(quantity, customer_unit, product.unit, product.pack_size)
+
+
+__all__ = [
+    "CONTAINER",
+    "DOZEN_UNIT",
+    "FORMAT_WORDS",
+    "PACK_CONVERSION",
+    "PACK_WORDS",
+    "SINGLE",
+    "UnitFit",
+    "fit_product",
+    "fit_quantity",
+    "pack_word_by_sound",
+    "single_family",
+]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from ai.lexicon import LANGUAGES, set_all, table, words
 from ai.offline.pack_units import DOZEN_UNIT, PACK_WORDS
 from ai.text import MEASURE_UNITS
 
@@ -30,42 +31,21 @@ QUANTITY_MEASURES = frozenset({"lb", "kg", "g"})
 AMOUNT_MEASURES = QUANTITY_MEASURES | {"l", "gal"}
 DOZEN = 12
 
+# Number words per language, and the words of number phrases (lexicon numbers.toml).
 NUMBER_WORDS: dict[str, dict[str, float]] = {
-    "es": {
-        "un": 1, "una": 1, "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
-        "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13, "catorce": 14, "quince": 15,
-        "dieciseis": 16, "diecisiete": 17, "dieciocho": 18, "diecinueve": 19, "veinte": 20, "veintiun": 21,
-        "veintiuno": 21, "veintiuna": 21, "veintidos": 22, "veintitres": 23, "veinticuatro": 24,
-        "veinticinco": 25, "veintiseis": 26, "veintisiete": 27, "veintiocho": 28, "veintinueve": 29,
-        "treinta": 30, "cuarenta": 40, "cincuenta": 50, "sesenta": 60, "setenta": 70, "ochenta": 80,
-        "noventa": 90, "cien": 100, "ciento": 100, "otra": 1, "otro": 1,
-    },
-    "pt": {
-        "um": 1, "uma": 1, "dois": 2, "duas": 2, "tres": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7,
-        "oito": 8, "nove": 9, "dez": 10, "onze": 11, "doze": 12, "treze": 13, "catorze": 14, "quatorze": 14,
-        "quinze": 15, "dezesseis": 16, "dezasseis": 16, "dezessete": 17, "dezoito": 18, "dezenove": 19,
-        "vinte": 20, "trinta": 30, "quarenta": 40, "cinquenta": 50, "sessenta": 60, "setenta": 70,
-        "oitenta": 80, "noventa": 90, "cem": 100, "outra": 1, "outro": 1,
-    },
-    "en": {
-        "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-        "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-        "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
-        "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "another": 1,
-    },
+    lang: {word: float(value) for word, value in table(lang, "numbers", "words").items()} for lang in LANGUAGES
 }
-# Words that are numbers in one language and something else in another.
-_ONLY_IN: dict[str, str] = {"once": "es", "dos": "es", "ten": "en", "one": "en"}
-# Words that are numbers except in one language: English "um" is a hesitation ("and um two jugs").
-_NOT_IN: dict[str, str] = {"um": "en"}
-ARTICLES_ONE = frozenset({"a", "an"})  # English "a case of": 1 only before a pack word or size
-DOZEN_WORDS = frozenset({"docena", "docenas", "duzia", "duzias", "dozen", "dozens", "dz", "dzn"})
-HALF_WORDS = frozenset({"medio", "media", "meio", "meia", "half"})
-PAIR_WORDS = frozenset({"par", "pair", "couple"})
-AND_WORDS = frozenset({"y", "e", "and"})
+# Number words of another language that are something else in this one ("once", "dos", English "um").
+_NOT_NUMBERS: dict[str, frozenset[str]] = {lang: frozenset(words(lang, "numbers", "not_numbers")) for lang in LANGUAGES}
+ARTICLES_ONE = set_all("numbers", "articles_one")  # English "a case of": 1 only before a pack word or size
+_INDEFINITE = set_all("numbers", "indefinite")  # "un par", "uma dúzia"
+DOZEN_WORDS = set_all("numbers", "dozen")
+HALF_WORDS = set_all("numbers", "half")
+PAIR_WORDS = set_all("numbers", "pair")
+AND_WORDS = set_all("numbers", "and")
 _TENS = frozenset({20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0})
 # the first words of every number phrase that does not start with a number
-_PHRASE_STARTS = HALF_WORDS | ARTICLES_ONE | DOZEN_WORDS | {"half", "couple", "um", "un", "una", "uma"}
+_PHRASE_STARTS = HALF_WORDS | ARTICLES_ONE | DOZEN_WORDS | PAIR_WORDS | _INDEFINITE
 
 _DIGITS = re.compile(r"^\d+(?:[.,]\d{1,2})?$")
 _FRACTION = re.compile(r"^(\d+)/(\d+)$")
@@ -93,20 +73,16 @@ class Token:
     # NUMBER counted in dozens
 
 
-def _lookup_number_word(word: str, language: str) -> float | None:
-    owner = _ONLY_IN.get(word)
-    if (owner is not None and owner != language) or _NOT_IN.get(word) == language:
-        return None
-    for table in (NUMBER_WORDS.get(language, {}), *NUMBER_WORDS.values()):
-        if word in table:
-            return float(table[word])
-    return None
-
-
 def _number_table(language: str) -> dict[str, float]:
-    words = {word for table in NUMBER_WORDS.values() for word in table}
-    found = {word: _lookup_number_word(word, language) for word in words}
-    return {word: value for word, value in found.items() if value is not None}
+    """Every language's number words that are numbers in `language` (its own value first); for a
+    language without a lexicon, the words that no language reads as something else."""
+    excluded = _NOT_NUMBERS.get(language) or frozenset().union(*_NOT_NUMBERS.values())
+    found: dict[str, float] = {}
+    for table_ in (NUMBER_WORDS.get(language, {}), *NUMBER_WORDS.values()):
+        for word, value in table_.items():
+            if word not in excluded:
+                found.setdefault(word, value)
+    return found
 
 
 # number_word precomputed: per language, and for any other language (""): word -> value
@@ -168,7 +144,7 @@ def _match_phrase(tokens: list[Token], i: int, language: str) -> tuple[int, floa
         return 1, 0.5
     if w[0] == "half" and w[1] in ARTICLES_ONE and w[2] in PACK_WORDS:
         return 2, 0.5
-    if w[0] in ARTICLES_ONE | {"um", "un", "una", "uma"} and w[1] in PAIR_WORDS:
+    if w[0] in ARTICLES_ONE | _INDEFINITE and w[1] in PAIR_WORDS:
         return (3 if w[2] in {"de", "of"} else 2), 2.0
     if w[0] == "couple" and w[1] == "of":
         return 2, 2.0

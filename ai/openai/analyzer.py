@@ -72,7 +72,7 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class OpenAISettings(Protocol):
-    """What the worker's Settings provides (OPENAI_API_KEY, OPENAI_BASE_URL, model)."""
+    """What the worker's Settings provides (OPENAI_API_KEY, OPENAI_BASE_URL, model, timeout, attempts)."""
 
     @property
     def openai_api_key(self) -> str | None: ...
@@ -80,6 +80,10 @@ class OpenAISettings(Protocol):
     def openai_base_url(self) -> str | None: ...
     @property
     def openai_model(self) -> str: ...
+    @property
+    def openai_timeout_s(self) -> float: ...
+    @property
+    def openai_max_attempts(self) -> int: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +102,8 @@ class OpenAIConfig:
     @classmethod
     def from_settings(cls, settings: OpenAISettings) -> OpenAIConfig:
         return cls(
-            api_key=settings.openai_api_key, base_url=settings.openai_base_url, model=settings.openai_model
+            api_key=settings.openai_api_key, base_url=settings.openai_base_url, model=settings.openai_model,
+            timeout_s=settings.openai_timeout_s, max_attempts=settings.openai_max_attempts,
         )
 
 

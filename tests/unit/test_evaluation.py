@@ -63,10 +63,10 @@ def test_report_shape_without_pii(eval_dir: Path) -> None:
     report = run_eval(eval_dir / "cases-dev.jsonl", eval_dir)
     data = report.to_dict()
     json.dumps(data)
-    assert set(data) == {"analyzer", "cases", "intent", "lines", "pii", "review_rate", "usage", "misses"}
+    assert set(data) == {"analyzer", "cases", "intent", "lines", "pii", "review_rate", "usage", "misses", "failed"}
     assert data["pii"] is None
     assert list(data["intent"]) == [ALL, "es", "en", "pt"]
-    assert set(data["lines"][ALL]) == {"tp", "fp", "fn", "precision", "recall", "f1"}
+    assert set(data["lines"][ALL]) == {"tp", "fp", "fn", "unmatched", "precision", "recall", "f1"}
     assert data["intent"][ALL]["total"] == 40
     table = format_report(report)
     assert "intent" in table and "line F1" in table and "PII" not in table
@@ -94,8 +94,8 @@ async def test_pii_metrics_and_redacted_analysis(eval_dir: Path) -> None:
 
 def test_score_lines_needs_sku_and_quantity() -> None:
     counts = score_lines([("A", 3), ("B", 2)], [("A", 3.0), ("B", 1), (None, 2)])
-    assert counts == Counts(tp=1, fp=2, fn=1)
-    assert (counts.precision, counts.recall) == (1 / 3, 1 / 2)
+    assert counts == Counts(tp=1, fp=1, fn=1, unmatched=1)  # the line without SKU is apart, not wrong
+    assert (counts.precision, counts.recall) == (1 / 2, 1 / 2)
     assert score_lines([], []).f1 == 1.0
 
 
@@ -109,3 +109,30 @@ def test_score_pii_overlap_and_type() -> None:
     assert (scores["PHONE_NUMBER"].precision, scores["PHONE_NUMBER"].recall) == (1.0, 1.0)
     assert (scores["PERSON"].recall, scores["ADDRESS"].precision) == (0.0, 0.0)
     assert (scores[ALL].detected, scores[ALL].detected_correct, scores[ALL].expected) == (2, 1, 2)
+
+
+class _Failing:
+    provider, model, prompt_version, paid = "test", "failing", "t", False
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def analyze(self, request: object) -> object:
+        from ai.analyzer import AnalysisFailed
+
+        self.calls += 1
+        if self.calls % 2:
+            raise AnalysisFailed("model timed out", retryable=True)
+        from ai.offline.analyzer import OfflineAnalyzer
+
+        return await OfflineAnalyzer().analyze(request)  # type: ignore[arg-type]
+
+
+async def test_a_failed_analysis_is_a_miss_not_the_end(eval_dir: Path) -> None:
+    analyzer = _Failing()
+    report = await run_eval_async(eval_dir / "cases-dev.jsonl", eval_dir, analyzer=analyzer)  # type: ignore[arg-type]
+    assert report.cases == analyzer.calls == 40
+    assert report.failed == 20
+    assert sum(1 for m in report.misses if m.kind == "failed") == 20
+    assert report.intent[ALL].total == 40 and report.intent[ALL].correct <= 20
+    assert "20 analyses failed" in format_report(report)

@@ -22,7 +22,8 @@ def intent(text: str, order_sentences: set[int] | None = None) -> Intent:
         ("El pedido de ayer llegó incompleto, faltaron 2 cajas de leche lala", Intent.COMPLAINT),
         ("The last delivery of eggs had 3 broken flats. Can you credit us?", Intent.COMPLAINT),
         ("O pedido veio faltando 2 fardos de água", Intent.COMPLAINT),
-        ("Change of plans, cancel the bacon from today's order please", Intent.ORDER_CANCEL),
+        ("Change of plans, cancel the bacon from today's order please", Intent.ORDER_CHANGE),  # removes one product
+        ("Please cancel today's order", Intent.ORDER_CANCEL),
         ("cancela o pedido de ontem por favor", Intent.ORDER_CANCEL),
         # a price question with a quantity is still a question
         ("cuanto me sale si me llevo 10 cartones de modelo? hay descuento?", Intent.QUESTION),

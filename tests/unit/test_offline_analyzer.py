@@ -44,6 +44,12 @@ LATER_BLIND_SETS = [
     pytest.param("offline_blind5_cases.jsonl", 120, 0.99, 0.975, id="blind5"),
     # 120 in the dev set's style, after round 5: 0.975 / 0.989 (0.992 / 0.995); PII recall 0.921
     pytest.param("offline_blind6_cases.jsonl", 120, 0.98, 0.99, id="blind6"),
+    # 165 written from the catalogs alone by someone who never read the code (issue 18: units where the
+    # catalog sells packs, typed codes, misspellings, sizes, statements with quantities, run-ons, removals):
+    # intent 0.921, line F1 0.593 first seen with PII (0.915 / 0.636 without, unmatched lines left out);
+    # now 0.988 / 0.972 (0.988 / 0.972 with PII) after the general mechanisms (pack facts, codes, run-ons, statements, removals,
+    # sizes, phonetic keys, languages mixed)
+    pytest.param("offline_blind7_cases.jsonl", 165, 0.97, 0.94, id="blind7"),
 ]
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
@@ -146,7 +152,7 @@ def test_review_reasons(analyzer: OfflineAnalyzer, valle: Catalog) -> None:
     [
         ("cuanto cuesta la caja de corona??", Intent.QUESTION),
         ("El pedido de ayer llegó incompleto, faltaron 2 cajas de leche lala", Intent.COMPLAINT),
-        ("cancela las 3 cajas de coca de mañana", Intent.ORDER_CANCEL),
+        ("cancela las 3 cajas de coca de mañana", Intent.ORDER_CHANGE),  # removes a product from an order
         ("Gracias, ya llegó el pedido 👍", Intent.OTHER),
     ],
 )

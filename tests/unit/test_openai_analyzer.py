@@ -433,8 +433,11 @@ async def test_settings_build_an_analyzer_that_owns_its_client() -> None:
         openai_api_key: str | None = "sk-test"
         openai_base_url: str | None = "http://llm.internal:8000/v1"
         openai_model: str = "gpt-4o-mini"
+        openai_timeout_s: float = 120.0
+        openai_max_attempts: int = 2
 
     analyzer = OpenAIAnalyzer(OpenAIConfig.from_settings(Settings()))
     assert (analyzer.model, analyzer.prompt_version) == ("gpt-4o-mini", "v1")
     assert analyzer.config.base_url == "http://llm.internal:8000/v1"
+    assert (analyzer.config.timeout_s, analyzer.config.max_attempts) == (120.0, 2)
     await analyzer.aclose()

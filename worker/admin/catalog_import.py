@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ai.pack_facts import pack_facts
 from worker.admin import distributors
 from worker.admin.catalog_file import CatalogFile, CatalogFileError, read_catalog_file, validate_row
 from worker.admin.errors import AdminError
@@ -30,10 +31,16 @@ class ImportResult:
     categories: int  # new categories
 
 
+def _with_pack_facts(product: dict[str, Any]) -> dict[str, Any]:
+    """The row as the import function takes it, with what its pack holds (ai.pack_facts, from name, unit, size)."""
+    facts = pack_facts(name=product["name"], unit=product["unit"], pack_size=int(product.get("pack_size") or 1))
+    return {**product, "pack_facts": facts.to_dict()}
+
+
 async def _write(repo: Repository, distributor_id: str, catalog: CatalogFile, *, prune: bool,
                  created: bool) -> ImportResult:
     row = await repo.fetch_one("ops_import_catalog", distributor_id=distributor_id,
-                               products=dumps([r.as_json() for r in catalog.rows]), prune=prune)
+                               products=dumps([_with_pack_facts(r.as_json()) for r in catalog.rows]), prune=prune)
     assert row is not None
     result = row["result"]
     return ImportResult(distributor_id=distributor_id, distributor_created=created, products=len(catalog.rows),

@@ -24,6 +24,8 @@ class Settings:
     openai_api_key: str | None
     openai_base_url: str | None
     openai_model: str
+    openai_timeout_s: float = 30.0  # per HTTP attempt; a local model or a busy proxy needs more
+    openai_max_attempts: int = 4  # first call + retries
     worker_concurrency: int
     lease_seconds: int
     retry_base: float  # seconds; a failed attempt waits retry_base * 2**(attempt-1)
@@ -44,6 +46,17 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _positive(name: str, default: str, kind: type[float] | type[int]) -> float:
+    raw = os.environ.get(name, default).strip() or default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r}: not a {kind.__name__}") from None
+    if value <= 0:
+        raise ValueError(f"{name}={raw!r}: must be greater than 0")
+    return value
+
+
 def load_settings() -> Settings:
     env = os.environ
     return Settings(
@@ -54,6 +67,8 @@ def load_settings() -> Settings:
         openai_api_key=env.get("OPENAI_API_KEY") or None,
         openai_base_url=env.get("OPENAI_BASE_URL") or None,
         openai_model=env.get("ORDERFLOW_OPENAI_MODEL", "gpt-4o-mini"),
+        openai_timeout_s=float(_positive("ORDERFLOW_OPENAI_TIMEOUT_S", "30", float)),
+        openai_max_attempts=int(_positive("ORDERFLOW_OPENAI_MAX_ATTEMPTS", "4", int)),
         worker_concurrency=int(env.get("ORDERFLOW_WORKER_CONCURRENCY", "32")),
         lease_seconds=int(env.get("ORDERFLOW_LEASE_SECONDS", "60")),
         retry_base=float(env.get("ORDERFLOW_RETRY_BASE", "2.0")),

@@ -331,7 +331,7 @@ select d.id::text, d.slug, d.name, d.country, d.locale, d.currency, d.timezone, 
 
 -- ops_import_catalog --
 -- Upsert a validated catalog by SKU in one transaction (optionally deactivating SKUs the file lacks)
-select public.import_catalog_v1(%(distributor_id)s, %(products)s::jsonb, %(prune)s) as result;
+select public.import_catalog_v2(%(distributor_id)s, %(products)s::jsonb, %(prune)s) as result;
 
 -- ops_catalog_skus --
 -- A distributor's SKUs, active or not (to check an order history file before importing it)

@@ -14,6 +14,8 @@ from ai.analyzer import AnalysisFailed, AnalysisRequest, Analyzer, RecentOrderLi
 from ai.language import detect_language
 from ai.pii.detector import PiiDetector, redact
 from worker.context import ContextCache
+from worker.conversation import OrderState, within_window
+from worker.conversation_outcome import Orders, with_conversation
 from worker.core.repository import DatabaseUnavailable, Repository, dumps
 from worker.outcome import MessageFacts, build_outcome, review_outcome, usage_row
 from worker.rate_limit import take_ai_token
@@ -87,10 +89,15 @@ class Pipeline:
             outcome = review_outcome(facts, reason="budget_exceeded")
         else:
             now = self.clock().astimezone(ZoneInfo(ctx.timezone))
-            recent = await self._recent_orders(msg) if self.analyzer.paid else ()
+            received_at: datetime = msg.get("received_at") or self.clock()
+            orders = await self._orders(msg) if self.analyzer.reads_orders else Orders()
             catalog, matcher = await self.contexts.for_customer(ctx, msg["customer_id"])
-            request = AnalysisRequest(text=redacted, catalog=catalog, now=now, recent_orders=recent,
-                                      customer_language=msg["preferred_language"])
+            request = AnalysisRequest(
+                text=redacted, catalog=catalog, now=now, recent_orders=orders.recent,
+                customer_language=msg["preferred_language"], open_order=orders.open_lines(),
+                last_order=orders.last_lines(), message_kind=str(msg["kind"] or "text"),
+                open_order_recent=orders.open is not None and within_window(orders.open, received_at, ctx.order_policy),
+            )
             if ctx.ai_per_minute is not None:
                 decision = await take_ai_token(self.repo, distributor_id=claim.distributor_id)
                 if not decision.allowed:
@@ -103,6 +110,8 @@ class Pipeline:
             usage = usage_row(result.usage, prompt_version=result.prompt_version, latency_ms=result.latency_ms,
                               prices=prices, price_ids=price_ids, today=now.date())
             outcome = build_outcome(facts, result=result, usage=usage, catalog=catalog, matcher=matcher)
+            outcome = with_conversation(outcome, result.analysis, catalog=catalog, open_order=orders.open,
+                                        last_order=orders.last, received_at=received_at, policy=ctx.order_policy)
 
         if msg["needs_review"]:  # flagged at intake (media, a bad item in a cart ...)
             outcome["needs_review"] = True
@@ -115,13 +124,17 @@ class Pipeline:
         row = await self.repo.fetch_one("month_spend", distributor_id=claim.distributor_id)
         return row is not None and int(row["spent"]) >= budget
 
-    async def _recent_orders(self, msg: dict[str, Any]) -> tuple[tuple[RecentOrderLine, ...], ...]:
-        rows = await self.repo.fetch_all("recent_orders", distributor_id=str(msg["distributor_id"]),
-                                         customer_id=msg["customer_id"])
-        orders: dict[str, list[RecentOrderLine]] = {}
+    async def _orders(self, msg: dict[str, Any]) -> Orders:
+        """The customer's recent orders, open order and last order (both analyzers read them)."""
+        distributor_id, customer_id = str(msg["distributor_id"]), msg["customer_id"]
+        rows = await self.repo.fetch_all("recent_orders", distributor_id=distributor_id, customer_id=customer_id)
+        recent: dict[str, list[RecentOrderLine]] = {}
         for row in rows:
-            orders.setdefault(str(row["id"]), []).append(RecentOrderLine(sku=row["sku"], quantity=float(row["quantity"])))
-        return tuple(tuple(lines) for lines in orders.values())
+            recent.setdefault(str(row["id"]), []).append(RecentOrderLine(sku=row["sku"], quantity=float(row["quantity"])))
+        states = {row["role"]: OrderState.from_row(row) for row in
+                  await self.repo.fetch_all("conversation_orders", distributor_id=distributor_id, customer_id=customer_id)}
+        return Orders(recent=tuple(tuple(lines) for lines in recent.values()), open=states.get("open"),
+                      last=states.get("last"))
 
     async def _record(self, outcome: dict[str, Any]) -> Processed:
         payload = dumps(outcome)
@@ -136,7 +149,9 @@ class Pipeline:
                     raise
                 await asyncio.sleep(RECORD_RETRY_STEP)
         result = row["result"] if row else {}
-        return Processed(state="processed", order_status=result.get("order_status"), events=int(result.get("events") or 0))
+        created = result.get("action") == "create" and result.get("order_id") is not None
+        return Processed(state="processed", order_status=result.get("order_status") if created else None,
+                         events=int(result.get("events") or 0))
 
     async def _defer(self, claim: Claim, seconds: float) -> Processed:
         """Over the distributor's AI rate: due again in `seconds`, the attempt given back."""

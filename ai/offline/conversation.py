@@ -1,0 +1,197 @@
+"""What a message does to the customer's orders, read with rules and the conversation lexicon.
+
+The offline analyzer finds the lines of a message; this module reads the rest of what a clerk
+hears in it (ai/lexicon/<lang>/conversation.toml, all languages at once, since customers mix
+them): a cancellation, a closer ("ya con eso"), a confirmation ("sí", a confirm button), "the
+usual", an opener of a separate order, removals ("sin el jabón") and whether each line adds to or
+sets the quantity of a product already in the order it applies to. The order it applies to is
+the open order (a change) or the last order ("the usual"), both given by the worker.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from ai.analyzer import AnalysisRequest, RecentOrderLine
+from ai.contract import Intent, Line, LineOp, OrderAction
+from ai.lexicon import words_all
+from ai.matching.matcher import Matcher
+from ai.text import fold
+
+TOPIC = "conversation"
+REMOVE_MIN_SCORE = 0.55  # a product named after a removal marker must match one in the order this well
+REMOVE_CONFIDENCE = 0.9  # how sure a removal of a product that is in the order is
+PREFER_BASE_MARGIN = 0.3  # a product of the order wins over a better-scored stranger within this margin
+_NON_WORD = re.compile(r"[^\w#]+")
+_COUNT = re.compile(r"\b\d+\b")
+
+
+def normalise(text: str) -> str:
+    """Folded, punctuation as spaces, single spaces, padded: phrases match as " phrase "."""
+    return " " + " ".join(_NON_WORD.sub(" ", fold(text)).split()) + " "
+
+
+@cache
+def cues(key: str) -> tuple[str, ...]:
+    """A cue list of every language, normalised, longest first (so "sin el" wins over "sin")."""
+    found = {normalise(phrase).strip() for phrase in words_all(TOPIC, key)}
+    return tuple(sorted((p for p in found if p), key=len, reverse=True))
+
+
+@cache
+def cue_tokens(key: str) -> frozenset[str]:
+    return frozenset(token for phrase in cues(key) for token in phrase.split())
+
+
+def has_cue(norm: str, key: str) -> bool:
+    return any(f" {phrase} " in norm for phrase in cues(key))
+
+
+def is_confirmation(text: str) -> bool:
+    """The whole message is a confirmation ("sí", "ok gracias", "confirmo 👍"), and nothing else."""
+    stripped = text.strip()
+    if stripped and all(not ch.isalnum() for ch in stripped):
+        return any(stripped.startswith(p) or p in stripped for p in cues("confirm") if not p.isalnum())
+    tokens = [t for t in normalise(text).split() if t not in cue_tokens("filler")]
+    allowed = cue_tokens("confirm")
+    return bool(tokens) and all(t in allowed or t.startswith("confirm") for t in tokens)
+
+
+def prefer_base(line: Line, base_skus: set[str], matcher: Matcher) -> Line:
+    """ "8 de agua" after an order with Agua Ciel 1 L means that water: among the line's close
+    candidates, a product of the order it applies to wins (a clerk reads it the same way)."""
+    if not base_skus or line.sku in base_skus:
+        return line
+    candidates = matcher.candidates(line.text, limit=8)
+    if not candidates:
+        return line
+    floor = max(REMOVE_MIN_SCORE, candidates[0].score - PREFER_BASE_MARGIN)
+    for candidate in candidates:
+        if candidate.score < floor:
+            break
+        if candidate.sku in base_skus:
+            return line.model_copy(update={"sku": candidate.sku, "confidence": max(line.confidence, candidate.score),
+                                           "evidence": f"{line.evidence}; product of the order"[:200]})
+    return line
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reading:
+    action: OrderAction
+    closes_order: bool
+    lines: tuple[Line, ...]
+    intent: Intent
+
+
+def removal_phrases(norm: str) -> list[str]:
+    """The words after each removal marker, split on joiners: product names to take out."""
+    joiners = cues("joiners")
+    phrases: list[str] = []
+    for marker in cues("remove"):
+        start = norm.find(f" {marker} ")
+        while start >= 0:
+            tail = norm[start + len(marker) + 2:]
+            pieces = [tail]
+            for joiner in joiners:
+                pieces = [part for piece in pieces for part in f" {piece} ".split(f" {joiner} ")]
+            # the first product, and the ones joined to it ("sin el jabón ni el cloro")
+            for piece in pieces[:3]:
+                words = [w for w in piece.split() if not w.isdigit()][:4]
+                if words:
+                    phrases.append(" ".join(words))
+            start = norm.find(f" {marker} ", start + 1)
+    return phrases
+
+
+def removals(norm: str, base: Sequence[RecentOrderLine], matcher: Matcher, kept_text: str) -> list[str]:
+    """SKUs of the base order that the message takes out."""
+    if not base:
+        return []
+    in_base = {item.sku for item in base}
+    found: list[str] = []
+    for phrase in removal_phrases(norm):
+        if f" {phrase} " in kept_text:  # part of a line the message asks for ("coca sin azúcar")
+            continue
+        for candidate in matcher.candidates(phrase, limit=8):
+            if candidate.score < REMOVE_MIN_SCORE:
+                break
+            if candidate.sku in in_base:
+                if candidate.sku not in found:
+                    found.append(candidate.sku)
+                break
+    return found
+
+
+def read_conversation(
+    *,
+    text: str,
+    intent: Intent,
+    lines: Sequence[Line],
+    open_order: Sequence[RecentOrderLine],
+    last_order: Sequence[RecentOrderLine],
+    matcher: Matcher,
+    button: bool = False,
+    open_order_recent: bool = True,
+) -> Reading:
+    """The order-level action, the closer flag and each line's operation for one message."""
+    norm = normalise(text)
+    closes = has_cue(norm, "closer")
+    if (button or not lines) and is_confirmation(text):
+        return Reading(action=OrderAction.CONFIRM, closes_order=closes, lines=(), intent=Intent.OTHER)
+    usual = has_cue(norm, "usual") and bool(last_order or intent in {Intent.ORDER, Intent.ORDER_CHANGE})
+    base = last_order if usual else open_order
+    kept_text = " ".join(normalise(line.text) for line in lines if line.sku)
+    removed = removals(norm, base, matcher, kept_text)
+    base_skus = {item.sku for item in base}
+    more, restates = has_cue(norm, "more"), usual or open_order_recent or has_cue(norm, "set")
+    out: list[Line] = []
+    for line in lines:
+        line = prefer_base(line, base_skus, matcher)
+        if line.sku is not None and line.sku in removed:
+            continue
+        op = LineOp.SET if line.sku in base_skus and restates and not more else LineOp.ADD
+        out.append(line.model_copy(update={"op": op}))
+    out.extend(Line(op=LineOp.REMOVE, text=sku, quantity=0.0, unit=None, sku=sku, confidence=REMOVE_CONFIDENCE,
+                    evidence="removal marker") for sku in removed)
+    if usual:
+        return Reading(action=OrderAction.REPEAT_LAST, closes_order=closes, lines=tuple(out), intent=Intent.ORDER)
+    if not out and has_cue(norm, "cancel"):
+        return Reading(action=OrderAction.CANCEL, closes_order=False, lines=(), intent=Intent.ORDER_CANCEL)
+    if out and has_cue(norm, "separate"):
+        adds = tuple(line.model_copy(update={"op": LineOp.ADD}) for line in out if line.op != LineOp.REMOVE)
+        return Reading(action=OrderAction.NEW, closes_order=closes, lines=adds, intent=Intent.ORDER)
+    changes = removed or any(line.op == LineOp.SET for line in out)
+    if out and (changes or (open_order and (has_cue(norm, "followup") or has_cue(norm, "set")))):
+        adds = any(line.op == LineOp.ADD for line in out)
+        return Reading(action=OrderAction.CHANGE, closes_order=closes, lines=tuple(out),
+                       intent=Intent.ORDER if adds else Intent.ORDER_CHANGE)
+    if out:
+        return Reading(action=OrderAction.NONE, closes_order=closes, lines=tuple(out),
+                       intent=intent if intent in {Intent.ORDER, Intent.ORDER_CHANGE} else Intent.ORDER)
+    return Reading(action=OrderAction.NONE, closes_order=closes, lines=(), intent=intent)
+
+
+__all__ = ["Reading", "cues", "handled_reasons", "has_cue", "is_confirmation", "normalise", "read_conversation", "removals"]
+
+
+def handled_reasons(reasons: Sequence[str], reading: Reading, request: AnalysisRequest) -> list[str]:
+    """Review reasons the conversation now handles itself: a change or cancellation of an open
+    order, a repeat of a known last order, lines that only confirm or remove."""
+    handled: set[str] = set()
+    if request.open_order and reading.action in {OrderAction.CHANGE, OrderAction.CANCEL, OrderAction.NONE}:
+        handled |= {"order_change", "order_cancel"}
+    if reading.action == OrderAction.REPEAT_LAST and request.last_order:
+        handled |= {"repeat_order", "no_matched_lines", "order_change"}
+    if reading.action in {OrderAction.CONFIRM, OrderAction.CANCEL} or (
+        reading.lines and all(line.op == LineOp.REMOVE for line in reading.lines)
+    ):
+        handled |= {"no_matched_lines"}
+    if reading.action == OrderAction.CONFIRM:
+        return []
+    kept = [r for r in reasons if r not in handled]
+    if reading.action == OrderAction.REPEAT_LAST and not request.last_order and "repeat_order_without_history" not in kept:
+        kept.append("repeat_order_without_history")
+    return kept

@@ -179,7 +179,7 @@ class OfflineAnalyzer:
         reading = read_conversation(text=text, intent=intent, lines=lines, open_order=request.open_order,
                                     last_order=request.last_order, matcher=self.matcher(catalog),
                                     button=request.message_kind in {"button", "interactive"},
-                                    open_order_recent=request.open_order_recent)
+                                    open_order_recent=request.open_order_recent, language=language)
         intent, lines, reasons = reading.intent, list(reading.lines), handled_reasons(reasons, reading, request)
         delivery = resolve_delivery(text, language, request.now, catalog.timezone)
         needs_review = bool(reasons)

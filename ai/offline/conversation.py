@@ -17,7 +17,7 @@ from functools import cache
 
 from ai.analyzer import AnalysisRequest, RecentOrderLine
 from ai.contract import Intent, Line, LineOp, OrderAction
-from ai.lexicon import words_all
+from ai.lexicon import LANGUAGES, words, words_all
 from ai.matching.matcher import Matcher
 from ai.text import fold
 
@@ -35,9 +35,10 @@ def normalise(text: str) -> str:
 
 
 @cache
-def cues(key: str) -> tuple[str, ...]:
-    """A cue list of every language, normalised, longest first (so "sin el" wins over "sin")."""
-    found = {normalise(phrase).strip() for phrase in words_all(TOPIC, key)}
+def cues(key: str, lang: str | None = None) -> tuple[str, ...]:
+    """A cue list, normalised, longest first (so "sin el" wins over "sin"): of one language, or
+    of every language (lang None) for cues that short messages carry ("sí", "ok", "sim")."""
+    found = {normalise(phrase).strip() for phrase in (words(lang, TOPIC, key) if lang else words_all(TOPIC, key))}
     return tuple(sorted((p for p in found if p), key=len, reverse=True))
 
 
@@ -46,8 +47,10 @@ def cue_tokens(key: str) -> frozenset[str]:
     return frozenset(token for phrase in cues(key) for token in phrase.split())
 
 
-def has_cue(norm: str, key: str) -> bool:
-    return any(f" {phrase} " in norm for phrase in cues(key))
+def has_cue(norm: str, key: str, lang: str | None = None) -> bool:
+    """Whether the message carries a cue; language-specific when the words are ambiguous across
+    languages (Portuguese "mas" is "but", Spanish "más" is "more")."""
+    return any(f" {phrase} " in norm for phrase in cues(key, lang if lang in LANGUAGES else None))
 
 
 def is_confirmation(text: str) -> bool:
@@ -76,6 +79,12 @@ def prefer_base(line: Line, base_skus: set[str], matcher: Matcher) -> Line:
             return line.model_copy(update={"sku": candidate.sku, "confidence": max(line.confidence, candidate.score),
                                            "evidence": f"{line.evidence}; product of the order"[:200]})
     return line
+
+
+def opener_only(text: str) -> bool:
+    """An unmatched "line" that is only the opener of another order ("otro pedido para el local")."""
+    norm = normalise(text)
+    return not _COUNT.search(norm) and (has_cue(norm, "separate") or has_cue(norm, "usual"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +144,7 @@ def read_conversation(
     matcher: Matcher,
     button: bool = False,
     open_order_recent: bool = True,
+    language: str | None = None,
 ) -> Reading:
     """The order-level action, the closer flag and each line's operation for one message."""
     norm = normalise(text)
@@ -146,9 +156,12 @@ def read_conversation(
     kept_text = " ".join(normalise(line.text) for line in lines if line.sku)
     removed = removals(norm, base, matcher, kept_text)
     base_skus = {item.sku for item in base}
-    more, restates = has_cue(norm, "more"), usual or open_order_recent or has_cue(norm, "set")
+    more = has_cue(norm, "more", language)
+    restates = usual or open_order_recent or has_cue(norm, "set", language)
     out: list[Line] = []
     for line in lines:
+        if line.sku is None and opener_only(line.text):
+            continue
         line = prefer_base(line, base_skus, matcher)
         if line.sku is not None and line.sku in removed:
             continue
@@ -164,7 +177,7 @@ def read_conversation(
         adds = tuple(line.model_copy(update={"op": LineOp.ADD}) for line in out if line.op != LineOp.REMOVE)
         return Reading(action=OrderAction.NEW, closes_order=closes, lines=adds, intent=Intent.ORDER)
     changes = removed or any(line.op == LineOp.SET for line in out)
-    if out and (changes or (open_order and (has_cue(norm, "followup") or has_cue(norm, "set")))):
+    if out and (changes or (open_order and (has_cue(norm, "followup", language) or has_cue(norm, "set", language)))):
         adds = any(line.op == LineOp.ADD for line in out)
         return Reading(action=OrderAction.CHANGE, closes_order=closes, lines=tuple(out),
                        intent=Intent.ORDER if adds else Intent.ORDER_CHANGE)
@@ -174,7 +187,8 @@ def read_conversation(
     return Reading(action=OrderAction.NONE, closes_order=closes, lines=(), intent=intent)
 
 
-__all__ = ["Reading", "cues", "handled_reasons", "has_cue", "is_confirmation", "normalise", "read_conversation", "removals"]
+__all__ = ["Reading", "cues", "handled_reasons", "has_cue", "is_confirmation", "normalise", "opener_only", "prefer_base",
+           "read_conversation", "removals"]
 
 
 def handled_reasons(reasons: Sequence[str], reading: Reading, request: AnalysisRequest) -> list[str]:

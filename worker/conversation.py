@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ai.contract import Analysis, LineOp, OrderAction
+from ai.contract import Analysis, Intent, LineOp, OrderAction
 from worker.outcome import LineDecision
 
 REPEAT_METHOD = "repeat last order"  # match_method of lines copied from the last order (the learning loop skips them)
@@ -194,6 +194,8 @@ def decide(
                         "lines": [line.row() for line in lines], "close": analysis.closes_order,
                         "change": {"action": action.value, "lines": change}}
         return Decision(conversation=conversation, lines=tuple(lines), order_line_of=mapping, review_reasons=())
+    if analysis.intent == Intent.ORDER_CHANGE and open_order is None:  # a change of no order: a person looks
+        return replace(none, review_reasons=("order_change_without_order",))
     return create(*apply_ops([], [replace(d, line=d.line.model_copy(update={"op": LineOp.ADD})) for d in adds]))
 
 

@@ -164,7 +164,8 @@ $$;
 --   {"action": "create"|"update"|"cancel"|"confirm"|"close"|"none", "order_id", "expected_revision",
 --    "status", "review_reasons", "delivery_date", "delivery_text", "lines": [...], "event", "change",
 --    "received_at", "message_kind"}
--- and matches pointing at order lines by "order_line_no".
+-- and matches pointing at order lines by "order_line_no". Returns the order, its status and revision,
+-- the action and how many events (webhook event types, whatever the number of endpoints) it raised.
 create function public.record_outcome_v2(p jsonb)
 returns jsonb
 language plpgsql
@@ -244,8 +245,9 @@ begin
                                                      v_message_id, null, coalesce(v_conv -> 'change', '{}'));
       v_events := v_events + 1;
       if v_order_status = 'needs_review' then  -- as before: review tools listen for it
-        v_events := v_events + private.enqueue_event(v_distributor_id, 'order.needs_review',
+        perform private.enqueue_event(v_distributor_id, 'order.needs_review',
           private.order_snapshot_v1(v_distributor_id, v_order_id), v_message_id, v_order_id);
+        v_events := v_events + 1;
       end if;
     end if;
   elsif v_action in ('update', 'cancel', 'confirm', 'close') then

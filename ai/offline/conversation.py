@@ -53,14 +53,26 @@ def has_cue(norm: str, key: str, lang: str | None = None) -> bool:
     return any(f" {phrase} " in norm for phrase in cues(key, lang if lang in LANGUAGES else None))
 
 
+def without_closers(norm: str) -> str:
+    for phrase in cues("closer"):
+        norm = norm.replace(f" {phrase} ", " ")
+    return norm
+
+
 def is_confirmation(text: str) -> bool:
-    """The whole message is a confirmation ("sí", "ok gracias", "confirmo 👍"), and nothing else."""
+    """The whole message is a confirmation ("sí", "ok gracias", "confirmo 👍"), and nothing else;
+    a closer alone ("só isso", "that's all") is not one, a confirmation with a closer is."""
     stripped = text.strip()
-    if stripped and all(not ch.isalnum() for ch in stripped):
-        return any(stripped.startswith(p) or p in stripped for p in cues("confirm") if not p.isalnum())
-    tokens = [t for t in normalise(text).split() if t not in cue_tokens("filler")]
-    allowed = cue_tokens("confirm")
-    return bool(tokens) and all(t in allowed or t.startswith("confirm") for t in tokens)
+    symbols = [phrase for phrase in words_all(TOPIC, "confirm") if not any(ch.isalnum() for ch in phrase)]
+    if stripped and not any(ch.isalnum() for ch in stripped):
+        return any(symbol in stripped for symbol in symbols)
+    norm, phrases = without_closers(normalise(text)), 0
+    for phrase in cues("confirm"):
+        if " " in phrase and f" {phrase} " in norm:
+            norm, phrases = norm.replace(f" {phrase} ", " "), phrases + 1
+    tokens = [t for t in norm.split() if t not in cue_tokens("filler")]
+    single = {phrase for phrase in cues("confirm") if " " not in phrase}
+    return bool(tokens or phrases) and all(t in single or t.startswith("confirm") for t in tokens)
 
 
 def prefer_base(line: Line, base_skus: set[str], matcher: Matcher) -> Line:
@@ -187,8 +199,7 @@ def read_conversation(
     return Reading(action=OrderAction.NONE, closes_order=closes, lines=(), intent=intent)
 
 
-__all__ = ["Reading", "cues", "handled_reasons", "has_cue", "is_confirmation", "normalise", "opener_only", "prefer_base",
-           "read_conversation", "removals"]
+
 
 
 def handled_reasons(reasons: Sequence[str], reading: Reading, request: AnalysisRequest) -> list[str]:
@@ -209,3 +220,7 @@ def handled_reasons(reasons: Sequence[str], reading: Reading, request: AnalysisR
     if reading.action == OrderAction.REPEAT_LAST and not request.last_order and "repeat_order_without_history" not in kept:
         kept.append("repeat_order_without_history")
     return kept
+
+
+__all__ = ["Reading", "cues", "handled_reasons", "has_cue", "is_confirmation", "normalise", "opener_only", "without_closers", "prefer_base",
+           "read_conversation", "removals"]

@@ -180,7 +180,8 @@ class OfflineAnalyzer:
                                     last_order=request.last_order, matcher=self.matcher(catalog),
                                     button=request.message_kind in {"button", "interactive"},
                                     open_order_recent=request.open_order_recent, language=language)
-        intent, lines, reasons = reading.intent, list(reading.lines), handled_reasons(reasons, reading, request)
+        reasons = handled_reasons(reasons, reading, request, lines)
+        intent, lines = reading.intent, list(reading.lines)
         delivery = resolve_delivery(text, language, request.now, catalog.timezone)
         needs_review = bool(reasons)
         reply = compose_reply(intent=intent, lines=lines, delivery=delivery, needs_review=needs_review,

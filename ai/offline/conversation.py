@@ -25,6 +25,8 @@ TOPIC = "conversation"
 REMOVE_MIN_SCORE = 0.55  # a product named after a removal marker must match one in the order this well
 REMOVE_CONFIDENCE = 0.9  # how sure a removal of a product that is in the order is
 PREFER_BASE_MARGIN = 0.3  # a product of the order wins over a better-scored stranger within this margin
+RETRY_MIN_SCORE = 0.75  # an unmatched line matched again without its correction tail must match this well
+REMOVE_MAX_WORDS = 4  # a removed product is named in at most this many words after the marker
 _NON_WORD = re.compile(r"[^\w#]+")
 _COUNT = re.compile(r"\b\d+\b")
 
@@ -96,7 +98,49 @@ def prefer_base(line: Line, base_skus: set[str], matcher: Matcher) -> Line:
 def opener_only(text: str) -> bool:
     """An unmatched "line" that is only the opener of another order ("otro pedido para el local")."""
     norm = normalise(text)
-    return not _COUNT.search(norm) and (has_cue(norm, "separate") or has_cue(norm, "usual"))
+    if _COUNT.search(norm) or not norm.split():
+        return False
+    words = cue_tokens("separate") | cue_tokens("usual")
+    return has_cue(norm, "separate") or has_cue(norm, "usual") or all(t in words for t in norm.split())
+
+
+def aside_only(text: str) -> bool:
+    """A "line" that is only a discourse marker ("otra cosa", "one more thing") taken for a product."""
+    norm = normalise(text)
+    return not _COUNT.search(norm) and bool(norm.split()) and all(t in cue_tokens("asides") for t in norm.split())
+
+
+def without_instead_tail(line: Line, matcher: Matcher) -> Line:
+    """ "1 sack of onions not 2": an unmatched line ending in a correction tail is matched without it."""
+    if line.sku is not None:
+        return line
+    norm = normalise(line.text)
+    for tail in cues("instead_tail"):
+        cut = re.match(rf"^ (.+?) {re.escape(tail)} \d+(?: \w+)? $", norm)
+        if cut is None:
+            continue
+        candidate = matcher.best(cut.group(1))
+        if candidate is not None and candidate.score >= RETRY_MIN_SCORE:
+            return line.model_copy(update={"sku": candidate.sku, "confidence": candidate.score,
+                                           "evidence": f"{candidate.method} without the correction tail"[:200]})
+    return line
+
+
+def line_context(norm: str, lines: Sequence[Line]) -> list[str]:
+    """For each line, the message from the end of the previous line to the end of this one: the
+    words that say whether it adds ("2 more") or sets ("only 1 jug")."""
+    out: list[str] = []
+    start = 0
+    for line in lines:
+        text = normalise(line.text).strip()
+        at = norm.find(text, start) if text else -1
+        if at < 0:
+            out.append(norm)
+            continue
+        end = at + len(text)
+        out.append(" " + norm[start:end].strip() + " ")
+        start = end
+    return out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,9 +164,9 @@ def removal_phrases(norm: str) -> list[str]:
                 pieces = [part for piece in pieces for part in f" {piece} ".split(f" {joiner} ")]
             # the first product, and the ones joined to it ("sin el jabón ni el cloro")
             for piece in pieces[:3]:
-                words = [w for w in piece.split() if not w.isdigit()][:4]
-                if words:
-                    phrases.append(" ".join(words))
+                words = [w for w in piece.split() if not w.isdigit()][:REMOVE_MAX_WORDS]
+                # "sin el cloralex, todavía me queda": the product is the first words, however many follow
+                phrases.extend(" ".join(words[:n]) for n in range(len(words), 0, -1))
             start = norm.find(f" {marker} ", start + 1)
     return phrases
 
@@ -168,15 +212,15 @@ def read_conversation(
     kept_text = " ".join(normalise(line.text) for line in lines if line.sku)
     removed = removals(norm, base, matcher, kept_text)
     base_skus = {item.sku for item in base}
-    more = has_cue(norm, "more", language)
     restates = usual or open_order_recent or has_cue(norm, "set", language)
     out: list[Line] = []
-    for line in lines:
-        if line.sku is None and opener_only(line.text):
+    for line, context in zip(lines, line_context(norm, lines), strict=True):
+        if (line.sku is None and opener_only(line.text)) or aside_only(line.text):
             continue
-        line = prefer_base(line, base_skus, matcher)
+        line = prefer_base(without_instead_tail(line, matcher), base_skus, matcher)
         if line.sku is not None and line.sku in removed:
             continue
+        more = has_cue(context, "more", language)
         op = LineOp.SET if line.sku in base_skus and restates and not more else LineOp.ADD
         out.append(line.model_copy(update={"op": op}))
     out.extend(Line(op=LineOp.REMOVE, text=sku, quantity=0.0, unit=None, sku=sku, confidence=REMOVE_CONFIDENCE,
@@ -202,7 +246,25 @@ def read_conversation(
 
 
 
-def handled_reasons(reasons: Sequence[str], reading: Reading, request: AnalysisRequest) -> list[str]:
+def renumbered_line_reasons(reasons: Sequence[str], original: Sequence[Line], lines: Sequence[Line]) -> list[str]:
+    """The analyzer's per-line reasons ("unmatched:line:2") for the lines the reading kept as they
+    were, numbered as they are now; a line matched again or dropped loses its old reason."""
+    now = {(line.text, line.sku): number for number, line in enumerate(lines, start=1)}
+    out: list[str] = []
+    for reason in reasons:
+        kind, _, number = reason.partition(":line:")
+        if not number.isdigit() or not 0 < int(number) <= len(original):
+            continue
+        line = original[int(number) - 1]
+        if (line.text, line.sku) in now:
+            out.append(f"{kind}:line:{now[(line.text, line.sku)]}")
+    out += [f"unmatched:line:{n}" for n, line in enumerate(lines, start=1)
+            if line.sku is None and f"unmatched:line:{n}" not in out]
+    return out
+
+
+def handled_reasons(reasons: Sequence[str], reading: Reading, request: AnalysisRequest,
+                    original: Sequence[Line] = ()) -> list[str]:
     """Review reasons the conversation now handles itself: a change or cancellation of an open
     order, a repeat of a known last order, lines that only confirm or remove."""
     handled: set[str] = set()
@@ -216,11 +278,17 @@ def handled_reasons(reasons: Sequence[str], reading: Reading, request: AnalysisR
         handled |= {"no_matched_lines"}
     if reading.action == OrderAction.CONFIRM:
         return []
-    kept = [r for r in reasons if r not in handled]
+    if any(line.sku is not None for line in reading.lines):
+        handled.add("no_matched_lines")
+    kept = [r for r in reasons if r not in handled and ":line:" not in r]
+    kept += renumbered_line_reasons(reasons, original, reading.lines)
     if reading.action == OrderAction.REPEAT_LAST and not request.last_order and "repeat_order_without_history" not in kept:
         kept.append("repeat_order_without_history")
     return kept
 
 
-__all__ = ["Reading", "cues", "handled_reasons", "has_cue", "is_confirmation", "normalise", "opener_only", "without_closers", "prefer_base",
-           "read_conversation", "removals"]
+__all__ = [
+    "Reading", "aside_only", "cues", "handled_reasons", "has_cue", "is_confirmation", "line_context", "normalise",
+    "opener_only", "prefer_base", "read_conversation", "removals", "renumbered_line_reasons", "without_closers",
+    "without_instead_tail",
+]

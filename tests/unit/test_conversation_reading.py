@@ -147,3 +147,30 @@ def test_a_follow_up_marker_makes_a_change_of_the_open_order(analyzer: OfflineAn
     assert (analysis.action, ops(analysis), analysis.intent) == (OrderAction.CHANGE, [("add", "NW-LET-ROM-24", 3.0)],
                                                                  Intent.ORDER)
     assert all(line.op == LineOp.ADD for line in analysis.lines)
+
+
+def test_a_removed_product_may_be_followed_by_the_reason(analyzer: OfflineAnalyzer) -> None:
+    analysis = read(analyzer, "sol", "tira o detergente que ainda tenho bastante",
+                    open_order=order(("SOL-DET-YPE-24", 1), ("SOL-CAFE-500-10", 2)))
+    assert ops(analysis) == [("remove", "SOL-DET-YPE-24", 0.0)]
+
+
+def test_a_trailing_correction_tail_does_not_hide_the_product(analyzer: OfflineAnalyzer) -> None:
+    analysis = read(analyzer, "sol", "2 caixas de leite não 3", open_order=order(("SOL-LEITE-1L-12", 3)))
+    assert ops(analysis) == [("set", "SOL-LEITE-1L-12", 2.0)] and analysis.needs_review is False
+
+
+def test_a_discourse_marker_is_no_line(analyzer: OfflineAnalyzer) -> None:
+    analysis = read(analyzer, "sol", "outra coisa, manda 2 sacos de carvão")
+    assert ops(analysis) == [("add", "SOL-CARV-5K", 2.0)]
+
+
+def test_more_words_count_for_the_line_they_precede_only(analyzer: OfflineAnalyzer) -> None:
+    analysis = read(analyzer, "northwind", "add 2 cases of lids and just 3 cases of cups",
+                    open_order=order(("NW-CUP-16-1000", 1)))
+    assert ops(analysis) == [("add", "NW-LID-16-1000", 2.0), ("set", "NW-CUP-16-1000", 3.0)]
+
+
+def test_a_formal_do_not_send_cancels(analyzer: OfflineAnalyzer) -> None:
+    analysis = read(analyzer, "valle", "disculpe, ya no me lo mande hoy", open_order=order(("HUE-30", 2)))
+    assert analysis.action == OrderAction.CANCEL

@@ -284,7 +284,7 @@ begin
     elsif v_action = 'confirm' then
       update public.orders o
          set customer_confirmed_at = v_received, customer_confirmed_message_id = v_message_id,
-             followups_closed_at = coalesce(o.followups_closed_at, v_received)
+             last_message_at = greatest(o.last_message_at, v_received)
        where o.distributor_id = v_distributor_id and o.id = v_order_id
       returning o.status into v_order_status;
       v_revision := private.record_order_revision_v1(v_distributor_id, v_order_id, 'order.confirmed', 'message',

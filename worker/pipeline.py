@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -127,14 +127,16 @@ class Pipeline:
     async def _orders(self, msg: dict[str, Any]) -> Orders:
         """The customer's recent orders, open order and last order (both analyzers read them)."""
         distributor_id, customer_id = str(msg["distributor_id"]), msg["customer_id"]
+        states = {row["role"]: OrderState.from_row(row) for row in
+                  await self.repo.fetch_all("conversation_orders", distributor_id=distributor_id, customer_id=customer_id)}
+        orders = Orders(open=states.get("open"), last=states.get("last"))
+        if not self.analyzer.paid:  # the prompt's recent orders: the offline analyzer needs only the last one
+            return replace(orders, recent=(orders.last_lines(),) if orders.last is not None else ())
         rows = await self.repo.fetch_all("recent_orders", distributor_id=distributor_id, customer_id=customer_id)
         recent: dict[str, list[RecentOrderLine]] = {}
         for row in rows:
             recent.setdefault(str(row["id"]), []).append(RecentOrderLine(sku=row["sku"], quantity=float(row["quantity"])))
-        states = {row["role"]: OrderState.from_row(row) for row in
-                  await self.repo.fetch_all("conversation_orders", distributor_id=distributor_id, customer_id=customer_id)}
-        return Orders(recent=tuple(tuple(lines) for lines in recent.values()), open=states.get("open"),
-                      last=states.get("last"))
+        return replace(orders, recent=tuple(tuple(lines) for lines in recent.values()))
 
     async def _record(self, outcome: dict[str, Any]) -> Processed:
         payload = dumps(outcome)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from ai.analyzer import AnalysisRequest, RecentOrderLine
 from ai.contract import Intent, Line, LineOp, OrderAction
@@ -27,6 +27,8 @@ REMOVE_CONFIDENCE = 0.9  # how sure a removal of a product that is in the order 
 PREFER_BASE_MARGIN = 0.3  # a product of the order wins over a better-scored stranger within this margin
 RETRY_MIN_SCORE = 0.75  # an unmatched line matched again without its correction tail must match this well
 REMOVE_MAX_WORDS = 4  # a removed product is named in at most this many words after the marker
+MAX_CUE_WORDS = 8  # the longest cue phrase, in words
+GRAMS_CACHE_SIZE = 512  # normalised texts whose word runs stay computed
 _NON_WORD = re.compile(r"[^\w#]+")
 _COUNT = re.compile(r"\b\d+\b")
 
@@ -49,10 +51,23 @@ def cue_tokens(key: str) -> frozenset[str]:
     return frozenset(token for phrase in cues(key) for token in phrase.split())
 
 
+@cache
+def cue_set(key: str, lang: str | None = None) -> frozenset[str]:
+    return frozenset(cues(key, lang))
+
+
+@lru_cache(maxsize=GRAMS_CACHE_SIZE)
+def grams(norm: str) -> frozenset[str]:
+    """Every run of up to MAX_CUE_WORDS words of a normalised text: a cue is present when one is a cue."""
+    words = norm.split()
+    return frozenset(" ".join(words[i:j]) for i in range(len(words))
+                     for j in range(i + 1, min(i + MAX_CUE_WORDS, len(words)) + 1))
+
+
 def has_cue(norm: str, key: str, lang: str | None = None) -> bool:
     """Whether the message carries a cue; language-specific when the words are ambiguous across
     languages (Portuguese "mas" is "but", Spanish "más" is "more")."""
-    return any(f" {phrase} " in norm for phrase in cues(key, lang if lang in LANGUAGES else None))
+    return not grams(norm).isdisjoint(cue_set(key, lang if lang in LANGUAGES else None))
 
 
 def without_closers(norm: str) -> str:

@@ -34,6 +34,7 @@ test-unit: install
 
 eval: install
 	$(BIN)/orderflow eval --cases $(EVAL)/cases-dev.jsonl --catalogs $(EVAL)
+	$(BIN)/orderflow eval --conversations $(EVAL)/conversations-dev.jsonl --catalogs $(EVAL) --output eval-conversations.json
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -249,9 +249,9 @@ def read_conversation(
         return Reading(action=OrderAction.NEW, closes_order=closes, lines=adds, intent=Intent.ORDER)
     changes = removed or any(line.op == LineOp.SET for line in out)
     if out and (changes or (open_order and (has_cue(norm, "followup", language) or has_cue(norm, "set", language)))):
-        adds = any(line.op == LineOp.ADD for line in out)
+        adding = any(line.op == LineOp.ADD for line in out)
         return Reading(action=OrderAction.CHANGE, closes_order=closes, lines=tuple(out),
-                       intent=Intent.ORDER if adds else Intent.ORDER_CHANGE)
+                       intent=Intent.ORDER if adding else Intent.ORDER_CHANGE)
     if out:
         return Reading(action=OrderAction.NONE, closes_order=closes, lines=tuple(out),
                        intent=intent if intent in {Intent.ORDER, Intent.ORDER_CHANGE} else Intent.ORDER)

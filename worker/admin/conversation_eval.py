@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.conninfo import make_conninfo
 
 from ai.analyzer import Analyzer
 from webhooks.inbound.store import InboundRecord, store
@@ -100,9 +100,9 @@ def canonical(orders: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Orders as compared: status active|cancelled, items sorted with quantities as numbers."""
     out = []
     for order in orders:
-        items = Counter()  # type: Counter[str]
+        items: dict[str, float] = {}
         for item in order.get("items", []):
-            items[str(item["sku"])] += float(item["quantity"])
+            items[str(item["sku"])] = items.get(str(item["sku"]), 0.0) + float(item["quantity"])
         out.append({"status": "cancelled" if order.get("status") == "cancelled" else "active",
                     "items": sorted(([sku, round(q, 3)] for sku, q in items.items()), key=lambda x: str(x[0]))})
     return out
@@ -114,9 +114,7 @@ def scratch_database(admin_url: str, migrations_dir: Path) -> Iterator[str]:
     name = f"orderflow_conv_eval_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
-    params = conninfo_to_dict(admin_url)
-    params["dbname"] = name
-    url = make_conninfo(**params)
+    url = make_conninfo(admin_url, dbname=name)
     try:
         migrate(url, migrations_dir)
         yield url

@@ -16,7 +16,7 @@ from ai.pii.detector import PiiDetector, redact
 from worker.context import ContextCache
 from worker.conversation import OrderState, within_window
 from worker.conversation_outcome import Orders, with_conversation
-from worker.core.repository import DatabaseUnavailable, Repository, dumps
+from worker.core.repository import DatabaseUnavailable, OrderChanged, Repository, dumps
 from worker.outcome import MessageFacts, build_outcome, review_outcome, usage_row
 from worker.rate_limit import take_ai_token
 
@@ -116,7 +116,10 @@ class Pipeline:
         if msg["needs_review"]:  # flagged at intake (media, a bad item in a cart ...)
             outcome["needs_review"] = True
             outcome["review_reasons"] = sorted(set(outcome["review_reasons"]) | set(msg["review_reasons"]))
-        return await self._record(outcome)
+        try:
+            return await self._record(outcome)
+        except OrderChanged as exc:  # staff changed the order since we read it: again, on the fresh order
+            return await self._fail(claim, "order_changed", str(exc), retryable=True)
 
     async def _over_hard_budget(self, budget: int | None, mode: str | None, claim: Claim) -> bool:
         if budget is None or mode != "hard":

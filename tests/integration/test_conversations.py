@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from ai.analyzer import AnalysisRequest, AnalysisResult
 from ai.offline.analyzer import OfflineAnalyzer
 from tests.support.flow import import_eval_catalogs
 from tests.support.tenants import TEST_WHSEC
@@ -242,3 +243,32 @@ async def test_messages_arriving_out_of_order_are_applied_in_received_order(worl
     assert shape(customer_orders(world, first[0])) == [("created", {"CC-600-24": 6.0, "SPR-600-24": 2.0})]
     applied = rows(world.url, "select message_id::text from order_revisions order by revision")
     assert [r["message_id"] for r in applied] == [first[0], late[0]]
+
+
+class StaffEditsMeanwhile:
+    """The offline analyzer, except that while it reads `text` staff change the customer's order
+    (a revision the worker did not read)."""
+
+    provider, model, prompt_version, paid, reads_orders = "offline", "offline-rules-v1", "offline-1", False, True
+
+    def __init__(self, url: str, text: str) -> None:
+        self.inner, self.url, self.text, self.edits = OfflineAnalyzer(), url, text, 0
+
+    async def analyze(self, request: AnalysisRequest) -> AnalysisResult:
+        if request.text == self.text and self.edits == 0:
+            self.edits += 1
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                conn.execute("""select private.record_order_revision_v1(o.distributor_id, o.id, 'order.updated', 'staff')
+                                  from orders o where o.status = 'created'""")
+        return await self.inner.analyze(request)
+
+
+async def test_a_message_read_while_staff_changed_the_order_is_applied_again_on_the_fresh_order(world: World) -> None:
+    ids = await send(world, "valle", "+5215510000014", [("mándame 5 cajas de coca 600", 0), ("y 2 de sprite 600", MINUTE)])
+    analyzer = StaffEditsMeanwhile(world.url, "y 2 de sprite 600")
+    await build_worker(world.repo, load_settings(), analyzer=analyzer, concurrency=4, retry_base=0, worker_id="edits",
+                       clock=lambda: BASE).run(until_idle=True)
+    [order] = customer_orders(world, ids[0])
+    assert (order["items"], order["revision"]) == ({"CC-600-24": 5.0, "SPR-600-24": 2.0}, 3)
+    errors = rows(world.url, "select error_type from ai_errors where message_id = %s", (ids[1],))
+    assert [e["error_type"] for e in errors] == ["order_changed"]

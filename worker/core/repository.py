@@ -21,6 +21,7 @@ from worker.core.queries import query
 POOL_TIMEOUT = 10.0  # seconds to wait for a free connection (then DatabaseUnavailable, and the caller retries)
 RECONNECT_TIMEOUT = 600.0  # seconds the pool keeps trying (with backoff) to replace a lost connection
 LEASE_LOST_SQLSTATE = "OF001"  # raised by record_outcome_v1 when another worker owns the message
+ORDER_CHANGED_SQLSTATE = "OF002"  # raised by record_outcome_v2 when the order moved on since the worker read it
 
 Row = dict[str, Any]
 
@@ -31,6 +32,10 @@ class OrderflowError(Exception):
 
 class LeaseLost(OrderflowError):
     """The message is no longer ours (lease expired and another worker claimed it)."""
+
+
+class OrderChanged(OrderflowError):
+    """The order a message changes got a new revision meanwhile (staff edited it): read it again."""
 
 
 class DatabaseUnavailable(OrderflowError):
@@ -64,6 +69,8 @@ class Repository:
         except psycopg.DatabaseError as exc:
             if exc.sqlstate == LEASE_LOST_SQLSTATE:
                 raise LeaseLost(str(exc)) from exc
+            if exc.sqlstate == ORDER_CHANGED_SQLSTATE:
+                raise OrderChanged(str(exc)) from exc
             raise
 
     async def execute(self, name: str, /, **params: Any) -> None:
@@ -111,4 +118,4 @@ def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-__all__ = ["DatabaseUnavailable", "LeaseLost", "OrderflowError", "Repository", "Row", "dumps"]
+__all__ = ["DatabaseUnavailable", "LeaseLost", "OrderChanged", "OrderflowError", "Repository", "Row", "dumps"]

@@ -95,7 +95,8 @@ class ContextCache:
             own_words=own_words, loaded_at=time.monotonic(),
             ai_per_minute=int(ai_limit["requests_per_minute"]) if ai_limit else None,
             order_policy=Policy(followup_window_s=int(row["order_followup_window_s"]),
-                                confirmation=str(row["order_confirmation"])),
+                                confirmation=str(row["order_confirmation"]), cutoff=row["order_cutoff_local"],
+                                timezone=row["timezone"]),
         )
 
     async def _load_catalog(self, distributor_id: str, distributor: dict[str, Any]) -> Catalog:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ai.contract import Analysis, Intent, LineOp, OrderAction
 from worker.outcome import LineDecision
@@ -53,6 +54,7 @@ class OrderState:
     last_message_at: datetime | None
     followups_closed_at: datetime | None
     lines: tuple[OrderLine, ...]
+    opened_at: datetime | None = None  # received_at of the message that made it (created_at for imported ones)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> OrderState:
@@ -64,13 +66,29 @@ class OrderState:
             for item in row["lines"]
         )
         return cls(id=str(row["id"]), status=row["status"], revision=int(row["revision"]), created_at=row["created_at"],
-                   last_message_at=row["last_message_at"], followups_closed_at=row["followups_closed_at"], lines=lines)
+                   last_message_at=row["last_message_at"], followups_closed_at=row["followups_closed_at"], lines=lines,
+                   opened_at=row.get("opened_at"))
 
 
 @dataclass(frozen=True, kw_only=True)
 class Policy:
     followup_window_s: int = 7200
     confirmation: str = "auto"  # "auto" | "ask"
+    cutoff: time | None = None  # local time after which the day's orders take no more changes; None: no cut-off
+    timezone: str = "UTC"
+
+
+def changeable(order: OrderState, received_at: datetime, policy: Policy) -> bool:
+    """The order still takes changes at received_at: no cut-off, or its day's cut-off has not passed
+    (an order opened after the cut-off belongs to the next day's)."""
+    if policy.cutoff is None:
+        return True
+    zone = ZoneInfo(policy.timezone)
+    opened = (order.opened_at or order.created_at).astimezone(zone)
+    deadline = datetime.combine(opened.date(), policy.cutoff, tzinfo=zone)
+    if opened >= deadline:
+        deadline += timedelta(days=1)
+    return received_at < deadline
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,6 +162,8 @@ def decide(
 ) -> Decision:
     """What the message does to the customer's orders (see the module docstring)."""
     action = analysis.action
+    if open_order is not None and not changeable(open_order, received_at, policy):
+        open_order = None  # past the distributor's cut-off: this order takes no more changes
     none = Decision(conversation={"action": "none"}, lines=(), order_line_of={}, review_reasons=())
 
     def on_open(kind: str, **extra: Any) -> Decision:
@@ -199,4 +219,4 @@ def decide(
     return create(*apply_ops([], [replace(d, line=d.line.model_copy(update={"op": LineOp.ADD})) for d in adds]))
 
 
-__all__ = ["Decision", "OrderLine", "OrderState", "Policy", "apply_ops", "decide", "within_window"]
+__all__ = ["Decision", "OrderLine", "OrderState", "Policy", "apply_ops", "changeable", "decide", "within_window"]

@@ -14,7 +14,7 @@ from ai.analyzer import AnalysisFailed, AnalysisRequest, Analyzer, RecentOrderLi
 from ai.language import detect_language
 from ai.pii.detector import PiiDetector, redact
 from worker.context import ContextCache
-from worker.conversation import OrderState, within_window
+from worker.conversation import OrderState, changeable, within_window
 from worker.conversation_outcome import Orders, with_conversation
 from worker.core.repository import DatabaseUnavailable, OrderChanged, Repository, dumps
 from worker.outcome import MessageFacts, build_outcome, review_outcome, usage_row
@@ -91,6 +91,8 @@ class Pipeline:
             now = self.clock().astimezone(ZoneInfo(ctx.timezone))
             received_at: datetime = msg.get("received_at") or self.clock()
             orders = await self._orders(msg) if self.analyzer.reads_orders else Orders()
+            if orders.open is not None and not changeable(orders.open, received_at, ctx.order_policy):
+                orders = replace(orders, open=None)  # past the distributor's cut-off: no more changes
             catalog, matcher = await self.contexts.for_customer(ctx, msg["customer_id"])
             request = AnalysisRequest(
                 text=redacted, catalog=catalog, now=now, recent_orders=orders.recent,

@@ -12,9 +12,12 @@
 
 alter table public.distributors
   add column order_followup_window_s integer not null default 7200 check (order_followup_window_s between 0 and 604800),
-  add column order_confirmation text not null default 'auto' check (order_confirmation in ('auto', 'ask'));
+  add column order_confirmation text not null default 'auto' check (order_confirmation in ('auto', 'ask')),
+  add column order_cutoff_local time;
 comment on column public.distributors.order_followup_window_s is
   'Seconds after the last message that touched an open order during which a plain follow-up joins it (default 2 h)';
+comment on column public.distributors.order_cutoff_local is
+  'Local time (distributor timezone) after which the day''s orders take no more changes; null: changeable until staff confirm them for dispatch';
 comment on column public.distributors.order_confirmation is
   'auto: the reply summarises the order; ask: it also asks the customer to confirm ("sí", "ok", the confirm button)';
 

@@ -272,3 +272,14 @@ async def test_a_message_read_while_staff_changed_the_order_is_applied_again_on_
     assert (order["items"], order["revision"]) == ({"CC-600-24": 5.0, "SPR-600-24": 2.0}, 3)
     errors = rows(world.url, "select error_type from ai_errors where message_id = %s", (ids[1],))
     assert [e["error_type"] for e in errors] == ["order_changed"]
+
+
+async def test_after_the_distributors_cut_off_a_message_starts_the_next_order(world: World) -> None:
+    with psycopg.connect(world.url, autocommit=True) as conn:  # BASE is 9:00 in Mexico City
+        conn.execute("update distributors set order_cutoff_local = '10:00' where id = %s", (world.ids["valle"],))
+    ids = await send(world, "valle", "+5215510000015", [("mándame 5 cajas de coca 600", 0),
+                                                         ("y 2 de sprite 600", 30 * MINUTE),
+                                                         ("y 1 caja de fanta 600", 90 * MINUTE)])
+    await run(world)
+    assert shape(customer_orders(world, ids[0])) == [("created", {"CC-600-24": 5.0, "SPR-600-24": 2.0}),
+                                                     ("created", {"FAN-600-24": 1.0})]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from ai.catalog import Catalog, Product
 from ai.contract import Analysis, Intent, Line, LineOp, OrderAction
-from worker.conversation import OrderLine, OrderState, Policy, apply_ops, decide, within_window
+from worker.conversation import OrderLine, OrderState, Policy, apply_ops, changeable, decide, within_window
 from worker.outcome import decide_lines
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -100,3 +100,15 @@ def test_a_change_of_no_order_goes_to_review() -> None:
                       decide_lines([line("AGUA", 6, LineOp.SET)], CATALOG), open_order=None, last_order=None,
                       received_at=T0, policy=POLICY)
     assert decision.conversation["action"] == "none" and decision.review_reasons == ("order_change_without_order",)
+
+
+def test_past_the_cut_off_the_order_takes_no_more_changes() -> None:
+    from datetime import time
+
+    policy = Policy(followup_window_s=7200, cutoff=time(12, 0), timezone="America/Mexico_City")  # T0 is 9:00 there
+    order_ = open_order(("AGUA", 5))
+    assert changeable(order_, T0 + timedelta(hours=2), policy)
+    assert not changeable(order_, T0 + timedelta(hours=3, minutes=1), policy)
+    late = decide(analysis(OrderAction.CHANGE, line("AGUA", 6, LineOp.SET)), decide_lines([line("AGUA", 6, LineOp.SET)], CATALOG),
+                  open_order=order_, last_order=None, received_at=T0 + timedelta(hours=4), policy=policy)
+    assert late.conversation["action"] == "create"  # a new order, for the next delivery

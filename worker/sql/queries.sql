@@ -46,7 +46,8 @@ select m.id, m.distributor_id, m.customer_id, m.conversation_id, m.kind, m.body,
 -- load_distributor --
 -- A distributor's settings the pipeline uses
 select d.id, d.slug, d.name, d.timezone, d.locale, d.currency,
-       b.monthly_budget_micro_usd, b.mode as budget_mode, d.order_followup_window_s, d.order_confirmation
+       b.monthly_budget_micro_usd, b.mode as budget_mode, d.order_followup_window_s, d.order_confirmation,
+       d.order_cutoff_local
   from public.distributors d
   left join public.ai_budgets b on b.distributor_id = d.id
  where d.id = %(distributor_id)s;
@@ -361,6 +362,8 @@ select (select count(*) from public.customers where phone is not null or address
 -- The customer's open order (most recent not confirmed for dispatch, not cancelled) and last order (history included), with lines
 select k.role, o.id::text, o.status::text as status, o.revision, o.created_at, o.last_message_at, o.followups_closed_at,
        o.customer_confirmed_at,
+       coalesce((select m.received_at from public.messages m
+                  where m.distributor_id = o.distributor_id and m.id = o.ai_source_message_id), o.created_at) as opened_at,
        coalesce((select jsonb_agg(jsonb_build_object('line_no', op.line_no, 'sku', op.sku, 'quantity', op.quantity,
                                                      'customer_text', op.customer_text, 'unit', op.unit,
                                                      'confidence', op.confidence, 'match_method', op.match_method,

@@ -45,6 +45,7 @@ test-unit: install
 # every labelled set in ai/eval/data/sets.toml: its first-seen figure next to today's
 eval: install
 	$(BIN)/orderflow eval --sets $(EVAL)/sets.toml --output eval-sets-report.json
+	$(BIN)/orderflow eval --conversations $(EVAL)/conversations-dev.jsonl --catalogs $(EVAL) --output eval-conversations.json
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -32,6 +32,11 @@ class AnalysisRequest:
     recent_orders: tuple[tuple[RecentOrderLine, ...], ...] = ()
     customer_language: str | None = None
     media: tuple[MediaPart, ...] = ()  # photos / documents of a list; only analyzers that read images get them
+    # the customer's open order (what a change applies to) and last order ("the usual"), history included
+    open_order: tuple[RecentOrderLine, ...] = ()
+    last_order: tuple[RecentOrderLine, ...] = ()
+    open_order_recent: bool = False  # the open order is within the follow-up window (a plain line restates it)
+    message_kind: str = "text"  # "button" / "interactive": a reply button's title
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +78,7 @@ class Analyzer(Protocol):
     model: str
     prompt_version: str
     paid: bool  # False for the offline analyzer: budget hard stops do not apply
+    reads_orders: bool  # True: give it the open order and the last order (conversations)
 
     async def analyze(self, request: AnalysisRequest) -> AnalysisResult: ...
 

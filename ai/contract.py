@@ -22,6 +22,25 @@ class Intent(StrEnum):
     OTHER = "other"  # thanks, greetings, anything else
 
 
+class LineOp(StrEnum):
+    """What a line does to the order it applies to."""
+
+    ADD = "add"  # a new line, or more of a product already there
+    SET = "set"  # the product's quantity becomes this one ("mejor 6 de agua")
+    REMOVE = "remove"  # the product leaves the order ("sin el jabón")
+
+
+class OrderAction(StrEnum):
+    """What the message does at the order level."""
+
+    NEW = "new"  # explicitly another order ("aparte, para el otro local ...")
+    CHANGE = "change"  # follow-up, correction or removal on the customer's open order
+    CANCEL = "cancel"  # cancel the most recent open order
+    CONFIRM = "confirm"  # the customer confirms their most recent open order ("sí", "ok", the button)
+    REPEAT_LAST = "repeat_last"  # "lo de siempre": the last order again, with the message's own changes
+    NONE = "none"  # no order-level action (a plain order joins an open order within the window)
+
+
 Language = Literal["es", "en", "pt"]
 
 
@@ -32,6 +51,7 @@ class _Strict(BaseModel):
 class Line(_Strict):
     """One line the customer asked for."""
 
+    op: LineOp = Field(description="add: a new line or more of it; set: its quantity becomes this; remove: drop it")
     text: str = Field(description="The customer's own words for this line")
     quantity: float = Field(description="Quantity in the catalog unit of the matched product")
     unit: str | None = Field(description="Pack word the customer used (caja, case, fardo ...), if any")
@@ -47,6 +67,8 @@ class DeliveryHint(_Strict):
 
 class Analysis(_Strict):
     intent: Intent
+    action: OrderAction = Field(description="What the message does to the customer's orders (see the prompt)")
+    closes_order: bool = Field(description="The customer said the order is complete ('ya con eso', 'that's all')")
     language: Language
     lines: list[Line]
     delivery: DeliveryHint | None
@@ -55,4 +77,4 @@ class Analysis(_Strict):
     reply: str = Field(description="A short reply to the customer, in the customer's language")
 
 
-__all__ = ["Analysis", "DeliveryHint", "Intent", "Language", "Line"]
+__all__ = ["Analysis", "DeliveryHint", "Intent", "Language", "Line", "LineOp", "OrderAction"]

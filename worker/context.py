@@ -20,6 +20,7 @@ from ai.cost import ModelPrice
 from ai.matching.matcher import Matcher
 from ai.pii.names import catalog_vocabulary
 from worker.admin.corrections import alias_key, effective_aliases
+from worker.conversation import Policy
 from worker.core.repository import NamedQueries
 
 CONTEXT_TTL = 30.0  # seconds before a distributor's settings and catalog version are re-checked
@@ -42,6 +43,7 @@ class DistributorContext:
     ai_per_minute: int | None = None  # api_rate_limits scope 'ai'; None: AI calls are not rate limited
     # the distributor's name and brands: never a person after a greeting or an honorific ("Hola Valle")
     own_words: frozenset[str] = frozenset()
+    order_policy: Policy = Policy()  # follow-up window and customer confirmation (conversations)
 
 
 def _language_of(locale: str) -> str:
@@ -92,6 +94,9 @@ class ContextCache:
             budget_micro_usd=row["monthly_budget_micro_usd"], budget_mode=row["budget_mode"],
             own_words=own_words, loaded_at=time.monotonic(),
             ai_per_minute=int(ai_limit["requests_per_minute"]) if ai_limit else None,
+            order_policy=Policy(followup_window_s=int(row["order_followup_window_s"]),
+                                confirmation=str(row["order_confirmation"]), cutoff=row["order_cutoff_local"],
+                                timezone=row["timezone"]),
         )
 
     async def _load_catalog(self, distributor_id: str, distributor: dict[str, Any]) -> Catalog:

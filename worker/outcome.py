@@ -95,6 +95,10 @@ def send_to_review(outcome: dict[str, Any], reason: str) -> dict[str, Any]:
     if outcome.get("order"):
         order = outcome["order"]
         changed["order"] = {**order, "status": "needs_review", "review_reasons": sorted({*order["review_reasons"], reason})}
+    conversation = outcome.get("conversation")
+    if conversation and conversation.get("action") in {"create", "update"}:  # the order the message makes or changes
+        changed["conversation"] = {**conversation, "status": "needs_review",
+                                   "review_reasons": sorted({*conversation.get("review_reasons", ()), reason})}
     return changed
 
 

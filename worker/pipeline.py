@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,8 +14,10 @@ from ai.analyzer import AnalysisFailed, AnalysisRequest, Analyzer, RecentOrderLi
 from ai.language import detect_language
 from ai.pii.detector import PiiDetector, redact
 from worker.context import ContextCache
+from worker.conversation import OrderState, changeable, within_window
+from worker.conversation_outcome import Orders, with_conversation
 from worker.core.rate_limit import take_ai_token
-from worker.core.repository import DatabaseUnavailable, Repository, dumps
+from worker.core.repository import DatabaseUnavailable, OrderChanged, Repository, dumps
 from worker.media import MediaRead, MediaReader
 from worker.outcome import (
     MessageFacts,
@@ -111,10 +113,18 @@ class Pipeline:
             outcome = review_outcome(facts, reason="budget_exceeded")
         else:
             now = self.clock().astimezone(ZoneInfo(ctx.timezone))
-            recent = await self._recent_orders(msg) if self.analyzer.paid else ()
+            received_at: datetime = msg.get("received_at") or self.clock()
+            orders = await self._orders(msg) if self.analyzer.reads_orders else Orders()
+            if orders.open is not None and not changeable(orders.open, received_at, ctx.order_policy):
+                orders = replace(orders, open=None)  # past the distributor's cut-off: no more changes
             catalog, matcher = await self.contexts.for_customer(ctx, msg["customer_id"])
-            request = AnalysisRequest(text=redacted, catalog=catalog, now=now, recent_orders=recent,
-                                      customer_language=msg["preferred_language"], media=images)
+            request = AnalysisRequest(
+                text=redacted, catalog=catalog, now=now, recent_orders=orders.recent,
+                customer_language=msg["preferred_language"], open_order=orders.open_lines(),
+                last_order=orders.last_lines(), message_kind=str(msg["kind"] or "text"),
+                open_order_recent=orders.open is not None and within_window(orders.open, received_at, ctx.order_policy),
+                media=images,
+            )
             if ctx.ai_per_minute is not None:
                 decision = await take_ai_token(self.repo, distributor_id=claim.distributor_id)
                 if not decision.allowed:
@@ -127,6 +137,8 @@ class Pipeline:
             usage = usage_row(result.usage, prompt_version=result.prompt_version, latency_ms=result.latency_ms,
                               prices=prices, price_ids=price_ids, today=now.date())
             outcome = build_outcome(facts, result=result, usage=usage, catalog=catalog, matcher=matcher)
+            outcome = with_conversation(outcome, result.analysis, catalog=catalog, open_order=orders.open,
+                                        last_order=orders.last, received_at=received_at, policy=ctx.order_policy)
             if price_unknown(result.usage, prices, now.date()):  # tokens recorded, cost unknown: never a silent 0
                 log.warning("no price for the model", extra={"action": "price_unknown", "message_id": claim.message_id,
                                                              "provider": result.usage.provider, "model": result.usage.model})
@@ -146,7 +158,10 @@ class Pipeline:
         if intake_reasons and (msg["needs_review"] or media is not None):  # flagged at intake (media, a bad cart item)
             outcome["needs_review"] = True
             outcome["review_reasons"] = sorted(set(outcome["review_reasons"]) | intake_reasons)
-        return await self._record(outcome)
+        try:
+            return await self._record(outcome)
+        except OrderChanged as exc:  # staff changed the order since we read it: again, on the fresh order
+            return await self._fail(claim, "order_changed", str(exc), retryable=True)
 
     async def _over_hard_budget(self, budget: int | None, mode: str | None, claim: Claim) -> bool:
         if budget is None or mode != "hard":
@@ -154,13 +169,19 @@ class Pipeline:
         row = await self.repo.fetch_one("month_spend", distributor_id=claim.distributor_id)
         return row is not None and int(row["spent"]) >= budget
 
-    async def _recent_orders(self, msg: dict[str, Any]) -> tuple[tuple[RecentOrderLine, ...], ...]:
-        rows = await self.repo.fetch_all("recent_orders", distributor_id=str(msg["distributor_id"]),
-                                         customer_id=msg["customer_id"])
-        orders: dict[str, list[RecentOrderLine]] = {}
+    async def _orders(self, msg: dict[str, Any]) -> Orders:
+        """The customer's recent orders, open order and last order (both analyzers read them)."""
+        distributor_id, customer_id = str(msg["distributor_id"]), msg["customer_id"]
+        states = {row["role"]: OrderState.from_row(row) for row in
+                  await self.repo.fetch_all("conversation_orders", distributor_id=distributor_id, customer_id=customer_id)}
+        orders = Orders(open=states.get("open"), last=states.get("last"))
+        if not self.analyzer.paid:  # the prompt's recent orders: the offline analyzer needs only the last one
+            return replace(orders, recent=(orders.last_lines(),) if orders.last is not None else ())
+        rows = await self.repo.fetch_all("recent_orders", distributor_id=distributor_id, customer_id=customer_id)
+        recent: dict[str, list[RecentOrderLine]] = {}
         for row in rows:
-            orders.setdefault(str(row["id"]), []).append(RecentOrderLine(sku=row["sku"], quantity=float(row["quantity"])))
-        return tuple(tuple(lines) for lines in orders.values())
+            recent.setdefault(str(row["id"]), []).append(RecentOrderLine(sku=row["sku"], quantity=float(row["quantity"])))
+        return replace(orders, recent=tuple(tuple(lines) for lines in recent.values()))
 
     async def _record(self, outcome: dict[str, Any]) -> Processed:
         payload = dumps(outcome)
@@ -175,7 +196,9 @@ class Pipeline:
                     raise
                 await asyncio.sleep(RECORD_RETRY_STEP)
         result = row["result"] if row else {}
-        return Processed(state="processed", order_status=result.get("order_status"), events=int(result.get("events") or 0))
+        created = result.get("action") == "create" and result.get("order_id") is not None
+        return Processed(state="processed", order_status=result.get("order_status") if created else None,
+                         events=int(result.get("events") or 0))
 
     async def _defer(self, claim: Claim, seconds: float) -> Processed:
         """Over the distributor's AI rate: due again in `seconds`, the attempt given back."""

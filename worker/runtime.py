@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from ai.analyzer import AnalysisRequest, AnalysisResult, Analyzer
 from ai.offline.analyzer import OfflineAnalyzer
@@ -32,6 +33,7 @@ class DelayedAnalyzer:
         self.delay_s = delay_s
         self.provider, self.model = inner.provider, inner.model
         self.prompt_version, self.paid = inner.prompt_version, inner.paid
+        self.reads_orders = inner.reads_orders
 
     async def analyze(self, request: AnalysisRequest) -> AnalysisResult:
         await asyncio.sleep(self.delay_s)
@@ -69,11 +71,13 @@ def build_media_reader(repo: Repository, settings: Settings) -> MediaReader:
 
 def build_worker(repo: Repository, settings: Settings, *, analyzer: Analyzer | None = None,
                  concurrency: int | None = None, retry_base: float = 2.0, worker_id: str | None = None,
-                 lease_seconds: int = 60, heartbeat_interval: float = 15.0) -> Worker:
+                 lease_seconds: int = 60, heartbeat_interval: float = 15.0,
+                 clock: Callable[[], datetime] | None = None) -> Worker:
     worker_id = worker_id or new_worker_id()
     pipeline = Pipeline(repo=repo, contexts=ContextCache(repo), analyzer=analyzer or build_analyzer(settings),
                         pii_detector=get_detector(), worker_id=worker_id, retry_base=retry_base,
-                        media=build_media_reader(repo, settings))
+                        media=build_media_reader(repo, settings),
+                        **({"clock": clock} if clock is not None else {}))
     n = concurrency or settings.worker_concurrency
     return Worker(repo=repo, pipeline=pipeline, worker_id=worker_id, concurrency=n, batch_size=min(n, 64),
                   lease_seconds=lease_seconds, heartbeat_interval=heartbeat_interval)

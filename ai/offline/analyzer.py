@@ -14,11 +14,12 @@ from collections import OrderedDict
 
 from ai.analyzer import AnalysisRequest, AnalysisResult, Usage
 from ai.catalog import Catalog
-from ai.contract import Analysis, Intent, Line
+from ai.contract import Analysis, Intent, Line, LineOp
 from ai.language import LANGUAGES, detect_language
 from ai.matching.codes import CodeLine, blank_codes, find_codes
 from ai.matching.lines import IMPLICIT_QUANTITY, IMPLICIT_QUANTITY_CERTAINTY, MatchedLine, match_lines
 from ai.matching.matcher import Candidate, Matcher
+from ai.offline.conversation import handled_reasons, read_conversation
 from ai.offline.dates import resolve_delivery
 from ai.offline.intent import SentenceCues, decide_intent, message_cues
 from ai.offline.lines import ParsedLine, Sentence, parse_lines, split_sentences
@@ -156,6 +157,7 @@ class OfflineAnalyzer:
     model = "offline-rules-v1"
     prompt_version = "offline-1"
     paid = False
+    reads_orders = True
 
     def __init__(self) -> None:
         self._matchers: OrderedDict[int, tuple[Catalog, Matcher]] = OrderedDict()
@@ -201,20 +203,27 @@ class OfflineAnalyzer:
         if intent in INTENT_REVIEW:
             reasons.append(INTENT_REVIEW[intent])
         lines = [
-            Line(text=m.parsed.text, quantity=m.quantity, unit=m.parsed.unit, sku=m.sku,
+            Line(op=LineOp.ADD, text=m.parsed.text, quantity=m.quantity, unit=m.parsed.unit, sku=m.sku,
                  confidence=m.confidence, evidence=m.evidence())
             for m in kept
         ]
         if intent in ORDER_INTENTS and not kept and any(c.repeat for c in cues):
-            lines = self._repeat_lines(request)
+            # with the last order known the worker copies it and the lines are the message's changes
+            lines = [] if request.last_order else self._repeat_lines(request)
             reasons = [r for r in reasons if r != "no_matched_lines"]
-            reasons.append("repeat_order" if lines else "repeat_order_without_history")
+            reasons.append("repeat_order" if lines or request.last_order else "repeat_order_without_history")
+        reading = read_conversation(text=text, intent=intent, lines=lines, open_order=request.open_order,
+                                    last_order=request.last_order, matcher=self.matcher(catalog),
+                                    button=request.message_kind in {"button", "interactive"},
+                                    open_order_recent=request.open_order_recent, language=language)
+        reasons = handled_reasons(reasons, reading, request, lines)
+        intent, lines = reading.intent, list(reading.lines)
         delivery = resolve_delivery(text, language, request.now, catalog.timezone)
         needs_review = bool(reasons)
         reply = compose_reply(intent=intent, lines=lines, delivery=delivery, needs_review=needs_review,
                               catalog=catalog, language=language)
         return Analysis(
-            intent=intent, language=language, lines=lines, delivery=delivery,
+            intent=intent, action=reading.action, closes_order=reading.closes_order, language=language, lines=lines, delivery=delivery,
             needs_review=needs_review, review_reasons=reasons, reply=reply,
         )
 
@@ -224,7 +233,7 @@ class OfflineAnalyzer:
         if not request.recent_orders:
             return []
         return [
-            Line(text=request.text.strip()[:REPEAT_TEXT_CHARS], quantity=item.quantity, unit=None, sku=item.sku,
+            Line(op=LineOp.ADD, text=request.text.strip()[:REPEAT_TEXT_CHARS], quantity=item.quantity, unit=None, sku=item.sku,
                  confidence=REPEAT_CONFIDENCE, evidence="repeat of the most recent order")
             for item in request.recent_orders[0]
             if request.catalog.by_sku(item.sku) is not None

@@ -1,6 +1,6 @@
 """The paid analyzer: one OpenAI chat completion per message, bound to the Analysis schema.
 
-The request carries only the redacted message, the customer's recent orders, today's date in the
+The request carries only the redacted message, the customer's recent, open and last orders, today's date in the
 distributor's timezone and, per parsed line, a few matcher candidates: never the whole catalog.
 The response format is the SDK's strict JSON schema for `Analysis` (`strict: true`); the content is
 validated here so usage is recorded even when the output is refused or invalid. Such answers go to
@@ -34,17 +34,17 @@ from tenacity import AsyncRetrying, RetryCallState, RetryError, retry_if_excepti
 from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
 
-from ai.analyzer import AnalysisFailed, AnalysisRequest, AnalysisResult, MediaPart, Usage
+from ai.analyzer import AnalysisFailed, AnalysisRequest, AnalysisResult, MediaPart, RecentOrderLine, Usage
 from ai.catalog import Catalog, Product
-from ai.contract import Analysis, Intent, Language, Line
+from ai.contract import Analysis, Intent, Language, Line, OrderAction
 from ai.language import detect_language
 from ai.matching.matcher import Matcher
 from ai.offline.lines import parse_lines
 
 PROVIDER = "openai"
 DEFAULT_MODEL = "gpt-4o-mini"
-PROMPT_VERSION = "v1"
-PROMPT_FILE = "analysis_v1.md"  # in ai/openai/prompts/
+PROMPT_VERSION = "v2"
+PROMPT_FILE = "analysis_v2.md"  # in ai/openai/prompts/
 DEFAULT_TIMEOUT_S = 30.0  # per HTTP attempt
 DEFAULT_MAX_ATTEMPTS = 4  # first call + 3 retries
 DEFAULT_BACKOFF_BASE_S = 0.5  # full-jitter exponential: random(0, base * 2**n) ...
@@ -168,6 +168,7 @@ def is_retryable(exc: BaseException) -> bool:
 class OpenAIAnalyzer:
     provider = PROVIDER
     paid = True
+    reads_orders = True
 
     def __init__(
         self,
@@ -234,6 +235,7 @@ class OpenAIAnalyzer:
         ]
         if request.media:  # the list is in the photo: its lines are not in the text, offer the catalog itself
             offered.update((p.sku, p) for p in catalog.products[:MAX_VISION_CATALOG])
+        open_order, last_order = _order_view(request.open_order, products), _order_view(request.last_order, products)
         today = request.now.astimezone(_zone(catalog.timezone)).date()
         document = {
             "today": today.isoformat(),
@@ -241,6 +243,8 @@ class OpenAIAnalyzer:
             "timezone": catalog.timezone,
             "reply_language": language,
             "recent_orders": recent,
+            "open_order": open_order,
+            "last_order": last_order,
             "lines": lines,
             "message": request.text,
         }
@@ -253,7 +257,8 @@ class OpenAIAnalyzer:
         return AnalysisPrompt(
             messages=[{"role": "system", "content": self._system_prompt}, {"role": "user", "content": content}],
             allowed_skus=frozenset(offered)
-            | {line.sku for order in orders[:MAX_RECENT_ORDERS] for line in order},
+            | {line.sku for order in orders[:MAX_RECENT_ORDERS] for line in order}
+            | {str(item["sku"]) for item in (*open_order, *last_order)},
         )
 
     def _index(self, catalog: Catalog) -> tuple[Matcher, dict[str, Product]]:
@@ -356,6 +361,11 @@ def _language(request: AnalysisRequest) -> Language:
     return detected
 
 
+def _order_view(order: tuple[RecentOrderLine, ...], products: dict[str, Product]) -> list[dict[str, object]]:
+    return [{"sku": line.sku, "name": products[line.sku].name, "quantity": line.quantity}
+            for line in order if line.sku in products]
+
+
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -377,6 +387,8 @@ def _review(request: AnalysisRequest, reason: str, output: dict[str, Any] | None
     return Analysis.model_validate(
         {
             "intent": intent if isinstance(intent, str) and intent in INTENTS else Intent.OTHER,
+            "action": OrderAction.NONE,
+            "closes_order": False,
             "language": language,
             "lines": lines,
             "delivery": None,

@@ -179,8 +179,8 @@ def claimed_messages(conn: Conn) -> list[str]:
 
 
 def full_outcome(message_id: str, distributor_id: str) -> dict[str, Any]:
-    """An outcome with every part record_outcome writes, in the shape build_outcome produces:
-    PII, analysis, priced usage, an order (one matched line, one unmatched), matches and a reply."""
+    """An outcome with every part record_outcome writes, in the shape the pipeline produces:
+    PII, analysis, priced usage, a new order (one matched line, one unmatched), matches and a reply."""
     facts = MessageFacts(message_id=message_id, distributor_id=distributor_id, worker_id=WORKER, language="es",
                          body_redacted="quiero 2 garrafones, mi tel <PHONE_NUMBER>",
                          findings=[PiiFinding(category="PHONE_NUMBER", entity_type="PHONE_NUMBER", start=27, end=37,
@@ -201,12 +201,13 @@ def full_outcome(message_id: str, distributor_id: str) -> dict[str, Any]:
         "usage": [{"provider": "offline", "model": "offline", "prompt_version": "v1", "input_tokens": 100,
                    "cached_input_tokens": 0, "output_tokens": 50, "cost_micro_usd": 1000, "price_id": None,
                    "latency_ms": 12}],
-        "matches": [{"line_no": 1, "query_text": "2 garrafones", "chosen_sku": "SKU-1", "score": 0.9, "method": "alias",
-                     "accepted": True, "candidates": [{"sku": "SKU-1", "score": 0.9, "method": "alias"}]},
-                    {"line_no": 2, "query_text": "hielo", "chosen_sku": None, "score": 0.3, "method": "none",
-                     "accepted": False, "candidates": []}],
-        "order": {"status": "needs_review", "review_reasons": ["unmatched:line:2"], "delivery_date": None,
-                  "delivery_text": None, "lines": lines},
+        "matches": [{"line_no": 1, "order_line_no": 1, "query_text": "2 garrafones", "chosen_sku": "SKU-1", "score": 0.9,
+                     "method": "alias", "accepted": True, "candidates": [{"sku": "SKU-1", "score": 0.9, "method": "alias"}]},
+                    {"line_no": 2, "order_line_no": 2, "query_text": "hielo", "chosen_sku": None, "score": 0.3,
+                     "method": "none", "accepted": False, "candidates": []}],
+        "conversation": {"action": "create", "status": "needs_review", "review_reasons": ["unmatched:line:2"],
+                         "delivery_date": None, "delivery_text": None, "close": False, "lines": lines,
+                         "change": {"action": "none", "lines": []}},
         "reply": "Gracias, tu pedido queda en revisión",
     }
 
@@ -228,6 +229,7 @@ def test_record_outcome_reads_big_tables_by_index_only(history_url: str) -> None
     # distributors, webhook_endpoints and ai_budgets (one or two pages: a row per tenant or endpoint)
     # are left out; the foreign-key checks of every insert look up distributors.
     big = ("public.messages", "public.conversations", "public.customers", "public.orders", "public.order_products",
+           "public.order_revisions",
            "public.products", "public.pii_detection_rules", "public.ai_responses", "public.ai_usage_metrics",
            "public.pii_detection_results", "public.product_matching_history", "public.webhook_deliveries",
            "public.distributor_usage", "public.ai_budget_alerts", "public.data_access_audit")
@@ -242,7 +244,8 @@ def test_record_outcome_reads_big_tables_by_index_only(history_url: str) -> None
 
         scans = seq_scans_during(conn, record, big)
         alerts = this_month_alerts(conn, distributor_id)
-    assert all(r["order_id"] and r["events"] == 1 for r in results)  # an order and its webhook each time
+    # an order, its revision and two events each time: order.created and (in review) order.needs_review
+    assert all(r["order_id"] and r["revision"] == 1 and r["events"] == 2 for r in results)
     assert alerts == 3  # 8 x 1,000 of an 8,000 budget: 50, 80 and 100 % crossed (alert + webhook each)
     assert scans == no_scans(big)
 

@@ -8,9 +8,11 @@ matcher is unaffected. Staff correct under RLS; another distributor's staff cann
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -30,6 +32,8 @@ from worker.outcome import REVIEW_CONFIDENCE
 from worker.runtime import build_worker
 
 NICKNAME_ORDER = "Hola, mándame 3 cajas de las rojitas porfa"
+RECEIVED_FROM = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # pinned: messages are received from here on
+_MESSAGE_GAPS = (timedelta(hours=3 * n) for n in itertools.count())
 PRODUCTS = [
     {"sku": "COCA-355-24", "name": "Coca-Cola lata 355 ml (caja 24)", "aliases": ["coca lata"], "unit": "caja",
      "pack_size": 24, "price_cents": 30000, "category": "refrescos"},
@@ -66,11 +70,15 @@ async def world(fresh_db_url: str) -> AsyncIterator[World]:
 
 
 async def order_for(w: World, distributor_id: str, handle: str, text: str) -> list[dict[str, Any]]:
-    """Send one message through intake and the worker; the lines of the order it made (with the order)."""
+    """Send one message through intake and the worker; the lines of the order it made (with the order).
+
+    Each message is received three hours after the previous one: past the follow-up window, so a
+    shop's next message is its next order (within the window it would join the open one)."""
     message_id = f"wamid.learn.{uuid.uuid4().hex}"
+    received_at = RECEIVED_FROM + next(_MESSAGE_GAPS)
     await store_many(w.repo, [InboundRecord(distributor_id=distributor_id, channel="whatsapp",
                                             provider_message_id=message_id, handle=handle, profile_name=None,
-                                            body=text)])
+                                            body=text, received_at=received_at)])
     worker = build_worker(w.repo, load_settings(), analyzer=OfflineAnalyzer(), concurrency=2, retry_base=0,
                           worker_id=f"learn-{uuid.uuid4().hex[:6]}")  # a new worker: a cold ContextCache
     stats = await worker.run(until_idle=True)
@@ -194,12 +202,13 @@ async def test_a_correction_writes_the_line_the_order_training_data_aliases_hist
                               left join products p on p.id = h.corrected_product_id where h.order_product_id = %s""",
                    (line["line_id"],))
     assert history == [{"corrected": "JAR-FRESA-24", "accepted": False}]
-    events = rows(w.url, "select event_type from webhook_deliveries where order_id = %s order by created_at",
+    events = rows(w.url, "select event_type from webhook_deliveries where order_id = %s order by created_at, event_type",
                   (line["order_id"],))
-    # leaving review announces the order (order.created); the correction itself is a revision (order.updated),
-    # both in the correction's transaction (one now(): their order between them is not defined)
-    assert [e["event_type"] for e in events][0] == "order.needs_review"
-    assert sorted(e["event_type"] for e in events[1:]) == ["order.created", "order.updated"]
+    # revision 1 (order.created, in review) and the review event; leaving review announces the order again
+    # (order.created) and the correction itself is a revision (order.updated), both in the correction's
+    # transaction (one now(): their order between them is not defined)
+    assert [e["event_type"] for e in events][:2] == ["order.created", "order.needs_review"]
+    assert sorted(e["event_type"] for e in events[2:]) == ["order.created", "order.updated"]
 
 
 async def test_confirming_an_order_records_correct_lines_and_leaves_review(world: World) -> None:

@@ -45,6 +45,7 @@ class FailsFirst:
     """The offline analyzer, except that its first call fails for good (to reach fail_message)."""
 
     provider, model, prompt_version, paid = "offline", "offline-rules-v1", "offline-1", False
+    reads_orders = True
 
     def __init__(self) -> None:
         self.inner = OfflineAnalyzer()

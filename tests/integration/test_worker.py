@@ -146,21 +146,24 @@ def test_concurrent_usage_writes_cross_each_threshold_exactly_once(fresh_db_url:
 def test_a_claim_never_scans_the_whole_messages_table(fresh_db_url: str) -> None:
     """The claim's cost must not grow with the messages ever received: with a long processed
     history, repeated claims (the generic plan plpgsql switches to) read messages by index only.
-    An earlier claim function hash-joined its picks against a sequential scan of the table."""
+    An earlier claim function hash-joined its picks against a sequential scan of the table. Ten customers:
+    a claim takes one message per customer at a time."""
     from worker.core.queries import query
 
     with psycopg.connect(fresh_db_url, autocommit=True) as conn:
         conn.execute("""
             with d as (insert into distributors (slug, name) values ('history', 'History') returning id),
-                 c as (insert into customers (distributor_id, name) select id, 'Tienda' from d returning id, distributor_id),
+                 c as (insert into customers (distributor_id, name) select id, 'Tienda ' || n from d, generate_series(1, 10) n
+                       returning id, distributor_id),
                  v as (insert into conversations (distributor_id, customer_id, channel, handle)
-                       select distributor_id, id, 'whatsapp', '+5215500000000' from c returning id, distributor_id, customer_id)
+                       select distributor_id, id, 'whatsapp', '+52155' || id from c returning id, distributor_id, customer_id),
+                 w as (select v.*, row_number() over (order by v.id) - 1 as n from v)
             insert into messages (distributor_id, conversation_id, customer_id, direction, channel, provider_message_id,
                                   body, state, processed_at, available_at)
-            select v.distributor_id, v.id, v.customer_id, 'inbound', 'whatsapp', 'wamid.history.' || g, 'quiero agua',
+            select w.distributor_id, w.id, w.customer_id, 'inbound', 'whatsapp', 'wamid.history.' || g, 'quiero agua',
                    case when g <= 5000 then 'processed' else 'queued' end::message_state,
                    case when g <= 5000 then now() end, now() - interval '1 minute'
-              from v, generate_series(1, 5020) g""")
+              from generate_series(1, 5020) g join w on w.n = g % 10""")
         conn.execute("vacuum analyze messages")
         with conn.transaction():
             conn.execute("set local plan_cache_mode = force_generic_plan")

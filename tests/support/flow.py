@@ -40,10 +40,14 @@ def records_from_cases(cases: list[dict[str, Any]], ids: dict[str, str], count: 
     return records
 
 
-async def seed_messages(repo: Repository, eval_dir: Path, count: int) -> tuple[dict[str, str], list[dict[str, Any]]]:
+async def seed_messages(repo: Repository, eval_dir: Path, count: int,
+                        customers_per_distributor: int | None = None) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """`count` messages of the eval cases; by default each from its own customer, so every order
+    message makes its own order (one customer's messages would join as a conversation)."""
     ids = await import_eval_catalogs(repo, eval_dir)
     cases = load_cases(eval_dir)
-    await store_many(repo, records_from_cases(cases, ids, count))
+    await store_many(repo, records_from_cases(cases, ids, count,
+                                              customers_per_distributor=customers_per_distributor or count))
     return ids, cases
 
 

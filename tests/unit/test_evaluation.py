@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ai.analyzer import AnalysisRequest, AnalysisResult, Usage
-from ai.contract import Analysis, Intent
+from ai.contract import Analysis, Intent, OrderAction
 from ai.eval.scorer import ALL, Counts, format_report, run_eval, run_eval_async, score_lines, score_pii
 
 
@@ -47,13 +47,14 @@ class SilentAnalyzer:
     model = "silent"
     prompt_version = "0"
     paid = False
+    reads_orders = False
 
     def __init__(self) -> None:
         self.seen: list[str] = []
 
     async def analyze(self, request: AnalysisRequest) -> AnalysisResult:
         self.seen.append(request.text)
-        analysis = Analysis(intent=Intent.OTHER, language="es", lines=[], delivery=None, needs_review=False,
+        analysis = Analysis(intent=Intent.OTHER, action=OrderAction.NONE, closes_order=False, language="es", lines=[], delivery=None, needs_review=False,
                             review_reasons=[], reply="ok")
         return AnalysisResult(analysis=analysis, usage=Usage(provider="test", model="silent", input_tokens=1),
                               latency_ms=0.5, prompt_version="0")

@@ -76,6 +76,7 @@ def request(text: str = REDACTED, **kwargs: Any) -> AnalysisRequest:
 
 def output(sku: str | None = "SKU-000", **overrides: Any) -> dict[str, Any]:
     line = {
+        "op": "add",
         "text": "2 cajas de coca cola 600",
         "quantity": 2,
         "unit": "caja",
@@ -85,6 +86,8 @@ def output(sku: str | None = "SKU-000", **overrides: Any) -> dict[str, Any]:
     }
     data: dict[str, Any] = {
         "intent": "order",
+        "action": "none",
+        "closes_order": False,
         "language": "es",
         "lines": [line],
         "delivery": None,
@@ -193,6 +196,9 @@ async def test_request_binds_the_analysis_schema_strictly(
     assert set(schema["required"]) == set(Analysis.model_fields)
     line = schema["$defs"]["Line"]
     assert line["additionalProperties"] is False and set(line["required"]) == set(line["properties"])
+    assert set(line["properties"]["op"]["enum"]) == {"add", "set", "remove"}
+    assert set(schema["$defs"]["OrderAction"]["enum"]) == {"new", "change", "cancel", "confirm", "repeat_last", "none"}
+    assert {"action", "closes_order"} <= set(schema["required"])
     assert route.calls[0].request.headers["authorization"] == "Bearer sk-test"
 
 
@@ -261,7 +267,7 @@ async def test_valid_answer_with_usage_and_cached_tokens(
         1536,
     )
     assert result.latency_ms > 0
-    assert result.prompt_version == PROMPT_VERSION == "v1"
+    assert result.prompt_version == PROMPT_VERSION == "v2"
     assert result.raw == output()
     assert (analyzer.provider, analyzer.paid) == ("openai", True)
 
@@ -427,6 +433,20 @@ async def test_repeat_of_a_recent_order_may_use_its_sku(
     assert result.analysis.lines[0].sku == "SKU-010"
 
 
+async def test_prompt_carries_the_open_and_last_order_and_a_change_may_use_them(
+    analyzer: OpenAIAnalyzer, router: respx.MockRouter
+) -> None:
+    changed = output(sku="SKU-010", action="change")
+    changed["lines"][0]["op"] = "set"
+    route = router.post(OPENAI_URL).mock(return_value=ok(changed))
+    result = await analyzer.analyze(request("mejor 6 del arroz", open_order=(RecentOrderLine(sku="SKU-010", quantity=3),),
+                                            last_order=(RecentOrderLine(sku="SKU-000", quantity=1),)))
+    document = json.loads(sent(route)["messages"][1]["content"])
+    assert document["open_order"] == [{"sku": "SKU-010", "name": "Arroz Morelos 1kg", "quantity": 3}]
+    assert [item["sku"] for item in document["last_order"]] == ["SKU-000"]
+    assert (result.analysis.action, result.analysis.lines[0].op, result.analysis.needs_review) == ("change", "set", False)
+
+
 async def test_settings_build_an_analyzer_that_owns_its_client() -> None:
     @dataclass(frozen=True, kw_only=True)
     class Settings:
@@ -437,7 +457,7 @@ async def test_settings_build_an_analyzer_that_owns_its_client() -> None:
         openai_max_attempts: int = 2
 
     analyzer = OpenAIAnalyzer(OpenAIConfig.from_settings(Settings()))
-    assert (analyzer.model, analyzer.prompt_version) == ("gpt-4o-mini", "v1")
+    assert (analyzer.model, analyzer.prompt_version) == ("gpt-4o-mini", "v2")
     assert analyzer.config.base_url == "http://llm.internal:8000/v1"
     assert (analyzer.config.timeout_s, analyzer.config.max_attempts) == (120.0, 2)
     await analyzer.aclose()

@@ -39,6 +39,7 @@ class NoPii:
 
 class MustNotAnalyze:
     provider, model, prompt_version, paid = "test", "test", "v0", False
+    reads_orders = False
 
     async def analyze(self, request: AnalysisRequest) -> AnalysisResult:
         raise AssertionError("the analyzer ran for a distributor over its AI rate")

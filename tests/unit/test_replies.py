@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ai.catalog import Catalog, Product
-from ai.contract import DeliveryHint, Intent, Line
+from ai.contract import DeliveryHint, Intent, Line, LineOp
 from ai.offline.replies import compose_reply, format_money
 
 CATALOG = Catalog(
@@ -17,7 +17,7 @@ CATALOG = Catalog(
 
 
 def line(sku: str | None, quantity: float, confidence: float = 1.0, text: str = "x") -> Line:
-    return Line(text=text, quantity=quantity, unit=None, sku=sku, confidence=confidence, evidence="test")
+    return Line(op=LineOp.ADD, text=text, quantity=quantity, unit=None, sku=sku, confidence=confidence, evidence="test")
 
 
 def test_order_confirmation_has_items_and_total() -> None:

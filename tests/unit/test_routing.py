@@ -17,6 +17,8 @@ from ai.catalog import Catalog, Product
 from ai.matching.matcher import Matcher
 from ai.openai.analyzer import OpenAIAnalyzer, OpenAIConfig
 from ai.routing import NO_MATCHED_LINES, is_order, matches_something
+from worker.conversation import Policy
+from worker.conversation_outcome import with_conversation
 from worker.outcome import MessageFacts, build_outcome
 
 OPENAI_URL = "https://api.openai.com/v1/chat/completions"
@@ -32,12 +34,12 @@ USAGE: dict[str, Any] = {"provider": "openai", "model": "gpt-4o-mini"}
 
 
 def line(text: str, sku: str | None, confidence: float = 0.95) -> dict[str, Any]:
-    return {"text": text, "quantity": 2, "unit": None, "sku": sku, "confidence": confidence, "evidence": "model"}
+    return {"op": "add", "text": text, "quantity": 2, "unit": None, "sku": sku, "confidence": confidence, "evidence": "model"}
 
 
 def answer(lines: list[dict[str, Any]], intent: str = "order") -> httpx.Response:
     """A recorded chat completion: the model's own flags say all is fine."""
-    content = {"intent": intent, "language": "es", "lines": lines, "delivery": None, "needs_review": False,
+    content = {"intent": intent, "action": "none", "closes_order": False, "language": "es", "lines": lines, "delivery": None, "needs_review": False,
                "review_reasons": [], "reply": "¡Listo!"}
     body = {"id": "chatcmpl-rec", "object": "chat.completion", "created": 1764950400, "model": "local-model",
             "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
@@ -60,7 +62,10 @@ async def route(analyzer: OpenAIAnalyzer, text: str, response: httpx.Response) -
         mock.post(OPENAI_URL).mock(return_value=response)
         result = await analyzer.analyze(AnalysisRequest(text=text, catalog=CATALOG,
                                                         now=datetime(2026, 12, 1, 15, tzinfo=UTC)))
-    return result, build_outcome(facts(text), result=result, usage=USAGE, catalog=CATALOG, matcher=Matcher(CATALOG))
+    outcome = build_outcome(facts(text), result=result, usage=USAGE, catalog=CATALOG, matcher=Matcher(CATALOG))
+    # the pipeline's final routing: the outcome, then what it does to the customer's orders (none open here)
+    return result, with_conversation(outcome, result.analysis, catalog=CATALOG, open_order=None, last_order=None,
+                                     received_at=datetime(2026, 12, 1, 15, tzinfo=UTC), policy=Policy())
 
 
 async def test_a_question_the_model_calls_an_order_with_lines_matching_nothing_is_no_order(
@@ -69,7 +74,7 @@ async def test_a_question_the_model_calls_an_order_with_lines_matching_nothing_i
     result, outcome = await route(analyzer, "¿a qué hora pasa el camión mañana? gracias",
                                   answer([line("camión mañana", None, 0.9)]))
     assert result.analysis.intent.value == "order"  # what the model said
-    assert outcome["order"] is None
+    assert outcome["conversation"]["action"] == "none"  # no order
     assert outcome["needs_review"] is True and NO_MATCHED_LINES in outcome["review_reasons"]
 
 
@@ -78,32 +83,32 @@ async def test_an_unmatched_line_sends_the_order_to_review_whatever_the_model_sa
 ) -> None:
     _, outcome = await route(analyzer, "mándame 2 cajas de coca 600 y 2 de tortillas",
                              answer([line("2 cajas de coca 600", "CC-600"), line("2 de tortillas", None)]))
-    assert outcome["order"]["status"] == "needs_review"
+    assert outcome["conversation"]["status"] == "needs_review"
     assert "unmatched:line:2" in outcome["review_reasons"] and outcome["needs_review"] is True
 
 
 async def test_a_low_confidence_line_sends_the_order_to_review(analyzer: OpenAIAnalyzer) -> None:
     _, outcome = await route(analyzer, "mándame 2 garrafones", answer([line("2 garrafones", "GARR", 0.4)]))
-    assert outcome["order"]["status"] == "needs_review" and "low_confidence:line:1" in outcome["review_reasons"]
+    assert outcome["conversation"]["status"] == "needs_review" and "low_confidence:line:1" in outcome["review_reasons"]
 
 
 async def test_a_clean_order_is_created(analyzer: OpenAIAnalyzer) -> None:
     _, outcome = await route(analyzer, "mándame 2 garrafones", answer([line("2 garrafones", "GARR")]))
-    assert outcome["order"]["status"] == "created" and outcome["needs_review"] is False
+    assert outcome["conversation"]["status"] == "created" and outcome["needs_review"] is False
 
 
 async def test_an_order_verb_keeps_an_unmatched_order_for_a_person(analyzer: OpenAIAnalyzer) -> None:
     _, outcome = await route(analyzer, "mándame 3 cajas de las rojitas porfa",
                              answer([line("3 cajas de las rojitas", None, 0.3)]))
-    assert outcome["order"]["status"] == "needs_review" and "unmatched:line:1" in outcome["review_reasons"]
+    assert outcome["conversation"]["status"] == "needs_review" and "unmatched:line:1" in outcome["review_reasons"]
     assert NO_MATCHED_LINES not in outcome["review_reasons"]
 
 
 def test_is_order_needs_a_catalog_product() -> None:
     from ai.contract import Line
 
-    unknown = Line(text="x", quantity=1, unit=None, sku="NOPE", confidence=1.0, evidence="")
-    known = Line(text="y", quantity=1, unit=None, sku="GARR", confidence=1.0, evidence="")
+    unknown = Line(op="add", text="x", quantity=1, unit=None, sku="NOPE", confidence=1.0, evidence="")
+    known = Line(op="add", text="y", quantity=1, unit=None, sku="GARR", confidence=1.0, evidence="")
     assert not matches_something([unknown], CATALOG) and matches_something([unknown, known], CATALOG)
     assert not is_order(True, [], CATALOG, "mándame algo") and not is_order(False, [known], CATALOG, "")
     assert is_order(True, [known], CATALOG, "") and not is_order(True, [unknown], CATALOG, "gracias!")

@@ -25,12 +25,17 @@ RECONNECT_TIMEOUT = 600.0  # seconds the pool keeps trying (with backoff) to rep
 # no_data_found, object_not_in_prerequisite_state, invalid_parameter_value, insufficient_privilege.
 REFUSED_SQLSTATES = frozenset({"P0002", "55000", "22023", "42501"})
 LEASE_LOST_SQLSTATE = "OF001"  # raised by record_outcome when another worker owns the message
+ORDER_CHANGED_SQLSTATE = "OF002"  # raised by record_outcome when the order moved on since the worker read it
 
 Row = dict[str, Any]
 
 
 class LeaseLost(OrderflowError):
     """The message is no longer ours (lease expired and another worker claimed it)."""
+
+
+class OrderChanged(OrderflowError):
+    """The order a message changes got a new revision meanwhile (staff edited it): read it again."""
 
 
 class DatabaseUnavailable(OrderflowError):
@@ -93,6 +98,8 @@ class Repository:
         except psycopg.DatabaseError as exc:
             if exc.sqlstate == LEASE_LOST_SQLSTATE:
                 raise LeaseLost(str(exc)) from exc
+            if exc.sqlstate == ORDER_CHANGED_SQLSTATE:
+                raise OrderChanged(str(exc)) from exc
             if exc.sqlstate in REFUSED_SQLSTATES:
                 raise Refused(exc.diag.message_primary or str(exc), exc.sqlstate) from exc
             raise
@@ -143,4 +150,5 @@ def dumps(value: object) -> str:
 
 
 
-__all__ = ["DatabaseUnavailable", "LeaseLost", "NamedQueries", "OrderflowError", "Refused", "Repository", "Row", "dumps"]
+__all__ = ["DatabaseUnavailable", "LeaseLost", "NamedQueries", "OrderChanged", "OrderflowError", "Refused", "Repository", "Row",
+           "dumps"]

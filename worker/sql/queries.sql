@@ -1,8 +1,9 @@
 -- claim_messages --
 -- Claim a batch of due messages under a lease, round-robin across distributors, none of one without AI tokens,
--- with the message fields the pipeline reads
-select message_id, distributor_id, attempts, customer_id, kind, body, needs_review, review_reasons, preferred_language
-  from public.claim_messages_v4(%(worker_id)s, %(batch)s, %(lease_seconds)s, %(per_distributor)s);
+-- one per customer at a time in received_at order, with the message fields the pipeline reads
+select message_id, distributor_id, attempts, customer_id, kind, body, needs_review, review_reasons, preferred_language,
+       received_at
+  from public.claim_messages_v5(%(worker_id)s, %(batch)s, %(lease_seconds)s, %(per_distributor)s);
 
 -- defer_messages --
 -- Give back claimed messages of a distributor over its AI rate: due again after `seconds`, no attempt spent
@@ -31,13 +32,13 @@ select public.release_messages_v1(%(worker_id)s, %(ids)s::uuid[]) as released;
 select public.fail_message_v1(%(message_id)s, %(worker_id)s, %(error_type)s, %(error_message)s, %(retryable)s, %(retry_delay)s)::text as state;
 
 -- record_outcome --
--- Write everything one message produced, atomically
-select public.record_outcome_v1(%(outcome)s::jsonb) as result;
+-- Write everything one message produced and what it did to the customer's orders (a revision), atomically
+select public.record_outcome_v2(%(outcome)s::jsonb) as result;
 
 -- load_message --
 -- The message to process, with what the pipeline needs to know about its customer
 select m.id, m.distributor_id, m.customer_id, m.conversation_id, m.kind, m.body, m.needs_review, m.review_reasons,
-       m.attempts, m.max_attempts, cu.preferred_language
+       m.attempts, m.max_attempts, cu.preferred_language, m.received_at
   from public.messages m
   join public.customers cu on cu.distributor_id = m.distributor_id and cu.id = m.customer_id
  where m.id = %(message_id)s and m.distributor_id = %(distributor_id)s;
@@ -45,7 +46,8 @@ select m.id, m.distributor_id, m.customer_id, m.conversation_id, m.kind, m.body,
 -- load_distributor --
 -- A distributor's settings the pipeline uses
 select d.id, d.slug, d.name, d.timezone, d.locale, d.currency,
-       b.monthly_budget_micro_usd, b.mode as budget_mode
+       b.monthly_budget_micro_usd, b.mode as budget_mode, d.order_followup_window_s, d.order_confirmation,
+       d.order_cutoff_local
   from public.distributors d
   left join public.ai_budgets b on b.distributor_id = d.id
  where d.id = %(distributor_id)s;
@@ -571,3 +573,56 @@ on conflict (distributor_id, message_id, media_id) do update
 -- A voice note's transcript, kept beside its media
 update public.message_media set transcript = %(transcript)s
  where distributor_id = %(distributor_id)s and message_id = %(message_id)s and media_id = %(media_id)s;
+
+-- conversation_orders --
+-- The customer's open order (most recent not confirmed for dispatch, not cancelled) and last order (history included), with lines
+select k.role, o.id::text, o.status::text as status, o.revision, o.created_at, o.last_message_at, o.followups_closed_at,
+       o.customer_confirmed_at,
+       coalesce((select m.received_at from public.messages m
+                  where m.distributor_id = o.distributor_id and m.id = o.ai_source_message_id), o.created_at) as opened_at,
+       coalesce((select jsonb_agg(jsonb_build_object('line_no', op.line_no, 'sku', op.sku, 'quantity', op.quantity,
+                                                     'customer_text', op.customer_text, 'unit', op.unit,
+                                                     'confidence', op.confidence, 'match_method', op.match_method,
+                                                     'review_reason', op.review_reason) order by op.line_no)
+                   from public.order_products op
+                  where op.distributor_id = o.distributor_id and op.order_id = o.id), '[]'::jsonb) as lines
+  from (
+    (select 'open' as role, x.id from public.orders x
+      where x.distributor_id = %(distributor_id)s and x.customer_id = %(customer_id)s and x.status in ('created', 'needs_review')
+      order by x.created_at desc limit 1)
+    union all
+    (select 'last' as role, x.id from public.orders x
+      where x.distributor_id = %(distributor_id)s and x.customer_id = %(customer_id)s and x.status <> 'cancelled'
+      order by x.created_at desc limit 1)
+  ) k
+  join public.orders o on o.distributor_id = %(distributor_id)s and o.id = k.id;
+
+
+-- eval_customer_of_message --
+-- The customer a stored message belongs to (the conversation eval seeds history for them)
+select customer_id::text from public.messages where id = %(message_id)s;
+
+-- eval_history_order --
+-- A past order of a customer (conversation eval history, as `orders import` would store it): fulfilled, priced from the catalog
+with o as (
+  insert into public.orders (distributor_id, customer_id, status, currency, created_at, updated_at)
+  select d.id, %(customer_id)s::uuid, 'fulfilled', d.currency, %(created_at)s, %(created_at)s
+    from public.distributors d where d.id = %(distributor_id)s
+  returning id, distributor_id)
+insert into public.order_products (distributor_id, order_id, product_id, line_no, customer_text, sku, product_name, quantity,
+                                   unit, unit_price_cents, total_cents, match_method)
+select o.distributor_id, o.id, p.id, i.n::int, coalesce(p.name, i.sku), i.sku, p.name, i.quantity, p.unit,
+       coalesce(p.price_cents, 0), round(coalesce(p.price_cents, 0) * i.quantity)::bigint, 'history'
+  from o
+  cross join lateral rows from (jsonb_to_recordset(%(items)s::jsonb) as (sku text, quantity numeric)) with ordinality as i(sku, quantity, n)
+  left join public.products p on p.distributor_id = o.distributor_id and p.sku = i.sku;
+
+-- eval_customer_orders --
+-- The orders messages made for a customer (history excluded), oldest first, with their lines
+select o.id::text, o.status::text as status, o.revision,
+       coalesce(jsonb_agg(jsonb_build_object('sku', op.sku, 'quantity', op.quantity) order by op.line_no)
+                filter (where op.id is not null), '[]'::jsonb) as items
+  from public.orders o
+  left join public.order_products op on op.distributor_id = o.distributor_id and op.order_id = o.id
+ where o.distributor_id = %(distributor_id)s and o.customer_id = %(customer_id)s::uuid and o.ai_source_message_id is not null
+ group by o.id order by o.created_at, o.id;

@@ -53,8 +53,11 @@ def with_conversation(
 ) -> dict[str, Any]:
     """The outcome with its `conversation` (what the message does to the customer's orders)."""
     takes_lines = analysis.intent in ORDER_INTENTS or analysis.action in LINE_ACTIONS
-    if NO_MATCHED_LINES in outcome["review_reasons"] and analysis.action in {OrderAction.NONE, OrderAction.NEW}:
-        takes_lines = False  # a would-be new order none of whose lines is a product, and no order verb: no order
+    # the final routing (worker/outcome.py, ai/routing.py) found no order: lines none of which is a product, and
+    # no order verb in the message, whatever the analyzer said; a would-be new order then makes none
+    no_order = outcome.get("order") is None and NO_MATCHED_LINES in outcome["review_reasons"]
+    if no_order and analysis.action in {OrderAction.NONE, OrderAction.NEW}:
+        takes_lines = False
     decisions = decide_lines(analysis.lines, catalog) if takes_lines else []
     order_reasons = [r for r in analysis.review_reasons if ORDER_LEVEL not in r and r != NO_MATCHED_LINES]
     decision = decide(analysis, decisions, open_order=open_order, last_order=last_order, received_at=received_at,
@@ -66,7 +69,7 @@ def with_conversation(
     if conversation["action"] in {"create", "update", "cancel", "confirm"}:
         reasons.discard("order_without_lines")
     needs_review = (analysis.needs_review or bool(decision.review_reasons) or conversation.get("status") == "needs_review"
-                    or NO_MATCHED_LINES in reasons)  # the model's "order" of nothing: a person reads the message
+                    or no_order)  # the model's "order" of nothing: a person reads the message
     matches = [{**m, "order_line_no": decision.order_line_of.get(int(m["line_no"]))} for m in outcome["matches"]]
     reply = order_reply(decision, catalog, analysis.language, policy)
     out = {key: value for key, value in outcome.items() if key != "order"}

@@ -125,8 +125,8 @@ def photo(media_id: str, caption: str | None = None) -> dict[str, Any]:
 
 
 def analysis(sku: str = "CC-600-24", quantity: int = 3) -> httpx.Response:
-    content = {"intent": "order", "language": "es", "delivery": None, "needs_review": False, "review_reasons": [],
-               "lines": [{"text": f"{quantity} cajas de coca 600", "quantity": quantity, "unit": "caja", "sku": sku,
+    content = {"intent": "order", "action": "none", "closes_order": False, "language": "es", "delivery": None, "needs_review": False, "review_reasons": [],
+               "lines": [{"op": "add", "text": f"{quantity} cajas de coca 600", "quantity": quantity, "unit": "caja", "sku": sku,
                           "confidence": 0.95, "evidence": "candidate 1"}],
                "reply": "¡Listo! Tu pedido: 3 cajas de Coca-Cola 600."}
     return httpx.Response(200, json={

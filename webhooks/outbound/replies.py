@@ -33,8 +33,9 @@ import httpx
 
 from webhooks.outbound import graph
 from webhooks.outbound.attempt import Claimed, attempt, build_client
+from webhooks.outbound.result_batches import ResultBatches
 from webhooks.outbound.throughput import Pacer
-from worker.core.claim_loop import ClaimLoop, new_worker_id, wait_any
+from worker.core.claim_loop import ClaimLoop, new_worker_id
 from worker.core.encryption import EncryptionError, Keyring
 from worker.core.repository import DatabaseUnavailable, Repository, Row, dumps
 
@@ -48,10 +49,6 @@ MAX_ATTEMPTS = 8  # sends of one reply before it fails
 RETRY_BASE = 2.0  # seconds before the first retry, doubled each time
 RETRY_MAX = 3600.0  # seconds at most between two attempts
 JITTER = 0.10  # +-10 % of each backoff
-FLUSH_DELAY = 0.005  # seconds to let results gather before a write
-FLUSH_MAX = 500  # results per finish_replies_v1 call
-RECONNECT_DELAY = 0.5  # seconds while the database is away (doubled up to RECONNECT_MAX)
-RECONNECT_MAX = 5.0
 TOKEN_COLUMN = "external_integrations.access_token"
 HANDLE_COLUMN = "conversations.handle"
 
@@ -144,8 +141,8 @@ class ReplySender(ClaimLoop[Row]):
         self._channel_client = channel_client
         self._clients: tuple[httpx.AsyncClient, httpx.AsyncClient] | None = None  # of the run in progress
         self._rng = rng or random.Random()
-        self._results: list[ReplyResult] = []
-        self._results_ready = asyncio.Event()
+        self._results = ResultBatches[ReplyResult](write=self._finish, wake=self.wake, kind="reply", log=log,
+                                                   worker_id=self.worker_id, drain_timeout=config.drain_timeout)
 
     async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> ReplyStats:
         """Send until `stop` is set (or, with until_idle, until nothing is due or in flight)."""
@@ -156,7 +153,7 @@ class ReplySender(ClaimLoop[Row]):
         channel_client = self._channel_client or build_client(concurrency=self.config.concurrency,
                                                               allow_private=self.config.allow_private)
         self._clients = (graph_client, channel_client)
-        flusher = asyncio.create_task(self._flush_loop(flushed))
+        flusher = asyncio.create_task(self._results.flush_until(flushed))
         log.info("reply sender started", extra={"action": "replies_start", "worker_id": self.worker_id})
         try:
             await self.run_loop(stop, until_idle=until_idle)
@@ -309,42 +306,16 @@ class ReplySender(ClaimLoop[Row]):
         return failed
 
     def _add(self, result: ReplyResult) -> None:
-        self._results.append(result)
         self.stats.count(result)
-        self._results_ready.set()
+        self._results.add(result)
 
-    async def _flush_loop(self, flushed: asyncio.Event) -> None:
-        delay = RECONNECT_DELAY
-        deadline: float | None = None
-        while True:
-            if not self._results:
-                if flushed.is_set():
-                    return
-                self._results_ready.clear()
-                await wait_any(self._results_ready, flushed)
-                continue
-            if len(self._results) < FLUSH_MAX and not flushed.is_set():
-                await asyncio.sleep(FLUSH_DELAY)
-            batch, self._results = self._results[:FLUSH_MAX], self._results[FLUSH_MAX:]
-            try:
-                row = await self.repo.fetch_one("finish_replies", worker_id=self.worker_id,
-                                                results=dumps([r.as_json() for r in batch]))
-                delay = RECONNECT_DELAY
-                for integration_id in (row or {}).get("failing_integrations") or ():
-                    self.stats.failing_integrations.append(str(integration_id))
-                    log.warning("integration failing", extra={"action": "integration_failing",
-                                                              "integration_id": str(integration_id)})
-            except DatabaseUnavailable:
-                self._results = batch + self._results
-                if flushed.is_set():
-                    deadline = deadline or time.monotonic() + self.config.drain_timeout
-                    if time.monotonic() > deadline:
-                        log.error("reply results not written", extra={"action": "reply_results_lost",
-                                                                      "count": len(self._results)})
-                        return
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RECONNECT_MAX)
-            self.wake()
+    async def _finish(self, batch: list[ReplyResult]) -> None:
+        row = await self.repo.fetch_one("finish_replies", worker_id=self.worker_id,
+                                        results=dumps([r.as_json() for r in batch]))
+        for integration_id in (row or {}).get("failing_integrations") or ():
+            self.stats.failing_integrations.append(str(integration_id))
+            log.warning("integration failing", extra={"action": "integration_failing",
+                                                      "integration_id": str(integration_id)})
 
 
 __all__ = ["CHANNEL", "ButtonTitles", "ReplyConfig", "ReplyResult", "ReplySender", "ReplyStats", "backoff",

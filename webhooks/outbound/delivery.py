@@ -5,7 +5,8 @@ due, then wait for a NOTIFY on 'orderflow_deliveries' (private.enqueue_event, re
 finished attempt, a written batch of results, the poll interval (retries come due without a
 NOTIFY) or a stop event. At most `concurrency` attempts are in flight, claims take up to
 `batch_size` rows (once a quarter of the slots are free), and one flusher task writes the
-results of many attempts per `finish_deliveries` call, so the database costs a fraction of a round trip per delivery. A lost database is waited out.
+results of many attempts per `finish_deliveries` call (webhooks.outbound.result_batches, shared with
+the reply sender), so the database costs a fraction of a round trip per delivery. A lost database is waited out.
 
 Leases: claimed rows are leased for `lease_seconds` (60 s by default). An attempt is cut off
 after `timeout` (15 s) and its result is written within milliseconds, well inside the lease, so
@@ -30,8 +31,8 @@ from typing import Any
 import httpx
 
 from webhooks.outbound.attempt import TIMEOUT, Claimed, Result, attempt, build_client
-from webhooks.outbound.result_batches import ResultBatches
-from worker.core.claim_loop import RECONNECT_MAX, ClaimLoop, new_worker_id
+from webhooks.outbound.result_batches import BatchedResultsLoop
+from worker.core.claim_loop import RECONNECT_MAX, new_worker_id
 from worker.core.errors import OrderflowError
 from worker.core.repository import DatabaseUnavailable, Repository, Row, dumps
 from worker.core.settings import Settings
@@ -86,10 +87,12 @@ def _claimed(row: Row) -> Claimed:
     )
 
 
-class Deliverer(ClaimLoop[Claimed]):
+class Deliverer(BatchedResultsLoop[Claimed, Result]):
     channel = CHANNEL
     kind = "delivery"
     log = log
+    due_query = "count_due_deliveries"
+    result_kind = "delivery"
 
     def __init__(self, *, repo: Repository, config: DeliveryConfig, worker_id: str | None = None,
                  client: httpx.AsyncClient | None = None, rng: random.Random | None = None) -> None:
@@ -102,24 +105,18 @@ class Deliverer(ClaimLoop[Claimed]):
         self._client = client
         self._running_client: httpx.AsyncClient | None = None  # the client of the run in progress
         self._rng = rng or random.Random()
-        self._results = ResultBatches[Result](write=self._finish, wake=self.wake, kind=self.kind, log=log,
-                                              worker_id=self.worker_id, drain_timeout=config.drain_timeout)
+        self.results = self.batches(drain_timeout=config.drain_timeout)
 
     async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> DeliveryStats:
         """Deliver until `stop` is set (or, with until_idle, until nothing is due or in flight)."""
         stop = stop or asyncio.Event()
-        flushed = asyncio.Event()  # set: the flusher writes what is left and ends
         client = self._client or build_client(concurrency=self.config.concurrency, timeout=self.config.timeout,
                                               allow_private=self.config.allow_private)
         self._running_client = client
         log.info("delivery started", extra={"action": "delivery_start", "worker_id": self.worker_id})
-        flusher = asyncio.create_task(self._results.flush_until(flushed))
         try:
-            await self.run_loop(stop, until_idle=until_idle)
+            await self.run_with_flusher(stop, until_idle=until_idle)
         finally:
-            flushed.set()
-            await flusher
-            stop.set()
             if self._client is None:
                 await client.aclose()
             log.info("delivery stopped", extra={"action": "delivery_stop", "worker_id": self.worker_id,
@@ -133,15 +130,6 @@ class Deliverer(ClaimLoop[Claimed]):
 
     def key(self, item: Claimed) -> str:
         return item.delivery_id
-
-    async def idle(self) -> bool:
-        if self._results:
-            return False
-        try:
-            row = await self.repo.fetch_one("count_due_deliveries")
-        except DatabaseUnavailable:
-            return False
-        return row is None or int(row["due"]) == 0
 
     async def handle(self, item: Claimed) -> None:
         assert self._running_client is not None, "handle runs inside run()"
@@ -171,9 +159,9 @@ class Deliverer(ClaimLoop[Claimed]):
 
     def _add(self, result: Result) -> None:
         self.stats.count(result)
-        self._results.add(result)
+        self.results.add(result)
 
-    async def _finish(self, batch: list[Result]) -> None:
+    async def finish(self, batch: list[Result]) -> None:
         try:
             row = await self.repo.fetch_one("finish_deliveries", worker_id=self.worker_id,
                                             results=dumps([result.as_json() for result in batch]),

@@ -9,6 +9,9 @@ for at most `drain_timeout` seconds, after which the unwritten results are given
 expire and the rows are claimed again). Anything else `write` raises ends the flusher: a caller
 that wants to survive a refused batch catches it in `write`. After each batch the claim loop is
 woken (`wake`), since the written results may have freed rows or ended an idle wait.
+
+BatchedResultsLoop is the claim loop both run on: the flusher beside worker.core.claim_loop, and
+"idle" meaning no result waits to be written and the due-count query answers 0.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-from worker.core.claim_loop import RECONNECT_DELAY, RECONNECT_MAX, wait_any
+from worker.core.claim_loop import RECONNECT_DELAY, RECONNECT_MAX, ClaimLoop, wait_any
 from worker.core.repository import DatabaseUnavailable
 
 FLUSH_DELAY = 0.005  # seconds to let results gather before a write
 FLUSH_MAX = 500  # results per write at most
 
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 class ResultBatches(Generic[R]):
@@ -83,4 +87,45 @@ class ResultBatches(Generic[R]):
             self._wake()
 
 
-__all__ = ["FLUSH_DELAY", "FLUSH_MAX", "ResultBatches"]
+class BatchedResultsLoop(ClaimLoop[T], Generic[T, R]):
+    """A claim loop (items T) whose attempts' results (R) are written in batches by `finish`.
+
+    A subclass sets `due_query` (a named query answering one row with the count `due`) and
+    `result_kind` (log actions: "<result_kind>_results_lost"), builds `self.results` in its
+    __init__ with `batches`, and runs `run_with_flusher` inside its `run`.
+    """
+
+    due_query: str
+    result_kind: str
+    results: ResultBatches[R]
+
+    def batches(self, *, drain_timeout: float) -> ResultBatches[R]:
+        return ResultBatches[R](write=self.finish, wake=self.wake, kind=self.result_kind, log=self.log,
+                                worker_id=self.worker_id, drain_timeout=drain_timeout)
+
+    async def finish(self, batch: list[R]) -> None:
+        """Write one batch of results (DatabaseUnavailable: the batch is written again later)."""
+        raise NotImplementedError
+
+    async def run_with_flusher(self, stop: asyncio.Event, *, until_idle: bool) -> None:
+        """The claim loop with the flusher beside it; on the way out every result is written, then `stop` is set."""
+        flushed = asyncio.Event()  # set: the flusher writes what is left and ends
+        flusher = asyncio.create_task(self.results.flush_until(flushed))
+        try:
+            await self.run_loop(stop, until_idle=until_idle)
+        finally:
+            flushed.set()
+            await flusher
+            stop.set()
+
+    async def idle(self) -> bool:
+        if len(self.results):
+            return False
+        try:
+            row = await self.repo.fetch_one(self.due_query)
+        except DatabaseUnavailable:
+            return False
+        return row is None or int(row["due"]) == 0
+
+
+__all__ = ["FLUSH_DELAY", "FLUSH_MAX", "BatchedResultsLoop", "ResultBatches"]

@@ -17,14 +17,15 @@ analyzer on the redacted text with the distributor's catalog. Metrics:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from ai.analyzer import AnalysisFailed, AnalysisRequest, Analyzer
 from ai.catalog import Catalog, load_catalog_file
@@ -35,6 +36,8 @@ ALL = "all"
 QUANTITY_TOLERANCE = 1e-6
 DEFAULT_NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a fixed Monday: runs are reproducible
 _CASE_LANGUAGE = re.compile(r"(?:^|-)(es|en|pt)(?:-|$)")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Finding(Protocol):
@@ -369,18 +372,19 @@ async def run_eval_async(
     )
 
 
-def run_eval(
-    cases_path: Path,
-    catalogs_dir: Path,
-    *,
-    analyzer: Analyzer | None = None,
-    pii_detector: PiiDetectorLike | None = None,
-    redactor: Redactor | None = None,
-    now: datetime = DEFAULT_NOW,
-) -> EvalReport:
-    """Synchronous entry point (CLI); inside an event loop await `run_eval_async` instead."""
-    return asyncio.run(run_eval_async(cases_path, catalogs_dir, analyzer=analyzer, pii_detector=pii_detector,
-                                      redactor=redactor, now=now))
+def _blocking(run_async: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+    """The synchronous twin of an async entry point: the same parameters, run in an event loop of its own."""
+
+    @functools.wraps(run_async)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return asyncio.run(run_async(*args, **kwargs))
+
+    run.__name__ = run.__qualname__ = run_async.__name__.removesuffix("_async")
+    run.__doc__ = f"Synchronous entry point (CLI); inside an event loop await `{run_async.__name__}` instead."
+    return run
+
+
+run_eval = _blocking(run_eval_async)
 
 
 def format_report(report: EvalReport) -> str:

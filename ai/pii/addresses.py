@@ -16,13 +16,13 @@ Otherwise street names must be capitalised, so "la calle de atrás" or "2 cases 
 from __future__ import annotations
 
 import regex as re
-from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer import RecognizerResult
 
 from ai.pii.cues import phrases, words
 from ai.pii.names import BUSINESS_WORDS, PRODUCT_WORDS, STOP_WORDS
 from ai.pii.nlp import fold
 from ai.pii.recognizers import recognizer_result
+from ai.pii.rule_recognizer import RuleRecognizer
 
 ENTITY = "ADDRESS"
 STREET_SCORE = 0.8  # street type or suffix, name and number
@@ -117,7 +117,7 @@ ADDRESS_PATTERNS = (
 )
 
 
-class AddressRecognizer(LocalRecognizer):
+class AddressRecognizer(RuleRecognizer):
     """ADDRESS: street + number cores with their colonia/city/postal-code tails."""
 
     def __init__(self, *, language: str) -> None:
@@ -127,12 +127,7 @@ class AddressRecognizer(LocalRecognizer):
         super().__init__(supported_entities=[ENTITY], supported_language=language, name="AddressRecognizer",
                          context=sorted(words("address_context")))
 
-    def load(self) -> None:
-        return None
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
         for name, pattern, score in self.patterns:
             for match in pattern.finditer(text):
@@ -146,7 +141,7 @@ class AddressRecognizer(LocalRecognizer):
                 if name.startswith("lower_street"):
                     end = without_trailing_stop_words(text, start, end)
                 results.append(recognizer_result(self, ENTITY, start, end, score))
-        return EntityRecognizer.remove_duplicates(results)
+        return results
 
 
 def names_a_place(core: str) -> bool:

@@ -30,8 +30,7 @@ The word lists and cues are data: ai/lexicon/<lang>/pii.toml, read through ai.pi
 from __future__ import annotations
 
 import regex as re
-from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer import RecognizerResult
 
 from ai.catalog import Catalog
 from ai.pii.common_words import common_words, could_be_a_name
@@ -50,6 +49,7 @@ from ai.pii.name_patterns import (
 )
 from ai.pii.nlp import fold
 from ai.pii.recognizers import BARE_SCORE, LIKELY_SCORE, PhoneNumberRecognizer, recognizer_result
+from ai.pii.rule_recognizer import RuleRecognizer
 
 PHONE_ENTITY = "PHONE_NUMBER"  # a number right after a name is a phone: "Lupita 5512345678"
 # Capitalised codes, not names, left in capitals when a word in capitals is read as a name.
@@ -63,7 +63,7 @@ PRODUCT_WORDS = words("product_words")
 BUSINESS_WORDS = words("business_words")
 
 
-class PersonRecognizer(LocalRecognizer):
+class PersonRecognizer(RuleRecognizer):
     """PERSON after an introduction, sign-off, signature, greeting, title, contact or relation cue."""
 
     def __init__(self, *, language: str) -> None:
@@ -75,12 +75,7 @@ class PersonRecognizer(LocalRecognizer):
         self.phones = PhoneNumberRecognizer(language=language)
         super().__init__(supported_entities=[ENTITY, PHONE_ENTITY], supported_language=language, name="PersonRecognizer")
 
-    def load(self) -> None:
-        return None
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
         text = unshout(text)
         has_phone = DIGIT_RUN.search(text) is not None
@@ -106,7 +101,7 @@ class PersonRecognizer(LocalRecognizer):
                     joined = COORDINATED_NAME.match(text, span[1])
                     span = trim_name(text, joined.start("name"), joined.end("name")) if joined else None
                     cue = "coordinated"
-        return EntityRecognizer.remove_duplicates(results)
+        return results
 
     def phone_after_a_name(self, text: str, match: re.Match[str]) -> list[RecognizerResult]:
         """"Lupita 5512345678": a bare run of digits needs a phone word to count, and a name is one."""

@@ -16,8 +16,7 @@ A card's security code is reported as CREDIT_CARD data ("cvv 123").
 from __future__ import annotations
 
 import regex as re
-from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer import EntityRecognizer, RecognizerResult
 from stdnum import iban
 from stdnum.us import rtn
 
@@ -30,6 +29,7 @@ from ai.pii.recognizers import (
     UNCHECKED_SCORE,
     recognizer_result,
 )
+from ai.pii.rule_recognizer import RuleRecognizer
 
 ENTITY = "BANK_ACCOUNT"
 CVV_ENTITY = "CARD_CVV"
@@ -71,19 +71,14 @@ def is_clabe(digits: str) -> bool:
     return len(digits) == CLABE_DIGITS and digits.isdigit() and clabe_check_digit(digits[:17]) == int(digits[17])
 
 
-class BankNumberRecognizer(LocalRecognizer):
+class BankNumberRecognizer(RuleRecognizer):
     """CLABE, IBAN, ABA routing numbers and PIX random keys: numbers with a shape and a check."""
 
     def __init__(self, *, language: str) -> None:
         super().__init__(supported_entities=[ENTITY], supported_language=language, name="BankNumberRecognizer",
                          context=sorted(words("bank_context") | words("routing_context")))
 
-    def load(self) -> None:
-        return None
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str) -> list[RecognizerResult]:
         found: list[tuple[int, int, float]] = []
         for match in CLABE.finditer(text):
             digits = re.sub(r"\D", "", match.group())
@@ -98,7 +93,7 @@ class BankNumberRecognizer(LocalRecognizer):
         for match in UUID.finditer(text):
             found.append((match.start(), match.end(), LIKELY_SCORE if UUID_V4.fullmatch(match.group()) else UNCHECKED_SCORE))
         results = [recognizer_result(self, ENTITY, start, end, score) for start, end, score in found if score > REJECT]
-        return EntityRecognizer.remove_duplicates(results)
+        return results
 
 
 def iban_span(text: str, match: re.Match[str]) -> tuple[int, int, float] | None:
@@ -112,7 +107,7 @@ def iban_span(text: str, match: re.Match[str]) -> tuple[int, int, float] | None:
     return (match.start(), match.end(), UNCHECKED_SCORE) if len(compact) >= IBAN_MIN_LENGTH else None
 
 
-class CuedAccountRecognizer(LocalRecognizer):
+class CuedAccountRecognizer(RuleRecognizer):
     """Account and branch numbers after their cues ("account 3841920577", "agência 2231 conta 104577-8"),
     and card security codes after theirs ("cvv 123"): the cue says what the number is."""
 
@@ -120,12 +115,7 @@ class CuedAccountRecognizer(LocalRecognizer):
         super().__init__(supported_entities=[ENTITY, CVV_ENTITY], supported_language=language,
                          name="CuedAccountRecognizer")
 
-    def load(self) -> None:
-        return None
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
         for match in ACCOUNT.finditer(text):
             number = match.group("number")
@@ -137,7 +127,7 @@ class CuedAccountRecognizer(LocalRecognizer):
             results.append(recognizer_result(self, ENTITY, match.start("number"), match.end("number"), CUED_SCORE))
         for match in CVV.finditer(text):
             results.append(recognizer_result(self, CVV_ENTITY, match.start("number"), match.end("number"), CUED_SCORE))
-        return EntityRecognizer.remove_duplicates(results)
+        return results
 
 
 def payment_recognizers(language: str) -> list[EntityRecognizer]:

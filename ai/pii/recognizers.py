@@ -24,7 +24,6 @@ from phonenumbers import NumberParseException
 from presidio_analyzer import (
     AnalysisExplanation,
     EntityRecognizer,
-    LocalRecognizer,
     Pattern,
     PatternRecognizer,
     RecognizerResult,
@@ -38,6 +37,7 @@ from stdnum.us import ein
 
 from ai.pii.cues import words
 from ai.pii.nlp import fold
+from ai.pii.rule_recognizer import RuleRecognizer
 
 # Score levels (the detector's default threshold is 0.5; context adds 0.35).
 CHECKED_SCORE = 0.95  # check digits pass and the number is written in its official format
@@ -258,7 +258,7 @@ class UsEinRecognizer(CheckedPatternRecognizer):
         return BARE_SCORE if ein.is_valid(matched) else REJECT
 
 
-class OfflineEmailRecognizer(EmailRecognizer):
+class OfflineEmailRecognizer(CheckedPatternRecognizer, EmailRecognizer):
     """Presidio's e-mail pattern, with the domain checked against the bundled suffix list.
 
     Presidio's own EmailRecognizer calls `tldextract.extract`, which downloads the public-suffix
@@ -270,26 +270,17 @@ class OfflineEmailRecognizer(EmailRecognizer):
                          context=sorted(words("email_context")))
 
     def validate_result(self, pattern_text: str) -> bool | None:
+        """No verdict here (None): `score_match` checks the suffix offline, Presidio's check would fetch the list."""
+        return None
+
+    def score_match(self, matched: str) -> float:
         """A known suffix: an address for sure (1.0). An unknown one ("ana@gmail.con", a typo, or
-        "usuario@servidor.local"): kept for `analyze` to score low (None)."""
-        return True if OFFLINE_SUFFIXES(pattern_text.rsplit("@", 1)[-1]).suffix else None
-
-    def analyze(
-        self,
-        text: str,
-        entities: list[str],
-        nlp_artifacts: NlpArtifacts | None = None,
-        regex_flags: int | None = None,
-    ) -> list[RecognizerResult]:
-        """An address whose suffix is unknown counts beside a context word only ("correo ana@gmail.con")."""
-        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
-        for result in results:
-            if result.score < CHECKED_SCORE:
-                result.score = BARE_SCORE
-        return results
+        "usuario@servidor.local") counts beside a context word only ("correo ana@gmail.con")."""
+        known = OFFLINE_SUFFIXES(matched.rsplit("@", 1)[-1]).suffix
+        return EntityRecognizer.MAX_SCORE if known else BARE_SCORE
 
 
-class PhoneNumberRecognizer(LocalRecognizer):
+class PhoneNumberRecognizer(RuleRecognizer):
     """Mexican, Brazilian and North-American phone numbers, checked with phonenumbers.
 
     A candidate run of digit groups is narrowed to the longest sub-run of whole groups that is a
@@ -301,12 +292,7 @@ class PhoneNumberRecognizer(LocalRecognizer):
         super().__init__(supported_entities=["PHONE_NUMBER"], supported_language=language,
                          name="PhoneNumberRecognizer", context=PHONE_CONTEXT)
 
-    def load(self) -> None:
-        return None
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
         for candidate in PHONE_CANDIDATE.finditer(text):
             found = self.best_span(text, candidate.start(), candidate.end())
@@ -315,7 +301,7 @@ class PhoneNumberRecognizer(LocalRecognizer):
                 if names_another_number(text, start):
                     score = min(score, BARE_SCORE)
                 results.append(recognizer_result(self, "PHONE_NUMBER", start, end, score))
-        return EntityRecognizer.remove_duplicates(results)
+        return results
 
     def best_span(self, text: str, start: int, end: int) -> tuple[int, int, float] | None:
         if DOTTED_LONG_GROUP.search(text, start, end):

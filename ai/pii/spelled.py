@@ -12,8 +12,7 @@
 from __future__ import annotations
 
 import regex as re
-from presidio_analyzer import EntityRecognizer, LocalRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from ai.lexicon import LANGUAGES, table
 from ai.pii.cues import TOPIC, phrases, words
@@ -29,6 +28,7 @@ from ai.pii.recognizers import (
     PhoneNumberRecognizer,
     recognizer_result,
 )
+from ai.pii.rule_recognizer import RuleRecognizer
 
 MIN_DIGIT_WORDS = 3  # "55 1234 cinco" is a typo, "cinco cinco uno dos ..." is spelled out
 MIN_PHONE_DIGITS = 7
@@ -60,7 +60,7 @@ WRITTEN_EMAIL = re.compile(
 )
 
 
-class SpelledPhoneRecognizer(LocalRecognizer):
+class SpelledPhoneRecognizer(RuleRecognizer):
     """PHONE_NUMBER said digit by digit in words."""
 
     def __init__(self, *, language: str) -> None:
@@ -72,12 +72,7 @@ class SpelledPhoneRecognizer(LocalRecognizer):
         super().__init__(supported_entities=["PHONE_NUMBER"], supported_language=language,
                          name="SpelledPhoneRecognizer", context=PHONE_CONTEXT)
 
-    def load(self) -> None:
-        return None
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
         if len(self.any_digit_word.findall(text)) < MIN_DIGIT_WORDS:
             return results  # most messages: no three digit words at all
@@ -91,7 +86,7 @@ class SpelledPhoneRecognizer(LocalRecognizer):
                 score = UNCHECKED_SCORE  # "five five five, oh one four seven": a local number, with "call" ...
             if score > REJECT:
                 results.append(recognizer_result(self, "PHONE_NUMBER", start, end, score))
-        return EntityRecognizer.remove_duplicates(results)
+        return results
 
     def _runs(self, text: str) -> list[tuple[int, int, str, int]]:
         """(start, end, digits, how many were words) of each run of digit words and digit groups."""
@@ -116,19 +111,14 @@ class SpelledPhoneRecognizer(LocalRecognizer):
         return runs
 
 
-class WrittenEmailRecognizer(LocalRecognizer):
+class WrittenEmailRecognizer(RuleRecognizer):
     """EMAIL_ADDRESS with its "@" or dots written out or spaced ("ana arroba gmail punto com")."""
 
     def __init__(self, *, language: str) -> None:
         super().__init__(supported_entities=["EMAIL_ADDRESS"], supported_language=language,
                          name="WrittenEmailRecognizer", context=sorted(words("email_context")))
 
-    def load(self) -> None:
-        return None
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
+    def find(self, text: str) -> list[RecognizerResult]:
         results: list[RecognizerResult] = []
         if AT_ANYWHERE.search(text) is None:
             return results
@@ -141,7 +131,7 @@ class WrittenEmailRecognizer(LocalRecognizer):
             domain = re.sub(DOT, ".", match.group("domain"))
             if OFFLINE_SUFFIXES(domain).suffix and OFFLINE_SUFFIXES(domain).domain:
                 results.append(recognizer_result(self, "EMAIL_ADDRESS", match.start(), match.end(), WRITTEN_EMAIL_SCORE))
-        return EntityRecognizer.remove_duplicates(results)
+        return results
 
 
 def spelled_recognizers(language: str) -> list[EntityRecognizer]:

@@ -5,7 +5,8 @@ due, then wait for a NOTIFY on 'orderflow_deliveries' (private.enqueue_event, re
 finished attempt, a written batch of results, the poll interval (retries come due without a
 NOTIFY) or a stop event. At most `concurrency` attempts are in flight, claims take up to
 `batch_size` rows (once a quarter of the slots are free), and one flusher task writes the
-results of many attempts per `finish_deliveries` call, so the database costs a fraction of a round trip per delivery. A lost database is waited out.
+results of many attempts per `finish_deliveries` call (webhooks.outbound.result_batches, shared with
+the reply sender), so the database costs a fraction of a round trip per delivery. A lost database is waited out.
 
 Leases: claimed rows are leased for `lease_seconds` (60 s by default). An attempt is cut off
 after `timeout` (15 s) and its result is written within milliseconds, well inside the lease, so
@@ -30,7 +31,8 @@ from typing import Any
 import httpx
 
 from webhooks.outbound.attempt import TIMEOUT, Claimed, Result, attempt, build_client
-from worker.core.claim_loop import RECONNECT_DELAY, RECONNECT_MAX, ClaimLoop, new_worker_id, wait_any
+from webhooks.outbound.result_batches import BatchedResultsLoop
+from worker.core.claim_loop import RECONNECT_MAX, new_worker_id
 from worker.core.errors import OrderflowError
 from worker.core.repository import DatabaseUnavailable, Repository, Row, dumps
 from worker.core.settings import Settings
@@ -42,8 +44,6 @@ LEASE_SECONDS = 60  # a claimed delivery is ours this long; must exceed the atte
 POLL_INTERVAL = 2.0  # seconds between polls when no NOTIFY arrives
 FAILING_WINDOW = 5 * 24 * 3600.0  # seconds without a successful delivery before an endpoint is disabled
 DRAIN_TIMEOUT = TIMEOUT + 5.0  # seconds to finish in-flight attempts on shutdown
-FLUSH_DELAY = 0.005  # seconds to let results gather before a write
-FLUSH_MAX = 500  # results per finish_deliveries call
 
 log = logging.getLogger("orderflow.webhooks.delivery")
 
@@ -87,10 +87,12 @@ def _claimed(row: Row) -> Claimed:
     )
 
 
-class Deliverer(ClaimLoop[Claimed]):
+class Deliverer(BatchedResultsLoop[Claimed, Result]):
     channel = CHANNEL
     kind = "delivery"
     log = log
+    due_query = "count_due_deliveries"
+    result_kind = "delivery"
 
     def __init__(self, *, repo: Repository, config: DeliveryConfig, worker_id: str | None = None,
                  client: httpx.AsyncClient | None = None, rng: random.Random | None = None) -> None:
@@ -103,24 +105,18 @@ class Deliverer(ClaimLoop[Claimed]):
         self._client = client
         self._running_client: httpx.AsyncClient | None = None  # the client of the run in progress
         self._rng = rng or random.Random()
-        self._results: list[Result] = []
-        self._results_ready = asyncio.Event()
+        self.results = self.batches(drain_timeout=config.drain_timeout)
 
     async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> DeliveryStats:
         """Deliver until `stop` is set (or, with until_idle, until nothing is due or in flight)."""
         stop = stop or asyncio.Event()
-        flushed = asyncio.Event()  # set: the flusher writes what is left and ends
         client = self._client or build_client(concurrency=self.config.concurrency, timeout=self.config.timeout,
                                               allow_private=self.config.allow_private)
         self._running_client = client
         log.info("delivery started", extra={"action": "delivery_start", "worker_id": self.worker_id})
-        flusher = asyncio.create_task(self._flush_loop(flushed))
         try:
-            await self.run_loop(stop, until_idle=until_idle)
+            await self.run_with_flusher(stop, until_idle=until_idle)
         finally:
-            flushed.set()
-            await flusher
-            stop.set()
             if self._client is None:
                 await client.aclose()
             log.info("delivery stopped", extra={"action": "delivery_stop", "worker_id": self.worker_id,
@@ -134,15 +130,6 @@ class Deliverer(ClaimLoop[Claimed]):
 
     def key(self, item: Claimed) -> str:
         return item.delivery_id
-
-    async def idle(self) -> bool:
-        if self._results:
-            return False
-        try:
-            row = await self.repo.fetch_one("count_due_deliveries")
-        except DatabaseUnavailable:
-            return False
-        return row is None or int(row["due"]) == 0
 
     async def handle(self, item: Claimed) -> None:
         assert self._running_client is not None, "handle runs inside run()"
@@ -171,50 +158,20 @@ class Deliverer(ClaimLoop[Claimed]):
             "outcome": result.outcome, "status_code": result.status_code, "error": result.error})
 
     def _add(self, result: Result) -> None:
-        self._results.append(result)
         self.stats.count(result)
-        self._results_ready.set()
+        self.results.add(result)
 
-    async def _flush_loop(self, flushed: asyncio.Event) -> None:
-        """Write results in batches until `flushed` is set and nothing is left (or the database stays away)."""
-        delay = RECONNECT_DELAY
-        deadline: float | None = None
-        while True:
-            if not self._results:
-                if flushed.is_set():
-                    return
-                self._results_ready.clear()
-                await wait_any(self._results_ready, flushed)
-                continue
-            if len(self._results) < FLUSH_MAX and not flushed.is_set():
-                await asyncio.sleep(FLUSH_DELAY)
-            batch, self._results = self._results[:FLUSH_MAX], self._results[FLUSH_MAX:]
-            try:
-                await self._finish(batch)
-                delay = RECONNECT_DELAY
-            except asyncio.CancelledError:
-                raise
-            except DatabaseUnavailable:
-                self._results = batch + self._results
-                log.warning("database unavailable", extra={"action": "db_unavailable", "worker_id": self.worker_id,
-                                                           "unwritten": len(self._results)})
-                if flushed.is_set():
-                    deadline = deadline or time.monotonic() + self.config.drain_timeout
-                    if time.monotonic() > deadline:  # the leases expire; others deliver again
-                        log.error("results not written", extra={"action": "delivery_results_lost",
-                                                                "worker_id": self.worker_id, "count": len(self._results)})
-                        return
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RECONNECT_MAX)
-            except Exception:  # noqa: BLE001 - the batch boundary: a batch the database refuses must not stop the loop
-                log.exception("results refused", extra={"action": "delivery_results_refused", "worker_id": self.worker_id,
-                                                        "count": len(batch)})  # their leases expire: delivered again
-            self.wake()
-
-    async def _finish(self, batch: list[Result]) -> None:
-        row = await self.repo.fetch_one("finish_deliveries", worker_id=self.worker_id,
-                                        results=dumps([result.as_json() for result in batch]),
-                                        failing_window_seconds=self.config.failing_window)
+    async def finish(self, batch: list[Result]) -> None:
+        try:
+            row = await self.repo.fetch_one("finish_deliveries", worker_id=self.worker_id,
+                                            results=dumps([result.as_json() for result in batch]),
+                                            failing_window_seconds=self.config.failing_window)
+        except DatabaseUnavailable:
+            raise  # the batch goes back; ResultBatches waits the database out
+        except Exception:  # noqa: BLE001 - the batch boundary: a batch the database refuses must not stop the loop
+            log.exception("results refused", extra={"action": "delivery_results_refused", "worker_id": self.worker_id,
+                                                    "count": len(batch)})  # their leases expire: delivered again
+            return
         for endpoint_id in (row or {}).get("disabled_endpoints") or ():
             self.stats.disabled_endpoints.append(str(endpoint_id))
             log.warning("endpoint disabled", extra={"action": "endpoint_disabled", "endpoint_id": str(endpoint_id),

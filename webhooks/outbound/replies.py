@@ -11,7 +11,7 @@ Each reply goes out through its conversation's integration:
   signing secret, to its `reply_url` setting, through the SSRF-guarded webhook client
   (webhooks.outbound.attempt); a 2xx is `sent`.
 
-The loop is worker.core.claim_loop.ClaimLoop, as the webhook deliverer's: claim until nothing is
+The loop is webhooks.outbound.result_batches.BatchedResultsLoop, as the webhook deliverer's: claim until nothing is
 due, then wait for a NOTIFY on 'orderflow_replies', a finished attempt or the poll interval; one
 flusher writes many results per finish_replies_v1 call. A refused token (401 / 190) marks the integration
 failing and its replies wait for a new token. Accepted replies are never claimed again; an attempt
@@ -33,10 +33,11 @@ import httpx
 
 from webhooks.outbound import graph
 from webhooks.outbound.attempt import Claimed, attempt, build_client
+from webhooks.outbound.result_batches import BatchedResultsLoop
 from webhooks.outbound.throughput import Pacer
-from worker.core.claim_loop import ClaimLoop, new_worker_id, wait_any
+from worker.core.claim_loop import new_worker_id
 from worker.core.encryption import EncryptionError, Keyring
-from worker.core.repository import DatabaseUnavailable, Repository, Row, dumps
+from worker.core.repository import Repository, Row, dumps
 
 CHANNEL = "orderflow_replies"
 CONCURRENCY = 64  # sends in flight
@@ -48,10 +49,6 @@ MAX_ATTEMPTS = 8  # sends of one reply before it fails
 RETRY_BASE = 2.0  # seconds before the first retry, doubled each time
 RETRY_MAX = 3600.0  # seconds at most between two attempts
 JITTER = 0.10  # +-10 % of each backoff
-FLUSH_DELAY = 0.005  # seconds to let results gather before a write
-FLUSH_MAX = 500  # results per finish_replies_v1 call
-RECONNECT_DELAY = 0.5  # seconds while the database is away (doubled up to RECONNECT_MAX)
-RECONNECT_MAX = 5.0
 TOKEN_COLUMN = "external_integrations.access_token"
 HANDLE_COLUMN = "conversations.handle"
 
@@ -122,10 +119,12 @@ def channel_payload(row: Row, handle: str, buttons: list[dict[str, str]]) -> byt
     return json.dumps({"type": "message.reply", "data": data}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class ReplySender(ClaimLoop[Row]):
+class ReplySender(BatchedResultsLoop[Row, ReplyResult]):
     channel = CHANNEL
     kind = "replies"
     log = log
+    due_query = "count_due_replies"
+    result_kind = "reply"
 
     def __init__(self, *, repo: Repository, keyring: Keyring, button_titles: ButtonTitles,
                  config: ReplyConfig | None = None, worker_id: str | None = None,
@@ -144,26 +143,20 @@ class ReplySender(ClaimLoop[Row]):
         self._channel_client = channel_client
         self._clients: tuple[httpx.AsyncClient, httpx.AsyncClient] | None = None  # of the run in progress
         self._rng = rng or random.Random()
-        self._results: list[ReplyResult] = []
-        self._results_ready = asyncio.Event()
+        self.results = self.batches(drain_timeout=config.drain_timeout)
 
     async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> ReplyStats:
         """Send until `stop` is set (or, with until_idle, until nothing is due or in flight)."""
         stop = stop or asyncio.Event()
-        flushed = asyncio.Event()
         graph_client = self._graph_client or build_client(concurrency=self.config.concurrency,
                                                           timeout=self.config.graph.timeout, allow_private=True)
         channel_client = self._channel_client or build_client(concurrency=self.config.concurrency,
                                                               allow_private=self.config.allow_private)
         self._clients = (graph_client, channel_client)
-        flusher = asyncio.create_task(self._flush_loop(flushed))
         log.info("reply sender started", extra={"action": "replies_start", "worker_id": self.worker_id})
         try:
-            await self.run_loop(stop, until_idle=until_idle)
+            await self.run_with_flusher(stop, until_idle=until_idle)
         finally:
-            flushed.set()
-            await flusher
-            stop.set()
             if self._graph_client is None:
                 await graph_client.aclose()
             if self._channel_client is None:
@@ -179,15 +172,6 @@ class ReplySender(ClaimLoop[Row]):
 
     def key(self, item: Row) -> str:
         return str(item["reply_id"])
-
-    async def idle(self) -> bool:
-        if self._results:
-            return False
-        try:
-            row = await self.repo.fetch_one("count_due_replies")
-        except DatabaseUnavailable:
-            return False
-        return row is None or int(row["due"]) == 0
 
     async def handle(self, item: Row) -> None:
         assert self._clients is not None, "handle runs inside run()"
@@ -309,42 +293,16 @@ class ReplySender(ClaimLoop[Row]):
         return failed
 
     def _add(self, result: ReplyResult) -> None:
-        self._results.append(result)
         self.stats.count(result)
-        self._results_ready.set()
+        self.results.add(result)
 
-    async def _flush_loop(self, flushed: asyncio.Event) -> None:
-        delay = RECONNECT_DELAY
-        deadline: float | None = None
-        while True:
-            if not self._results:
-                if flushed.is_set():
-                    return
-                self._results_ready.clear()
-                await wait_any(self._results_ready, flushed)
-                continue
-            if len(self._results) < FLUSH_MAX and not flushed.is_set():
-                await asyncio.sleep(FLUSH_DELAY)
-            batch, self._results = self._results[:FLUSH_MAX], self._results[FLUSH_MAX:]
-            try:
-                row = await self.repo.fetch_one("finish_replies", worker_id=self.worker_id,
-                                                results=dumps([r.as_json() for r in batch]))
-                delay = RECONNECT_DELAY
-                for integration_id in (row or {}).get("failing_integrations") or ():
-                    self.stats.failing_integrations.append(str(integration_id))
-                    log.warning("integration failing", extra={"action": "integration_failing",
-                                                              "integration_id": str(integration_id)})
-            except DatabaseUnavailable:
-                self._results = batch + self._results
-                if flushed.is_set():
-                    deadline = deadline or time.monotonic() + self.config.drain_timeout
-                    if time.monotonic() > deadline:
-                        log.error("reply results not written", extra={"action": "reply_results_lost",
-                                                                      "count": len(self._results)})
-                        return
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RECONNECT_MAX)
-            self.wake()
+    async def finish(self, batch: list[ReplyResult]) -> None:
+        row = await self.repo.fetch_one("finish_replies", worker_id=self.worker_id,
+                                        results=dumps([r.as_json() for r in batch]))
+        for integration_id in (row or {}).get("failing_integrations") or ():
+            self.stats.failing_integrations.append(str(integration_id))
+            log.warning("integration failing", extra={"action": "integration_failing",
+                                                      "integration_id": str(integration_id)})
 
 
 __all__ = ["CHANNEL", "ButtonTitles", "ReplyConfig", "ReplyResult", "ReplySender", "ReplyStats", "backoff",

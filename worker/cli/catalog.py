@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from worker.admin import review
 from worker.admin.catalog_file import count_rows
 from worker.admin.catalog_import import ImportResult, import_file
-from worker.cli.errors import console, emit, run
+from worker.cli.errors import JSON, console, emit, run
 from worker.core.repository import Repository
 
 catalog_app = typer.Typer(help="A distributor's catalog: import JSON or CSV, add aliases.", no_args_is_help=True)
@@ -24,7 +24,7 @@ def import_(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="catalog .json or .csv")],
     distributor: Annotated[str | None, typer.Option("--distributor", help="Slug (required for CSV)")] = None,
     prune: Annotated[bool, typer.Option("--prune", help="Deactivate SKUs the file lacks (never deletes)")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
+    as_json: JSON = False,
 ) -> None:
     """Validate every row, then upsert by SKU in one transaction; a bad row refuses the whole file."""
     rows = count_rows(path)

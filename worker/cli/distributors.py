@@ -7,13 +7,12 @@ from typing import Annotated
 import typer
 
 from worker.admin import distributors
-from worker.cli.errors import console, emit, run
+from worker.cli.errors import JSON, console, emit, run
 
 distributors_app = typer.Typer(help="Distributors (the tenants): create, list, show.", no_args_is_help=True)
 
 COLUMNS = ("slug", "name", "country", "locale", "currency", "timezone", "active_products", "integrations",
            "endpoints", "orders", "in_review")
-JSON = Annotated[bool, typer.Option("--json", help="Print JSON for machines")]
 
 
 @distributors_app.command("create")

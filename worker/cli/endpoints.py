@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from worker.admin import endpoints
-from worker.cli.errors import console, emit, run
+from worker.cli.errors import JSON, console, emit, run
 from worker.core.repository import Repository
 from worker.core.settings import load_settings
 
@@ -37,7 +37,7 @@ def add(
 @endpoints_app.command("list")
 def list_(
     distributor: Annotated[str | None, typer.Option("--distributor", help="Only this slug")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
+    as_json: JSON = False,
 ) -> None:
     """Endpoints with their health and pending deliveries (never their secrets)."""
     rows = run(lambda repo: endpoints.listing(repo, distributor))
@@ -68,7 +68,7 @@ def disable(endpoint_id: Annotated[str, typer.Argument(help="The endpoint id")])
 @endpoints_app.command("test")
 def test(
     endpoint_id: Annotated[str, typer.Argument(help="The endpoint id")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
+    as_json: JSON = False,
 ) -> None:
     """Send a signed `ping` event now and show the answer."""
     settings = load_settings()

@@ -12,7 +12,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,6 +24,8 @@ from worker.core.encryption import EncryptionError
 from worker.core.repository import DatabaseUnavailable, Refused, Repository
 
 T = TypeVar("T")
+
+JSON = Annotated[bool, typer.Option("--json", help="Print JSON for machines")]  # the `as_json` of `emit`
 
 EXIT_REFUSED = 1
 EXIT_NOT_FOUND = 3
@@ -97,5 +99,5 @@ def money(cents: int | None, currency: str | None) -> str:
     return "" if cents is None else f"{cents / 100:,.2f} {currency or ''}".strip()
 
 
-__all__ = ["EXIT_NOT_FOUND", "EXIT_REFUSED", "EXIT_UNAVAILABLE", "cell", "console", "dump_json", "emit", "fail",
+__all__ = ["EXIT_NOT_FOUND", "EXIT_REFUSED", "EXIT_UNAVAILABLE", "JSON", "cell", "console", "dump_json", "emit", "fail",
            "money", "run"]

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from worker.admin import integrations
-from worker.cli.errors import console, emit, errors, run
+from worker.cli.errors import JSON, console, emit, errors, run
 from worker.core.repository import Repository
 
 integrations_app = typer.Typer(help="Channel integrations: WhatsApp numbers, generic signed channels.",
@@ -70,7 +70,7 @@ def add_channel(
 @integrations_app.command("list")
 def list_(
     distributor: Annotated[str | None, typer.Option("--distributor", help="Only this slug")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
+    as_json: JSON = False,
 ) -> None:
     """Integrations and which secrets are set (never their values)."""
     rows = run(lambda repo: integrations.listing(repo, distributor))

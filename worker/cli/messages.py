@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from worker.admin.order_views import list_messages
-from worker.cli.errors import emit, run
+from worker.cli.errors import JSON, emit, run
 
 messages_app = typer.Typer(help="Messages (redacted text only).", no_args_is_help=True)
 
@@ -17,7 +17,7 @@ def list_command(
     distributor: Annotated[str | None, typer.Option("--distributor", help="Only this slug")] = None,
     customer_phone: Annotated[str | None, typer.Option("--customer-phone", help="Only this customer's")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many")] = 1000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines")] = False,
+    as_json: JSON = False,
 ) -> None:
     """Inbound and outbound messages, oldest first; outbound with their delivery status."""
     rows: list[dict[str, Any]] = run(lambda repo: list_messages(repo, slug=distributor, phone=customer_phone,

@@ -14,12 +14,11 @@ from worker.admin import review
 from worker.admin.corrections import Correction, confirm_order, correct_line
 from worker.admin.order_history import import_history
 from worker.admin.order_views import list_orders, parse_since, show_order
-from worker.cli.errors import console, dump_json, emit, money, run
+from worker.cli.errors import JSON, console, dump_json, emit, money, run
 from worker.core.repository import Repository
 
 orders_app = typer.Typer(help="Orders: list, show, import history, review (the matcher learns from it).",
                          no_args_is_help=True)
-JSON = Annotated[bool, typer.Option("--json", help="Print JSON for machines")]
 
 
 def _describe(c: Correction) -> str:

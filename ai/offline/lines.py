@@ -29,6 +29,7 @@ from ai.offline.quantities import (
     read_measures,
     read_numbers,
 )
+from ai.offline.rejected import drop_rejected_counts
 from ai.offline.runons import split_product_first
 from ai.offline.vocabulary import (
     ABBREVIATIONS,
@@ -574,7 +575,7 @@ def parse_lines(
     """
     lines: list[ParsedLine] = []
     for sentence in split_sentences(text) if sentences is None else sentences:
-        tokens = split_product_first(_cut_noise(tokenize(sentence, language), text))
+        tokens = split_product_first(drop_rejected_counts(_cut_noise(tokenize(sentence, language), text), language))
         each: tuple[float, str | None] | None = None  # a distributive count waiting for its products
         asides = _asides(sentence) if "(" in sentence.text else []
         for segment in _carry_corrections(list(_segments(tokens))):

@@ -18,6 +18,7 @@ from ai.lexicon import set_all, words_all
 from ai.offline.dates import delivery_spans
 from ai.offline.pack_units import DOZEN_UNIT, FORMAT_WORDS, PACK_WORDS, pack_word_by_sound
 from ai.offline.quantities import (
+    AMOUNT_MEASURES,
     CODE,
     MEASURE,
     NUMBER,
@@ -626,7 +627,8 @@ def parse_lines(
             if not line.phrase or read.pack_only:
                 # "3 cases" alone: the count of the product named just before without one
                 previous = lines[-1] if lines else None
-                if previous is not None and previous.quantity is None and previous.sentence >= line.sentence - 1:
+                if (previous is not None and previous.quantity is None and previous.measure not in AMOUNT_MEASURES
+                        and previous.sentence >= line.sentence - 1):
                     lines.pop()
                     line = ParsedLine(text=f"{previous.text} {line.text}", quantity=line.quantity,
                                       unit=line.unit or previous.unit, phrase=previous.phrase, sentence=line.sentence)

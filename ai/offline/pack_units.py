@@ -28,6 +28,9 @@ ITEMS_TO_PACKS_CERTAINTY = 0.9  # "96 cocas" read as 4 cajas of 24: exact, but t
 CONTAINER = "container"  # caja, case, fardo, pack ...: what wholesale is counted in
 SINGLE = "single"  # botella, lata, pieza ...: one retail item
 
+# "1000 cups" against a case of 1000 is that one case; "24 cocas" against a caja of 24 stays 24 (cajas, likely).
+ONE_PACK_OF_ITEMS = 100
+
 
 def _pack_words() -> dict[str, tuple[str, str]]:
     """surface form (folded) -> (canonical unit, kind), from every language's packs.toml."""
@@ -163,8 +166,9 @@ def fit_product(quantity: float, customer_unit: str | None, product: Product, *,
                     return UnitFit(quantity=quantity, certainty=0.0, reason=PACK_CONVERSION)
                 return UnitFit(quantity=packs, certainty=1.0, reason=None)
     elif counted and (customer_unit is None or PACK_WORDS.get(customer_unit, ("", ""))[1] == SINGLE) \
-            and product_unit_kind(product.unit) == CONTAINER and facts.items > 1 and quantity > facts.items:
-        packs = items_to_packs(quantity, facts)
+            and product_unit_kind(product.unit) == CONTAINER and facts.items > 1 and (
+                quantity > facts.items or quantity == facts.items >= ONE_PACK_OF_ITEMS):
+        packs = 1.0 if quantity == facts.items else items_to_packs(quantity, facts)
         if packs is None:
             return UnitFit(quantity=quantity, certainty=0.0, reason=PACK_CONVERSION)
         return UnitFit(quantity=packs, certainty=ITEMS_TO_PACKS_CERTAINTY, reason=None)

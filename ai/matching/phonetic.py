@@ -36,10 +36,11 @@ def _sounded(word: str) -> str:
     return DOUBLES.sub(r"\1", word)
 
 
-def sound_key(word: str) -> str:
-    """Vowels levelled, a final one dropped: "koka" / "coca" -> "kak", "leiti" / "leite" -> "lat"."""
+def sound_key(word: str, *, keep_final: bool = False) -> str:
+    """Vowels levelled, a final one dropped: "koka" / "coca" -> "kak", "leiti" / "leite" -> "lat";
+    `keep_final` keeps it, where a final vowel tells words apart ("tres" / "treze")."""
     levelled = DOUBLES.sub(r"\1", VOWELS.sub("a", _sounded(word)))
-    return levelled[:-1] if len(levelled) > 2 and levelled.endswith("a") else levelled
+    return levelled[:-1] if not keep_final and len(levelled) > 2 and levelled.endswith("a") else levelled
 
 
 def skeleton_key(word: str) -> str | None:

@@ -32,6 +32,7 @@ from ai.offline.quantities import (
 )
 from ai.offline.rejected import drop_rejected_counts
 from ai.offline.runons import split_product_first
+from ai.offline.sounded_numbers import numbers_by_sound
 from ai.offline.vocabulary import (
     ABBREVIATIONS,
     ADDRESS_CUES,
@@ -190,7 +191,7 @@ def tokenize(sentence: Sentence, language: str) -> list[Token]:
         if "'" in word or "’" in word:
             word = word.replace("’", "").replace("'", "")
         tokens.append(Token(text=word, start=offset + start, end=offset + end, kind=WORD))
-    return _packs_by_sound(read_measures(read_numbers(tokens, language)), language)
+    return _packs_by_sound(read_measures(read_numbers(numbers_by_sound(tokens, language), language)), language)
 
 
 def _packs_by_sound(tokens: list[Token], language: str) -> list[Token]:

@@ -49,6 +49,9 @@ PACK_WORDS: dict[str, tuple[str, str]] = _pack_words()
 # the parser keeps them in the product phrase too, the matcher never penalises them.
 FORMAT_WORDS = set_all("packs", "format_words")
 
+# Packs of a fixed number of items ("six": 6): canonical unit -> items.
+MULTIPACKS: dict[str, int] = {unit: int(items) for unit, items in table_all("packs", "multipacks").items()}
+
 # Catalog units in the same family as a single-item customer word.
 _SINGLE_FAMILY: dict[str, frozenset[str]] = {
     word: frozenset(family) for word, family in table_all("packs", "single_family").items()
@@ -156,6 +159,13 @@ def fit_product(quantity: float, customer_unit: str | None, product: Product, *,
     exactly, or is in another family of measures, is no conversion: PACK_CONVERSION, for a person.
     """
     facts = product.pack
+    if customer_unit in MULTIPACKS and counted and facts.items > 1 and facts.items != MULTIPACKS[customer_unit]:
+        # "8 six de coronitas" against a carton of 24: 48 beers, 2 cartons
+        items = quantity * MULTIPACKS[customer_unit]
+        packs = 1.0 if items == facts.items else items_to_packs(items, facts)
+        if packs is None:
+            return UnitFit(quantity=quantity, certainty=0.0, reason=PACK_CONVERSION)
+        return UnitFit(quantity=packs, certainty=ITEMS_TO_PACKS_CERTAINTY, reason=None)
     measure = MEASURE_UNITS.get(customer_unit) if customer_unit is not None else None
     if measure is not None and customer_unit not in PACK_WORDS:
         if MEASURE_UNITS.get(fold(product.unit).rstrip(".")) != measure and facts.pack_amount is not None:
@@ -179,6 +189,7 @@ __all__ = [
     "CONTAINER",
     "DOZEN_UNIT",
     "FORMAT_WORDS",
+    "MULTIPACKS",
     "PACK_CONVERSION",
     "PACK_WORDS",
     "SINGLE",

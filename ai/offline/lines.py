@@ -116,11 +116,12 @@ _ADDRESS_ABBREVIATIONS = set_all("fillers", "address_abbreviations")  # an addre
 _OF_WORDS = OF_WORDS
 _SEPARATORS = frozenset({",", "/", "+", "&", "*", "-"})
 _DIGIT_RUN = re.compile(r"\+?\(?\d[\d \t().\-]{5,}\d")
+KEYCAP_TEN = "\N{KEYCAP TEN}"
 SIZE_IN_WORDS_FROM = 200  # a number word this big beside product words is a size ("de seiscientos")
 MIN_SCRUBBED_DIGITS = 7  # a run of this many digits is a phone, card or tax id, never a count
 _BOUNDARY = re.compile(r"\n+|[!?;…¡¿]+|\.{2,}|\.(?=\s|$)|:(?=\s|$)")
 _TOKEN = re.compile(
-    r"\d+(?:[.,]\d+)*(?:/\d+)?(?:x\d+)?[a-z\"]*|x\d+(?:[.,]\d+)?|#\d+|[a-z]+(?:['’][a-z]+)?|½"
+    r"\d+(?:[.,]\d+)*(?:/\d+)?(?:x\d+)?[a-z\"]*|x\d+(?:[.,]\d+)?|#\d+|[a-z]+(?:['’][a-z]+)?|½|🔟"
     r"|[,/+&*]|(?:(?<=\s)|^)-(?=\s)"
 )
 
@@ -188,6 +189,8 @@ def tokenize(sentence: Sentence, language: str) -> list[Token]:
         if word in _SEPARATORS:
             tokens.append(Token(text=word, start=offset + start, end=offset + end, kind=SEP))
             continue
+        if word == KEYCAP_TEN:  # "🧊 gelo ➡️ 🔟 sacos": keycap digits fold to their digit, the ten has none
+            word = "10"
         if "'" in word or "’" in word:
             word = word.replace("’", "").replace("'", "")
         tokens.append(Token(text=word, start=offset + start, end=offset + end, kind=WORD))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from ai.lexicon import set_all, words_all
 from ai.offline.dates import delivery_spans
-from ai.offline.pack_units import DOZEN_UNIT, FORMAT_WORDS, PACK_WORDS, pack_word_by_sound
+from ai.offline.pack_units import DOZEN_UNIT, FORMAT_WORDS, MULTIPACKS, PACK_WORDS, pack_word_by_sound
 from ai.offline.quantities import (
     AMOUNT_MEASURES,
     CODE,
@@ -201,6 +201,10 @@ def _packs_by_sound(tokens: list[Token], language: str) -> list[Token]:
     """ "4 kajas", "5 caxa": right after a count, a word that sounds like a pack word is that pack word."""
     for i in range(1, len(tokens)):
         token = tokens[i]
+        if token.kind == NUMBER and tokens[i - 1].kind == NUMBER and PACK_WORDS.get(token.text, ("", ""))[0] in MULTIPACKS:
+            # "3 six de corona": right after a count, a number word that is a multipack is that pack
+            tokens[i] = Token(text=token.text, start=token.start, end=token.end, kind=WORD)
+            continue
         if token.kind == WORD and tokens[i - 1].kind == NUMBER:
             found = pack_word_by_sound(token.text, language)
             if found is not None:

@@ -65,13 +65,15 @@ def test_a_count_of_items_that_is_no_whole_pack_goes_to_a_person(analyzer: Offli
 @pytest.mark.parametrize(("text", "expected"), [
     ("jefe ocupo 8 six de coronitas y una caja de coquitas de 600", [("COR-355-24", 2.0), ("CC-600-24", 1.0)]),
     ("me mandas 4 six de corona", [("COR-355-24", 1.0)]),
+    ("4 six de modelo", [("MOD-355-24", 1.0)]),
 ])
 def test_a_count_of_multipacks_is_items_converted_to_packs(analyzer: OfflineAnalyzer, text: str,
                                                            expected: list[tuple[str, float]]) -> None:
     assert lines(analyzer, "es", text) == expected
 
 
-def test_multipacks_that_make_no_whole_pack_go_to_a_person(analyzer: OfflineAnalyzer) -> None:
-    catalog = load_catalog_file(Path(eval_dir()) / "catalog-valle.json")
-    analysis = analyzer.analyze_text(AnalysisRequest(text="me mandas 3 six de corona", catalog=catalog, now=NOW))
+@pytest.mark.parametrize("text", ["me mandas 3 six de corona", "3 six de corona", "need 2500 lids"])
+def test_a_count_that_makes_no_whole_pack_goes_to_a_person(analyzer: OfflineAnalyzer, text: str) -> None:
+    catalog = load_catalog_file(Path(eval_dir()) / f"catalog-{'northwind' if 'lids' in text else 'valle'}.json")
+    analysis = analyzer.analyze_text(AnalysisRequest(text=text, catalog=catalog, now=NOW))
     assert analysis.needs_review and all(line.sku is None for line in analysis.lines)

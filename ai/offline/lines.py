@@ -289,6 +289,10 @@ def _segments(tokens: list[Token]) -> Iterator[_Segment]:
             current, joined, corrects, pending_correction = [], False, False, True
             i += correction
             continue
+        if _trailing_correction(current, tokens, i):
+            corrects = True  # "..., que sean 3 mejor", "make it 3 actually": the cue after the bare count
+            i += 1
+            continue
         if token.kind == SEP or (token.kind == WORD and token.text in CONJUNCTIONS):
             if current:
                 yield _Segment(tokens=current, joined=joined, corrects=corrects)
@@ -316,6 +320,16 @@ def _segments(tokens: list[Token]) -> Iterator[_Segment]:
         i += 1
     if current:
         yield _Segment(tokens=current, joined=joined, corrects=corrects)
+
+
+def _trailing_correction(current: list[Token], tokens: list[Token], i: int) -> bool:
+    """A weak correction word ("mejor", "melhor", "actually") ending a clause that is only a count."""
+    token = tokens[i]
+    if token.kind != WORD or token.text not in WEAK_CORRECTIONS or not current:
+        return False
+    if i + 1 < len(tokens) and not (tokens[i + 1].kind == SEP or tokens[i + 1].text in CONJUNCTIONS):
+        return False
+    return any(_is_count(t) for t in current) and not any(_is_content(t) for t in current)
 
 
 def _counted_correction(tokens: list[Token], i: int) -> int | None:

@@ -94,3 +94,15 @@ def test_a_correction_at_the_start_sets_the_count_after_it(analyzer: OfflineAnal
                                                            open_order: tuple[tuple[str, float], ...],
                                                            expected: list[tuple[str, str, float]]) -> None:
     assert items(read(analyzer, lang, text, open_order)) == expected
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    ("es", "2 cajas de takis, 3 mejor, y 2 de gansitos", [("add", "TAK-FUE-40", 3.0), ("add", "MAR-GAN-10", 2.0)]),
+    ("pt", "manda 2 caixas de leite, 3 melhor", [("add", "SOL-LEITE-1L-12", 3.0)]),
+    ("en", "2 cases fries, 3 actually", [("add", "NW-FRY-38-6", 3.0)]),
+    ("en", "2 cases fries, make it 3 actually", [("add", "NW-FRY-38-6", 3.0)]),
+])
+def test_a_correction_word_after_a_bare_count_corrects(analyzer: OfflineAnalyzer, lang: str, text: str,
+                                                       expected: list[tuple[str, str, float]]) -> None:
+    analysis = read(analyzer, lang, text)
+    assert items(analysis) == expected and analysis.needs_review is False

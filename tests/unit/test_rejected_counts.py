@@ -11,7 +11,7 @@ import pytest
 
 from ai.analyzer import AnalysisRequest, RecentOrderLine
 from ai.catalog import Catalog, load_catalog_file
-from ai.contract import Analysis
+from ai.contract import Analysis, Intent
 from ai.eval.datasets import eval_dir
 from ai.offline.analyzer import OfflineAnalyzer
 from ai.offline.lines import parse_lines
@@ -106,3 +106,15 @@ def test_a_correction_word_after_a_bare_count_corrects(analyzer: OfflineAnalyzer
                                                        expected: list[tuple[str, str, float]]) -> None:
     analysis = read(analyzer, lang, text)
     assert items(analysis) == expected and analysis.needs_review is False
+
+
+@pytest.mark.parametrize(("lang", "text", "sku", "quantity"), [
+    ("es", "mándame 3 fardos de arroz en lugar de 2", "ARR-1K-10", 3.0),
+    ("en", "make the wings 4 instead of 3", "NW-CHK-WING-40", 4.0),
+    ("pt", "3 caixas de leite em vez de 2", "SOL-LEITE-1L-12", 3.0),
+])
+def test_instead_of_a_count_is_an_order_without_an_open_one(analyzer: OfflineAnalyzer, lang: str, text: str,
+                                                            sku: str, quantity: float) -> None:
+    analysis = read(analyzer, lang, text)
+    assert analysis.intent == Intent.ORDER and items(analysis) == [("add", sku, quantity)]
+    assert items(read(analyzer, lang, text, ((sku, 1.0),))) == [("set", sku, quantity)]

@@ -154,6 +154,8 @@ def _match_phrase(tokens: list[Token], i: int, language: str) -> tuple[int, floa
         return (3 if w[2] in {"de", "of"} else 2), 2.0
     if w[0] == "couple" and w[1] == "of":
         return 2, 2.0
+    if w[0] in PAIR_WORDS and w[1] in PACK_WORDS and (i == 0 or tokens[i - 1].kind != NUMBER):
+        return 1, 2.0  # "need couple cases of water": the article left out
     if (here is not None or w[0] in ARTICLES_ONE) and w[1] in DOZEN_WORDS:
         return 2, (here or 1.0) * DOZEN
     if w[0] in DOZEN_WORDS and (i == 0 or tokens[i - 1].kind != NUMBER):

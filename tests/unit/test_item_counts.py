@@ -77,3 +77,12 @@ def test_a_count_that_makes_no_whole_pack_goes_to_a_person(analyzer: OfflineAnal
     catalog = load_catalog_file(Path(eval_dir()) / f"catalog-{'northwind' if 'lids' in text else 'valle'}.json")
     analysis = analyzer.analyze_text(AnalysisRequest(text=text, catalog=catalog, now=NOW))
     assert analysis.needs_review and all(line.sku is None for line in analysis.lines)
+
+
+@pytest.mark.parametrize(("lang", "text", "expected"), [
+    ("en", "couple cases of water", [("NW-WAT-16-24", 2.0)]),
+    ("es", "mándame par cajas de sprite", [("SPR-600-24", 2.0)]),
+])
+def test_a_pair_word_before_a_pack_word_is_two(analyzer: OfflineAnalyzer, lang: str, text: str,
+                                               expected: list[tuple[str, float]]) -> None:
+    assert lines(analyzer, lang, text) == expected

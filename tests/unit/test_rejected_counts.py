@@ -48,6 +48,9 @@ def items(analysis: Analysis) -> list[tuple[str, str | None, float]]:
     ("pt", "2 caixas de leite não 3", [(2.0, "leite")]),
     ("pt", "manda 5 fardos de arroz e não 4 fardos", [(5.0, "arroz")]),
     ("pt", "3 caixas de heineken em vez de 2 e 1 saco de carvão", [(3.0, "heineken"), (1.0, "carvão")]),
+    ("es", "ponme 5 cajas de sprite en vez de las 3", [(5.0, "sprite")]),
+    ("en", "4 cases of wings instead of the 3", [(4.0, "wings")]),
+    ("pt", "manda 3 caixas de leite em vez das 2", [(3.0, "leite")]),
 ])
 def test_the_count_before_the_negation_is_kept(lang: str, text: str, expected: list[tuple[float, str]]) -> None:
     assert [(line.quantity, line.phrase) for line in parse_lines(text, lang)] == expected

@@ -22,7 +22,7 @@ from rapidfuzz.distance import Levenshtein
 
 from ai.catalog import Catalog, Product
 from ai.lexicon import LANGUAGES, table
-from ai.matching.phonetic import skeleton_key, sound_key
+from ai.matching.phonetic import skeleton_key, sound_key, spelled_key
 from ai.offline.pack_units import CONTAINER, PACK_WORDS
 from ai.offline.quantities import strip_quantity
 from ai.offline.vocabulary import QUALIFIERS
@@ -206,6 +206,10 @@ class Matcher:
                 for key in (sound_key(word), skeleton_key(word)):
                     if key:
                         self._sounds.setdefault(key, []).append(word)
+        self._spellings: dict[str, list[str]] = {}  # spelled key -> vocabulary words ("lim" -> ["lim"], for "lym")
+        for word in self._vocab:
+            if word.isalpha():
+                self._spellings.setdefault(spelled_key(word), []).append(word)
         self._translations = _translations(frozenset(self._vocab))
         self._similar_cache: dict[str, dict[str, float]] = {}
         self._weighted: list[tuple[_WeightedAlias, ...]] = [
@@ -242,6 +246,11 @@ class Matcher:
                     for word in self._sounds.get(key, ()) if key else ():
                         if word != token and fuzz.ratio(token, word) >= PHONETIC_FLOOR * 100:
                             found[word] = max(found.get(word, 0.0), PHONETIC_SIMILARITY)
+            if token.isalpha() and token not in self._idf:
+                # "lymes", "kola": the same letters after the sound rules, however short
+                for word in self._spellings.get(spelled_key(token), ()):
+                    if word != token:
+                        found[word] = max(found.get(word, 0.0), PHONETIC_SIMILARITY)
             for word in self._translations.get(token, ()):  # "hielo" where the catalog says "gelo"
                 found[word] = max(found.get(word, 0.0), TRANSLATION_SIMILARITY)
             plain = undiminish(token)

@@ -36,10 +36,17 @@ def _sounded(word: str) -> str:
     return DOUBLES.sub(r"\1", word)
 
 
-def sound_key(word: str) -> str:
-    """Vowels levelled, a final one dropped: "koka" / "coca" -> "kak", "leiti" / "leite" -> "lat"."""
+def spelled_key(word: str) -> str:
+    """The word after the sound rules only, vowels kept: "lym" / "lim", "kola" / "cola" -> one key. Equal keys
+    are the same word typed by ear, however short ("son" / "sin" differ)."""
+    return _sounded(word)
+
+
+def sound_key(word: str, *, keep_final: bool = False) -> str:
+    """Vowels levelled, a final one dropped: "koka" / "coca" -> "kak", "leiti" / "leite" -> "lat";
+    `keep_final` keeps it, where a final vowel tells words apart ("tres" / "treze")."""
     levelled = DOUBLES.sub(r"\1", VOWELS.sub("a", _sounded(word)))
-    return levelled[:-1] if len(levelled) > 2 and levelled.endswith("a") else levelled
+    return levelled[:-1] if not keep_final and len(levelled) > 2 and levelled.endswith("a") else levelled
 
 
 def skeleton_key(word: str) -> str | None:
@@ -49,4 +56,4 @@ def skeleton_key(word: str) -> str | None:
     return key if len(key) >= MIN_SKELETON else None
 
 
-__all__ = ["sound_key", "skeleton_key"]
+__all__ = ["skeleton_key", "sound_key", "spelled_key"]

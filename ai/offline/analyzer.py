@@ -23,7 +23,7 @@ from ai.offline.conversation import handled_reasons, read_conversation
 from ai.offline.dates import resolve_delivery
 from ai.offline.intent import SentenceCues, decide_intent, message_cues
 from ai.offline.lines import ParsedLine, Sentence, parse_lines, split_sentences
-from ai.offline.pack_units import PACK_WORDS
+from ai.offline.pack_units import PACK_CONVERSION, PACK_WORDS
 from ai.offline.quantities import AMOUNT_MEASURES
 from ai.offline.replies import compose_reply
 from ai.text import fold
@@ -60,7 +60,12 @@ def _default_language(request: AnalysisRequest) -> str:
 def _orders_something(kept: list[MatchedLine], cues: list[SentenceCues]) -> bool:
     """A matched product, or an order verb in a sentence with a line (then a person sees the unmatched ones)."""
     ordering = {c.index for c in cues if c.order}
-    return any(m.candidate is not None or m.parsed.sentence in ordering for m in kept)
+    return any(m.candidate is not None or _unconverted(m) or m.parsed.sentence in ordering for m in kept)
+
+
+def _unconverted(m: MatchedLine) -> bool:
+    """ "4 gal of fry oil" against a 35 lb jug: a product named, with a count no pack holds; for a person."""
+    return m.candidate is None and m.runner_up is not None and PACK_CONVERSION in m.reasons
 
 
 def select_order_lines(matched: list[MatchedLine], cues: list[SentenceCues]) -> list[MatchedLine]:
@@ -82,7 +87,7 @@ def select_order_lines(matched: list[MatchedLine], cues: list[SentenceCues]) -> 
         elif not cue.orderable:
             continue
         elif m.counted:
-            if m.candidate is not None or cue.order or _names_something(m.parsed.phrase):
+            if m.candidate is not None or cue.order or _unconverted(m) or _names_something(m.parsed.phrase):
                 kept.append(m)
         elif m.candidate is not None and m.candidate.score >= UNCOUNTED_MIN_SCORE and (
             cue.order or verb_anywhere or list_only or m.parsed.sentence in counted_sentences

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field, replace
 
 from ai.lexicon import set_all, words_all
 from ai.offline.dates import delivery_spans
-from ai.offline.pack_units import DOZEN_UNIT, FORMAT_WORDS, PACK_WORDS, pack_word_by_sound
+from ai.offline.pack_units import DOZEN_UNIT, FORMAT_WORDS, MULTIPACKS, PACK_WORDS, pack_word_by_sound
 from ai.offline.quantities import (
+    AMOUNT_MEASURES,
     CODE,
     MEASURE,
     NUMBER,
@@ -29,7 +30,9 @@ from ai.offline.quantities import (
     read_measures,
     read_numbers,
 )
+from ai.offline.rejected import drop_rejected_counts
 from ai.offline.runons import split_product_first
+from ai.offline.sounded_numbers import numbers_by_sound
 from ai.offline.vocabulary import (
     ABBREVIATIONS,
     ADDRESS_CUES,
@@ -113,11 +116,12 @@ _ADDRESS_ABBREVIATIONS = set_all("fillers", "address_abbreviations")  # an addre
 _OF_WORDS = OF_WORDS
 _SEPARATORS = frozenset({",", "/", "+", "&", "*", "-"})
 _DIGIT_RUN = re.compile(r"\+?\(?\d[\d \t().\-]{5,}\d")
+KEYCAP_TEN = "\N{KEYCAP TEN}"
 SIZE_IN_WORDS_FROM = 200  # a number word this big beside product words is a size ("de seiscientos")
 MIN_SCRUBBED_DIGITS = 7  # a run of this many digits is a phone, card or tax id, never a count
 _BOUNDARY = re.compile(r"\n+|[!?;…¡¿]+|\.{2,}|\.(?=\s|$)|:(?=\s|$)")
 _TOKEN = re.compile(
-    r"\d+(?:[.,]\d+)*(?:/\d+)?(?:x\d+)?[a-z\"]*|x\d+(?:[.,]\d+)?|#\d+|[a-z]+(?:['’][a-z]+)?|½"
+    r"\d+(?:[.,]\d+)*(?:/\d+)?(?:x\d+)?[a-z\"]*|x\d+(?:[.,]\d+)?|#\d+|[a-z]+(?:['’][a-z]+)?|½|🔟"
     r"|[,/+&*]|(?:(?<=\s)|^)-(?=\s)"
 )
 
@@ -185,16 +189,22 @@ def tokenize(sentence: Sentence, language: str) -> list[Token]:
         if word in _SEPARATORS:
             tokens.append(Token(text=word, start=offset + start, end=offset + end, kind=SEP))
             continue
+        if word == KEYCAP_TEN:  # "🧊 gelo ➡️ 🔟 sacos": keycap digits fold to their digit, the ten has none
+            word = "10"
         if "'" in word or "’" in word:
             word = word.replace("’", "").replace("'", "")
         tokens.append(Token(text=word, start=offset + start, end=offset + end, kind=WORD))
-    return _packs_by_sound(read_measures(read_numbers(tokens, language)), language)
+    return _packs_by_sound(read_measures(read_numbers(numbers_by_sound(tokens, language), language)), language)
 
 
 def _packs_by_sound(tokens: list[Token], language: str) -> list[Token]:
     """ "4 kajas", "5 caxa": right after a count, a word that sounds like a pack word is that pack word."""
     for i in range(1, len(tokens)):
         token = tokens[i]
+        if token.kind == NUMBER and tokens[i - 1].kind == NUMBER and PACK_WORDS.get(token.text, ("", ""))[0] in MULTIPACKS:
+            # "3 six de corona": right after a count, a number word that is a multipack is that pack
+            tokens[i] = Token(text=token.text, start=token.start, end=token.end, kind=WORD)
+            continue
         if token.kind == WORD and tokens[i - 1].kind == NUMBER:
             found = pack_word_by_sound(token.text, language)
             if found is not None:
@@ -279,6 +289,10 @@ def _segments(tokens: list[Token]) -> Iterator[_Segment]:
             current, joined, corrects, pending_correction = [], False, False, True
             i += correction
             continue
+        if _trailing_correction(current, tokens, i):
+            corrects = True  # "..., que sean 3 mejor", "make it 3 actually": the cue after the bare count
+            i += 1
+            continue
         if token.kind == SEP or (token.kind == WORD and token.text in CONJUNCTIONS):
             if current:
                 yield _Segment(tokens=current, joined=joined, corrects=corrects)
@@ -306,6 +320,16 @@ def _segments(tokens: list[Token]) -> Iterator[_Segment]:
         i += 1
     if current:
         yield _Segment(tokens=current, joined=joined, corrects=corrects)
+
+
+def _trailing_correction(current: list[Token], tokens: list[Token], i: int) -> bool:
+    """A weak correction word ("mejor", "melhor", "actually") ending a clause that is only a count."""
+    token = tokens[i]
+    if token.kind != WORD or token.text not in WEAK_CORRECTIONS or not current:
+        return False
+    if i + 1 < len(tokens) and not (tokens[i + 1].kind == SEP or tokens[i + 1].text in CONJUNCTIONS):
+        return False
+    return any(_is_count(t) for t in current) and not any(_is_content(t) for t in current)
 
 
 def _counted_correction(tokens: list[Token], i: int) -> int | None:
@@ -574,7 +598,7 @@ def parse_lines(
     """
     lines: list[ParsedLine] = []
     for sentence in split_sentences(text) if sentences is None else sentences:
-        tokens = split_product_first(_cut_noise(tokenize(sentence, language), text))
+        tokens = split_product_first(drop_rejected_counts(_cut_noise(tokenize(sentence, language), text), language))
         each: tuple[float, str | None] | None = None  # a distributive count waiting for its products
         asides = _asides(sentence) if "(" in sentence.text else []
         for segment in _carry_corrections(list(_segments(tokens))):
@@ -625,7 +649,8 @@ def parse_lines(
             if not line.phrase or read.pack_only:
                 # "3 cases" alone: the count of the product named just before without one
                 previous = lines[-1] if lines else None
-                if previous is not None and previous.quantity is None and previous.sentence >= line.sentence - 1:
+                if (previous is not None and previous.quantity is None and previous.measure not in AMOUNT_MEASURES
+                        and previous.sentence >= line.sentence - 1):
                     lines.pop()
                     line = ParsedLine(text=f"{previous.text} {line.text}", quantity=line.quantity,
                                       unit=line.unit or previous.unit, phrase=previous.phrase, sentence=line.sentence)

@@ -28,6 +28,9 @@ ITEMS_TO_PACKS_CERTAINTY = 0.9  # "96 cocas" read as 4 cajas of 24: exact, but t
 CONTAINER = "container"  # caja, case, fardo, pack ...: what wholesale is counted in
 SINGLE = "single"  # botella, lata, pieza ...: one retail item
 
+# "1000 cups" against a case of 1000 is that one case; "24 cocas" against a caja of 24 stays 24 (cajas, likely).
+ONE_PACK_OF_ITEMS = 100
+
 
 def _pack_words() -> dict[str, tuple[str, str]]:
     """surface form (folded) -> (canonical unit, kind), from every language's packs.toml."""
@@ -45,6 +48,9 @@ PACK_WORDS: dict[str, tuple[str, str]] = _pack_words()
 # Pack words that also tell products apart ("coca lata" vs "coca 600", "heineken garrafa"):
 # the parser keeps them in the product phrase too, the matcher never penalises them.
 FORMAT_WORDS = set_all("packs", "format_words")
+
+# Packs of a fixed number of items ("six": 6): canonical unit -> items.
+MULTIPACKS: dict[str, int] = {unit: int(items) for unit, items in table_all("packs", "multipacks").items()}
 
 # Catalog units in the same family as a single-item customer word.
 _SINGLE_FAMILY: dict[str, frozenset[str]] = {
@@ -153,6 +159,13 @@ def fit_product(quantity: float, customer_unit: str | None, product: Product, *,
     exactly, or is in another family of measures, is no conversion: PACK_CONVERSION, for a person.
     """
     facts = product.pack
+    if customer_unit in MULTIPACKS and counted and facts.items > 1 and facts.items != MULTIPACKS[customer_unit]:
+        # "8 six de coronitas" against a carton of 24: 48 beers, 2 cartons
+        items = quantity * MULTIPACKS[customer_unit]
+        packs = 1.0 if items == facts.items else items_to_packs(items, facts)
+        if packs is None:
+            return UnitFit(quantity=quantity, certainty=0.0, reason=PACK_CONVERSION)
+        return UnitFit(quantity=packs, certainty=ITEMS_TO_PACKS_CERTAINTY, reason=None)
     measure = MEASURE_UNITS.get(customer_unit) if customer_unit is not None else None
     if measure is not None and customer_unit not in PACK_WORDS:
         if MEASURE_UNITS.get(fold(product.unit).rstrip(".")) != measure and facts.pack_amount is not None:
@@ -163,8 +176,9 @@ def fit_product(quantity: float, customer_unit: str | None, product: Product, *,
                     return UnitFit(quantity=quantity, certainty=0.0, reason=PACK_CONVERSION)
                 return UnitFit(quantity=packs, certainty=1.0, reason=None)
     elif counted and (customer_unit is None or PACK_WORDS.get(customer_unit, ("", ""))[1] == SINGLE) \
-            and product_unit_kind(product.unit) == CONTAINER and facts.items > 1 and quantity > facts.items:
-        packs = items_to_packs(quantity, facts)
+            and product_unit_kind(product.unit) == CONTAINER and facts.items > 1 and (
+                quantity > facts.items or quantity == facts.items >= ONE_PACK_OF_ITEMS):
+        packs = 1.0 if quantity == facts.items else items_to_packs(quantity, facts)
         if packs is None:
             return UnitFit(quantity=quantity, certainty=0.0, reason=PACK_CONVERSION)
         return UnitFit(quantity=packs, certainty=ITEMS_TO_PACKS_CERTAINTY, reason=None)
@@ -175,6 +189,7 @@ __all__ = [
     "CONTAINER",
     "DOZEN_UNIT",
     "FORMAT_WORDS",
+    "MULTIPACKS",
     "PACK_CONVERSION",
     "PACK_WORDS",
     "SINGLE",

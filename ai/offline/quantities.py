@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from ai.lexicon import LANGUAGES, set_all, table, words
 from ai.offline.pack_units import DOZEN_UNIT, PACK_WORDS
+from ai.offline.vocabulary import CONJUNCTIONS, FILLERS, OF_WORDS
 from ai.text import MEASURE_UNITS
 
 # Kinds of token
@@ -24,12 +25,17 @@ CODE = "code"  # a number that is part of a name: "80/20", "9x9", "#10", "1458"
 SEP = "sep"  # "," "/" "+" "&" and friends
 
 MAX_COUNT = 500  # counts above this are sizes, codes or addresses ("coca 600", "1458 W Fulton")
+# ... unless they are round, open their clause and come before product words ("3000 16oz cups",
+# "y 2000 vasitos"): counts of items, for the pack conversion (ai.offline.pack_units.fit_product).
+MAX_ITEM_COUNT = 100_000
+ITEM_COUNT_STEP = 100
 # Measures that are an amount to sell when they lead a line ("30 lb of brisket", "5 kg de queso"):
 # weights. Volumes and the rest ("2 litros", "16 oz") usually name a product's size.
 QUANTITY_MEASURES = frozenset({"lb", "kg", "g"})
 # Leading measures that may be the amount asked for ("2 litros de leche"), never just a size ("16 oz").
 AMOUNT_MEASURES = QUANTITY_MEASURES | {"l", "gal"}
 DOZEN = 12
+CLAUSE_OPENERS = (FILLERS | CONJUNCTIONS) - OF_WORDS  # words that may stand before a clause's count
 
 # Number words per language, and the words of number phrases (lexicon numbers.toml).
 NUMBER_WORDS: dict[str, dict[str, float]] = {
@@ -148,6 +154,8 @@ def _match_phrase(tokens: list[Token], i: int, language: str) -> tuple[int, floa
         return (3 if w[2] in {"de", "of"} else 2), 2.0
     if w[0] == "couple" and w[1] == "of":
         return 2, 2.0
+    if w[0] in PAIR_WORDS and w[1] in PACK_WORDS and (i == 0 or tokens[i - 1].kind != NUMBER):
+        return 1, 2.0  # "need couple cases of water": the article left out
     if (here is not None or w[0] in ARTICLES_ONE) and w[1] in DOZEN_WORDS:
         return 2, (here or 1.0) * DOZEN
     if w[0] in DOZEN_WORDS and (i == 0 or tokens[i - 1].kind != NUMBER):
@@ -251,12 +259,29 @@ def read_measures(tokens: list[Token]) -> list[Token]:
             out.append(Token(text=size, start=token.start, end=nxt.end, kind=MEASURE, value=token.value, unit=unit))
             i += 2
             continue
-        if token.kind == NUMBER and token.value is not None and (token.value > MAX_COUNT):
+        if token.kind == NUMBER and token.value is not None and token.value > MAX_COUNT and not _item_count(tokens, i):
             out.append(_retyped(token, CODE, token.value))
         else:
             out.append(token)
         i += 1
     return out
+
+
+def _item_count(tokens: list[Token], i: int) -> bool:
+    """A count above MAX_COUNT of items: round, at the start of its clause (after a filler or a
+    conjunction at most), followed by product words, maybe past a size ("3000 16oz cups")."""
+    value = tokens[i].value or 0.0
+    if value > MAX_ITEM_COUNT or value % ITEM_COUNT_STEP:
+        return False
+    before = tokens[i - 1] if i > 0 else None
+    if before is not None and before.kind != SEP and before.text not in CLAUSE_OPENERS:
+        return False
+    k = i + 1
+    if k < len(tokens) and tokens[k].text[:1].isdigit() and tokens[k].kind != NUMBER:
+        k += 1  # a size written as one word: "16oz"
+    nxt = tokens[k] if k < len(tokens) else None
+    return nxt is not None and nxt.kind == WORD and nxt.text.isalpha() and nxt.text not in PACK_WORDS \
+        and nxt.text not in MEASURE_UNITS and nxt.text not in CLAUSE_OPENERS
 
 
 def strip_quantity(text: str) -> str:

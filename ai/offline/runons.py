@@ -11,7 +11,7 @@ each product reads with the count that follows it. A stretch with one product on
 from __future__ import annotations
 
 from ai.offline.pack_units import PACK_WORDS
-from ai.offline.quantities import NUMBER, SEP, WORD, XQTY, Token
+from ai.offline.quantities import MEASURE, NUMBER, SEP, WORD, XQTY, Token
 from ai.offline.vocabulary import CONJUNCTIONS, FILLERS, OF_WORDS
 from ai.text import STOPWORDS
 
@@ -26,6 +26,11 @@ def _noise(token: Token) -> bool:
     return token.kind == WORD and (token.text in FILLERS or token.text in STOPWORDS)
 
 
+def _leading_amount(stretch: list[Token], start: int) -> bool:
+    """ "36 litros de aceite y 200 vasitos": an amount before its product starts the stretch, as a count does."""
+    return stretch[start].kind == MEASURE and start + 1 < len(stretch) and stretch[start + 1].text in OF_WORDS
+
+
 def _groups(stretch: list[Token]) -> list[int] | None:
     """Indexes (into `stretch`) after which a product-first group ends, or None when it is not one."""
     start, end = 0, len(stretch)
@@ -33,7 +38,7 @@ def _groups(stretch: list[Token]) -> list[int] | None:
         start += 1
     while end > start and _noise(stretch[end - 1]):
         end -= 1
-    if end - start < 4 or _is_count(stretch[start]):
+    if end - start < 4 or _is_count(stretch[start]) or _leading_amount(stretch, start):
         return None
     cuts: list[int] = []
     words = 0  # product words since the last group

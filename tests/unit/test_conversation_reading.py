@@ -155,8 +155,6 @@ def test_a_removed_product_may_be_followed_by_the_reason(analyzer: OfflineAnalyz
     assert ops(analysis) == [("remove", "SOL-DET-YPE-24", 0.0)]
 
 
-@pytest.mark.xfail(strict=True, reason="known regression after the run-on parser (issue 18) met the conversation "
-                   "reading (issue 17): a count after 'não' at the end of a line drops the whole line")
 def test_a_trailing_correction_tail_does_not_hide_the_product(analyzer: OfflineAnalyzer) -> None:
     analysis = read(analyzer, "sol", "2 caixas de leite não 3", open_order=order(("SOL-LEITE-1L-12", 3)))
     assert ops(analysis) == [("set", "SOL-LEITE-1L-12", 2.0)] and analysis.needs_review is False

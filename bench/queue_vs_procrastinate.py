@@ -60,17 +60,18 @@ COMPLETE_MANY = """update public.messages set state = 'processed', processed_at 
 SEED_TENANTS = """
 with d as (insert into public.distributors (slug, name) select 'bench-' || i, 'Bench ' || i from generate_series(1, 3) i
            returning id),
-     c as (insert into public.customers (distributor_id, name) select id, 'Tienda' from d returning id, distributor_id)
+     c as (insert into public.customers (distributor_id, name)
+           select d.id, 'Tienda ' || i from d cross join generate_series(1, 500) i returning id, distributor_id)
 insert into public.conversations (distributor_id, customer_id, channel, handle)
-select distributor_id, id, 'whatsapp', '+52155' || left(id::text, 8) from c
-"""
+select distributor_id, id, 'whatsapp', '+52155' || replace(id::text, '-', '') from c
+"""  # 500 customers per distributor: the claim takes one message per customer at a time, as production does
 SEED_MESSAGES = """
 insert into public.messages (distributor_id, conversation_id, customer_id, direction, channel, provider_message_id, body,
                              available_at)
 select v.distributor_id, v.id, v.customer_id, 'inbound', 'whatsapp', 'wamid.bench.' || g, 'quiero 3 cajas de agua',
        now() - interval '1 minute' + g * interval '1 microsecond'
   from generate_series(1, %(jobs)s) g
-  join (select v.*, row_number() over (order by v.id) - 1 as k from public.conversations v) v on v.k = g %% 3
+  join (select v.*, row_number() over (order by v.id) - 1 as k from public.conversations v) v on v.k = g %% 1500
 """
 
 

@@ -87,9 +87,16 @@ class Pipeline:
         ctx = await self.contexts.get(claim.distributor_id)
         body: str = msg["body"] or ""
         media: MediaRead | None = None
+        over_budget: bool | None = None  # the month's spend against a hard budget: read at most once per message
+
+        async def over_hard_budget() -> bool:
+            nonlocal over_budget
+            if over_budget is None:
+                over_budget = await self._over_hard_budget(ctx.budget_micro_usd, ctx.budget_mode, claim)
+            return over_budget
+
         if self.media is not None and msg["kind"] in MEDIA_KINDS:
-            understand = self.analyzer.paid and not await self._over_hard_budget(ctx.budget_micro_usd, ctx.budget_mode,
-                                                                                  claim)
+            understand = self.analyzer.paid and not await over_hard_budget()
             try:
                 media = await self.media.read(distributor_id=claim.distributor_id, message_id=claim.message_id,
                                               understand=understand, language=msg["preferred_language"])
@@ -109,7 +116,7 @@ class Pipeline:
         if not body.strip() and not images:
             reason = f"media:{msg['kind']}" if msg["kind"] not in TEXT_KINDS else "empty_message"
             outcome = review_outcome(facts, reason=reason)
-        elif self.analyzer.paid and await self._over_hard_budget(ctx.budget_micro_usd, ctx.budget_mode, claim):
+        elif self.analyzer.paid and await over_hard_budget():
             outcome = review_outcome(facts, reason="budget_exceeded")
         else:
             now = self.clock().astimezone(ZoneInfo(ctx.timezone))

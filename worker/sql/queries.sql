@@ -118,29 +118,6 @@ select d.slug,
  group by d.slug
  order by d.slug;
 
--- upsert_distributor --
--- Create or update a distributor by slug
-insert into public.distributors (slug, name, country, locale, currency, timezone)
-values (%(slug)s, %(name)s, %(country)s, %(locale)s, %(currency)s, %(timezone)s)
-on conflict (slug) do update set name = excluded.name, country = excluded.country, locale = excluded.locale,
-  currency = excluded.currency, timezone = excluded.timezone
-returning id;
-
--- upsert_category --
--- Create a product category if missing
-insert into public.product_categories (distributor_id, name) values (%(distributor_id)s, %(name)s)
-on conflict (distributor_id, name) do update set name = excluded.name
-returning id;
-
--- upsert_product --
--- Create or update a product by SKU
-insert into public.products (distributor_id, category_id, sku, name, aliases, unit, pack_size, price_cents, currency)
-values (%(distributor_id)s, %(category_id)s, %(sku)s, %(name)s, %(aliases)s, %(unit)s, %(pack_size)s, %(price_cents)s, %(currency)s)
-on conflict (distributor_id, sku) do update set category_id = excluded.category_id, name = excluded.name,
-  aliases = excluded.aliases, unit = excluded.unit, pack_size = excluded.pack_size, price_cents = excluded.price_cents,
-  currency = excluded.currency, active = true
-returning id;
-
 -- log_security_event --
 -- Append a security event (failed signature check, budget hard stop ...) to security_audit_log
 select public.log_security_event_v1(%(distributor_id)s, %(event_type)s, %(severity)s, %(actor)s, %(details)s::jsonb) as id;
@@ -199,24 +176,10 @@ select op.id::text, op.distributor_id::text, op.order_id::text, op.line_no, op.c
   left join public.messages m on m.distributor_id = o.distributor_id and m.id = o.ai_source_message_id
  where op.id = %(order_product_id)s;
 
--- order_lines --
--- The lines of one order (to confirm them all), with the order's distributor and status
-select op.id::text, op.distributor_id::text, op.line_no, op.sku, op.product_id::text, o.status::text as order_status
-  from public.orders o
-  join public.order_products op on op.distributor_id = o.distributor_id and op.order_id = o.id
- where o.id = %(order_id)s
- order by op.line_no;
-
 -- product_by_sku --
 -- One product of the distributor's catalog by SKU
 select p.id::text, p.sku, p.name, p.active from public.products p
  where p.distributor_id = %(distributor_id)s and p.sku = %(sku)s;
-
--- correct_order_line --
--- Correct or confirm one line of the distributor's order: training data, learned aliases, order status
-select public.correct_order_line_v1(op.id, %(product_id)s::uuid, %(quantity)s::numeric, %(confirm)s, %(alias)s) as result
-  from public.order_products op
- where op.id = %(order_product_id)s and op.distributor_id = %(distributor_id)s;
 
 -- refresh_rollups --
 -- Recompute the AI performance roll-ups (per day) and distributor_usage (per month) since a date
